@@ -1,0 +1,91 @@
+# attnbench: `make` builds build/attnbench. Every target has a one-line comment; see README.md.
+#
+# Files named *_avx2.c / *_avx512.c get their ISA flags; everything else is built for
+# baseline x86-64 (or the host architecture), so one binary runs anywhere and the
+# registry skips at run time what the CPU lacks.
+
+CC       ?= cc
+OPT      ?= -O3
+CFLAGS   ?= $(OPT) -g
+WARN     := -Wall -Wextra
+CPPFLAGS += -Iinclude -Iharness $(shell pkg-config --cflags libcjson 2>/dev/null)
+OMPFLAG  ?= -fopenmp
+LDLIBS   += -linih -lcjson -lm
+BUILD    ?= build
+ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(OMPFLAG) -MMD -MP
+
+ARCH := $(shell uname -m)
+ISA_SRC := $(wildcard kernels/*_avx2.c kernels/*_avx512.c harness/*_avx2.c harness/*_avx512.c)
+ifeq ($(filter x86_64 amd64,$(ARCH)),)
+  SRC_LIB := $(filter-out $(ISA_SRC) harness/main.c, $(wildcard kernels/*.c harness/*.c))
+else
+  SRC_LIB := $(filter-out harness/main.c, $(wildcard kernels/*.c harness/*.c))
+endif
+OBJ_LIB  := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
+SRC_TEST := $(wildcard tests/*.c)
+OBJ_TEST := $(SRC_TEST:%.c=$(BUILD)/obj/%.o)
+
+AVX2_FLAGS   := -mavx2 -mfma
+AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
+
+GIT_SHA := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
+
+.PHONY: all deps test sanitize bench plot clean install FORCE
+
+# build the benchmark binary
+all: $(BUILD)/attnbench
+
+# install what the build needs (compiler aside): inih, cJSON, gnuplot; idempotent
+deps:
+	@scripts/install-deps.sh
+
+# run every unit and end-to-end test; ends with "N passed, N failed"
+test: deps $(BUILD)/attnbench $(BUILD)/test_attn
+	$(BUILD)/test_attn
+
+# the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+sanitize: deps
+	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" test
+
+# the main job: build, run the quick sweep, draw its charts
+bench: deps $(BUILD)/attnbench
+	@out=results/quick-$$(date +%Y%m%d-%H%M%S); \
+	$(BUILD)/attnbench run configs/quick.ini -o $$out && \
+	ln -sfn $$(basename $$out) results/latest && \
+	$(BUILD)/attnbench plot $$out && echo "results in $$out (also results/latest)"
+
+# charts for a results directory: make plot DIR=results/latest
+plot: $(BUILD)/attnbench
+	$(BUILD)/attnbench plot $(or $(DIR),results/latest)
+
+# remove build outputs (results/ is kept)
+clean:
+	rm -rf build build-san
+
+# install the binary: make install PREFIX=/usr/local
+install: $(BUILD)/attnbench
+	install -D -m 755 $(BUILD)/attnbench $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/attnbench
+
+$(BUILD)/attnbench: $(BUILD)/obj/harness/main.o $(BUILD)/libattn.a
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_attn: $(OBJ_TEST) $(BUILD)/libattn.a
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libattn.a: $(OBJ_LIB)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(ISA_FLAGS) -c -o $@ $<
+
+$(BUILD)/obj/%_avx2.o:   ISA_FLAGS = $(AVX2_FLAGS)
+$(BUILD)/obj/%_avx512.o: ISA_FLAGS = $(AVX512_FLAGS)
+
+# machine.c records the build in every results file, so it is rebuilt every time
+$(BUILD)/obj/harness/machine.o: FORCE
+$(BUILD)/obj/harness/machine.o: CPPFLAGS += -DATTN_GIT_SHA='"$(GIT_SHA)"' \
+	-DATTN_CFLAGS='"$(strip $(CFLAGS) $(OMPFLAG))"' -DATTN_ISA_FLAGS='"avx2: $(AVX2_FLAGS); avx512: $(AVX512_FLAGS)"'
+
+-include $(OBJ_LIB:.o=.d) $(OBJ_TEST:.o=.d) $(BUILD)/obj/harness/main.d

@@ -1,0 +1,56 @@
+/* case.h: one benchmark case, the unit a sweep expands into and a results file records.
+ *
+ * A case is a kernel plus every problem parameter plus the run settings of its sweep.
+ * config.c makes them from INI files; inputs.c turns one into tensors; runner.c runs it.
+ */
+#ifndef ATTN_CASE_H
+#define ATTN_CASE_H
+
+#include <stdint.h>
+#include "attn.h"
+
+#define ATTN_ID_MAX 256
+
+typedef enum { MASK_NONE = 0, MASK_CAUSAL = 1, MASK_PADDING = 2, MASK_CAUSAL_PADDING = 3 } attn_mask;
+
+typedef struct attn_case {
+    char id[ATTN_ID_MAX];       /* unique, filesystem-safe; see attn_case_make_id() */
+    char sweep[64];             /* section name (or its `name` key) */
+    const attn_kernel *kernel;
+
+    /* problem */
+    int batch, heads, kv_heads, q_len, kv_len, head_dim, v_dim, threads;
+    attn_mask mask;             /* bit 0 causal, bit 1 padding */
+    double pad;                 /* padding: item b loses round(pad*(b+1)/batch*kv_len) keys */
+    int window_left, window_right;  /* -1 = unbounded */
+    int globals;                /* number of global tokens */
+    attn_score score;
+    int additive_dim;
+
+    /* run settings */
+    double min_time;            /* seconds of timed runs at least (0: exactly reps) */
+    int reps;                   /* timed runs at least */
+    double timeout;             /* seconds for the whole case (child killed after) */
+    double atol, rtol;          /* validation tolerance */
+    uint64_t seed;              /* input seed; same shape => same inputs for every kernel */
+
+    const char *file;           /* config file and line of the section header, for messages */
+    int line;
+} attn_case;
+
+const char *attn_mask_name(attn_mask m);           /* "none", "causal", "padding", "causal_padding" */
+int attn_mask_parse(const char *s, attn_mask *out); /* 0 on success */
+const char *attn_score_name(attn_score s);          /* "dot", "additive" */
+int attn_score_parse(const char *s, attn_score *out);
+
+/* Fill c->id from the kernel and params: "<sweep>-<kernel>-b1-h8-kv8-q256-k256-d64-dv64-t1-none-..."
+ * Two cases with the same id are the same measurement (used by --resume, compare, dumps). */
+void attn_case_make_id(attn_case *c);
+
+/* Exact number of (query, key) pairs attended over all batch items and heads. */
+double attn_case_pairs(const attn_case *c);
+/* FLOPs counted from attended pairs: dot 2*D + 2*Dv per pair; additive 3*A + 2*Dv per pair
+ * plus 2*A*D per query row and per key row per (b, h) for the projections. */
+double attn_case_flops(const attn_case *c);
+
+#endif

@@ -1,0 +1,175 @@
+/* attn.h: the public contract of attnbench.
+ *
+ * Everything a kernel needs to know and everything the harness may ask of a kernel:
+ * the problem description, the mask semantics every kernel applies identically, the
+ * kernel descriptor, and the registry (the ONE list of kernels, kernels/registry.c).
+ * No intrinsics here: this header is included by code compiled for baseline x86-64.
+ *
+ * Tensors are fp32, row-major, 64-byte aligned, allocated by the harness:
+ *   q   is (B, H,   Lq, D)      query
+ *   k   is (B, Hkv, Lk, D)      key
+ *   v   is (B, Hkv, Lk, Dv)     value
+ *   out is (B, H,   Lq, Dv)     output
+ * Query head h reads key/value head h / (H / Hkv)  (MHA: Hkv == H, GQA: 1 < Hkv < H, MQA: Hkv == 1).
+ *
+ * Which keys a query row sees (the same rule in every kernel; see attn_allowed()):
+ *   a = i + (Lk - Lq) is query i's ALIGNED position ("bottom_right" causal alignment:
+ *   the last query lines up with the last key, so a decode step Lq = 1 sees every key).
+ *   Key j is visible to query i of batch item b iff
+ *       j < kv_len[b]                                   (key padding; hard mask)
+ *   and (!causal || j <= a)                             (causal; hard mask)
+ *   and ( (wl < 0 || j >= a - wl) && (wr < 0 || j <= a + wr)     (local window)
+ *         || key_is_global[j]                                    (every query sees globals)
+ *         || (0 <= a < Lk && key_is_global[a]) )                 (global queries see all)
+ * A row with no visible key outputs zeros, never NaN.
+ *
+ * Scores: dot:      s = scale * q.k                       (scale defaults to 1/sqrt(D))
+ *         additive: s = va . tanh(Wq q + Wk k)            (Bahdanau; scale NOT applied)
+ *                   Wq, Wk are (A, D), va is (A); shared by all heads.
+ * out_i = sum_j softmax_j(s_ij) v_j over the visible keys j.
+ */
+#ifndef ATTN_H
+#define ATTN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---------------------------------------------------------------- problem -- */
+
+typedef enum { ATTN_SCORE_DOT = 0, ATTN_SCORE_ADDITIVE = 1 } attn_score;
+
+typedef struct attn_problem {
+    int B, H, Hkv;          /* batch, query heads, key/value heads (H % Hkv == 0) */
+    int Lq, Lk;             /* query and key lengths (cross-attention when they differ) */
+    int D, Dv;              /* q/k head dim, v/out head dim */
+    float scale;            /* dot-score scale, normally 1/sqrt(D) */
+
+    int causal;             /* 1: causal mask, bottom-right aligned (see above) */
+    const int *kv_len;      /* (B) valid keys per batch item, or NULL: all Lk valid */
+
+    int window_left;        /* local window extents around the aligned position; */
+    int window_right;       /* -1 = unbounded on that side (both -1: full attention) */
+    int n_globals;          /* Longformer global tokens */
+    const int *global_pos;  /* (n_globals) sorted key positions, or NULL */
+    const uint8_t *key_is_global; /* (Lk) 1 where the key position is global, or NULL */
+
+    attn_score score;
+    int A;                  /* additive hidden size */
+    const float *wq;        /* (A, D) additive query projection, or NULL */
+    const float *wk;        /* (A, D) additive key projection, or NULL */
+    const float *va;        /* (A)    additive output vector, or NULL */
+} attn_problem;
+
+/* Number of valid keys of batch item b. */
+static inline int attn_kv_valid(const attn_problem *p, int b)
+{
+    return p->kv_len ? p->kv_len[b] : p->Lk;
+}
+
+/* Is query position a (aligned) a global token? */
+static inline int attn_query_is_global(const attn_problem *p, int a)
+{
+    return p->n_globals > 0 && a >= 0 && a < p->Lk && p->key_is_global[a];
+}
+
+/* The contiguous band [*lo, *hi) of keys query i of batch b sees when global tokens are
+ * ignored: padding, causal and window applied. *lo >= *hi means the band is empty.
+ * Kernels that tile over keys use this to skip whole tiles. */
+static inline void attn_band(const attn_problem *p, int b, int i, int *lo, int *hi)
+{
+    long a = (long)i + p->Lk - p->Lq;
+    long l = 0, h = attn_kv_valid(p, b);
+    if (p->causal && a + 1 < h) h = a + 1;
+    if (p->window_right >= 0 && a + p->window_right + 1 < h) h = a + p->window_right + 1;
+    if (p->window_left >= 0 && a - p->window_left > l) l = a - p->window_left;
+    if (h < l) h = l;
+    *lo = (int)l;
+    *hi = (int)h;
+}
+
+/* May query i of batch item b see key j?  The one definition of the mask. */
+static inline int attn_allowed(const attn_problem *p, int b, int i, int j)
+{
+    long a = (long)i + p->Lk - p->Lq;
+    if (j >= attn_kv_valid(p, b)) return 0;
+    if (p->causal && j > a) return 0;
+    int in_window = (p->window_left < 0 || j >= a - p->window_left) &&
+                    (p->window_right < 0 || j <= a + p->window_right);
+    if (in_window) return 1;
+    if (p->n_globals > 0 && (p->key_is_global[j] || attn_query_is_global(p, (int)a))) return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ capabilities -- */
+
+/* What a problem needs and what a kernel declares. A kernel runs a problem only when
+ * (attn_problem_needs(p) & ~kernel->caps) == 0; otherwise the case is skipped. */
+enum {
+    ATTN_CAP_DOT      = 1u << 0,  /* dot-product score */
+    ATTN_CAP_ADDITIVE = 1u << 1,  /* additive (Bahdanau) score */
+    ATTN_CAP_CAUSAL   = 1u << 2,
+    ATTN_CAP_PADDING  = 1u << 3,  /* key-padding lengths per batch item */
+    ATTN_CAP_CROSS    = 1u << 4,  /* Lq != Lk */
+    ATTN_CAP_GQA      = 1u << 5,  /* Hkv < H */
+    ATTN_CAP_VDIM     = 1u << 6,  /* Dv != D */
+    ATTN_CAP_WINDOW   = 1u << 7,  /* local window */
+    ATTN_CAP_GLOBALS  = 1u << 8,  /* global tokens */
+    ATTN_CAP_THREADS  = 1u << 9,  /* uses threads > 1 */
+};
+#define ATTN_CAP_COUNT 10
+
+/* Capability bits a problem run with `threads` threads requires. */
+unsigned attn_problem_needs(const attn_problem *p, int threads);
+/* Name of one capability bit ("causal", "padding", ...). */
+const char *attn_cap_name(unsigned cap);
+
+/* ----------------------------------------------------------------- kernels -- */
+
+typedef enum { ATTN_ISA_PORTABLE = 0, ATTN_ISA_AVX2 = 1, ATTN_ISA_AVX512 = 2 } attn_isa;
+#define ATTN_ISA_COUNT 3
+
+typedef enum {
+    ATTN_OK = 0,
+    ATTN_ERR_UNSUPPORTED = 1,   /* asked for something outside the declared capabilities */
+    ATTN_ERR_INVALID = 2,       /* inconsistent problem (H % Hkv != 0, ...) */
+} attn_status;
+
+typedef struct attn_kernel {
+    const char *name;           /* unique, also the file name stem: kernels/<name>.c */
+    const char *desc;           /* one line */
+    attn_isa isa;               /* instruction set the kernel needs */
+    unsigned caps;              /* ATTN_CAP_* bits */
+    /* Scratch memory the kernel needs for this problem and thread count. The harness
+     * allocates it (64-byte aligned, uninitialised) and passes it to run(). */
+    size_t (*workspace_bytes)(const attn_problem *p, int threads);
+    /* Compute out. Never allocates, prints or exits. Thread-count aware kernels use
+     * exactly `threads` threads; others are only called with threads == 1. */
+    attn_status (*run)(const attn_problem *p,
+                       const float *q, const float *k, const float *v, float *out,
+                       void *workspace, int threads);
+} attn_kernel;
+
+/* --------------------------------------------------------------- registry -- */
+
+const attn_kernel *attn_kernels(int *count);      /* the table, in listing order */
+const attn_kernel *attn_kernel_find(const char *name);
+const char *attn_isa_name(attn_isa isa);           /* "portable", "avx2", "avx512" */
+int attn_isa_parse(const char *s, attn_isa *out);  /* 0 on success */
+/* Highest ISA this CPU supports, capped by the ATTN_ISA environment variable. */
+attn_isa attn_isa_available(void);
+/* 1 if the kernel can run here; otherwise 0 and *why says why ("cpu lacks avx512f",
+ * "capped by ATTN_ISA=avx2", "not built for this architecture"). */
+int attn_kernel_usable(const attn_kernel *k, const char **why);
+
+/* -------------------------------------------------------------- reference -- */
+
+/* The naive algorithm for selected query rows: for every (b, h) compute output rows
+ * rows[0..n) into out_rows, which is (B, H, n, Dv). scratch must hold
+ * attn_reference_scratch_bytes(p) bytes. This is what validation compares with when
+ * the full naive kernel would be too big or too slow. */
+size_t attn_reference_scratch_bytes(const attn_problem *p);
+void attn_reference_rows(const attn_problem *p,
+                         const float *q, const float *k, const float *v,
+                         const int *rows, int n, float *out_rows, void *scratch);
+
+#endif /* ATTN_H */
