@@ -41,7 +41,7 @@ deps:
 
 # run every unit and end-to-end test; ends with "N passed, N failed"
 test: deps $(BUILD)/attnbench $(BUILD)/test_attn
-	$(BUILD)/test_attn
+	ATTNBENCH=$(BUILD)/attnbench $(BUILD)/test_attn
 
 # the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 sanitize: deps

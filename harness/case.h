@@ -36,6 +36,7 @@ typedef struct attn_case {
 
     const char *file;           /* config file and line of the section header, for messages */
     int line;
+    int index;                  /* position in the config's full expansion (shards keep it) */
 } attn_case;
 
 const char *attn_mask_name(attn_mask m);           /* "none", "causal", "padding", "causal_padding" */

@@ -44,12 +44,14 @@ typedef struct attn_run_opts {
     size_t mem_budget;          /* bytes; cases needing more are skipped */
     const char *dump_dir;       /* NULL or directory for --dump */
     double peak_gflops;         /* measured peak for this kernel's ISA and threads (0: unknown) */
+    double ref_flops;           /* validate all rows when the naive reference costs at most
+                                   this many FLOPs, else a sample costing about half (0: 2e9) */
 } attn_run_opts;
 
 const char *attn_status_name(attn_case_status s);  /* "ok", "invalid", ... (results.c) */
 
 /* Memory the case needs (inputs + workspace + validation reference), for the budget. */
-size_t attn_case_mem_need(const attn_case *c);
+size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o);
 
 /* Run the case. Always fills r (free with attn_result_free). Returns r->status. */
 attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_result *r);

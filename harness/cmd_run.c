@@ -1,0 +1,211 @@
+/* cmd_run.c: `attnbench run CONFIG.ini`: expand the sweeps, measure the peaks the cases
+ * need, run every case (runner.c), record it as it finishes (results.c), report progress. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baseline.h"
+#include "commands.h"
+#include "config.h"
+#include "machine.h"
+#include "results.h"
+#include "runner.h"
+
+static const char usage_text[] =
+    "usage: attnbench run CONFIG.ini [options]\n"
+    "\n"
+    "Run every case of the config's sweeps: validate each kernel against the naive\n"
+    "reference, time it, measure its memory, and write DIR/results.json and results.csv\n"
+    "as cases finish.\n"
+    "\n"
+    "options:\n"
+    "  -o DIR               output directory (default results/<config>-<date>-<time>)\n"
+    "  --kernels a,b        only these kernels (of those the config names)\n"
+    "  --resume             continue DIR: run only the cases it does not hold yet\n"
+    "  --dump DIR           write each case's q, k, v, out (.npy) and case.json under DIR\n"
+    "  --format FMT         json and csv are always written; gbench also writes\n"
+    "                       results.gbench.json (Google Benchmark's JSON)\n"
+    "  --mem-budget SIZE    skip cases needing more memory (default half of RAM; 512M, 4G)\n"
+    "  --shard K/N          run only cases K, K+N, K+2N, ... (0 <= K < N); see `merge`\n"
+    "  --save-baseline NAME store the results as this machine's baseline NAME\n"
+    "  -q, --quiet          no progress lines\n"
+    "\n"
+    "exit status: 0 all cases ok or skipped; 1 a case was invalid, crashed or timed out;\n"
+    "2 usage or config error\n";
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || v <= 0) return -1;
+    switch (*end) {
+    case 'k': case 'K': v *= 1024.0; end++; break;
+    case 'm': case 'M': v *= 1024.0 * 1024; end++; break;
+    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; end++; break;
+    }
+    if (*end == 'i' || *end == 'I') end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end) return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static void fmt_time(double s, char *buf, size_t n)
+{
+    if (s < 1e-3) snprintf(buf, n, "%.1f us", s * 1e6);
+    else if (s < 1) snprintf(buf, n, "%.2f ms", s * 1e3);
+    else snprintf(buf, n, "%.2f s", s);
+}
+
+static void fmt_eta(double s, char *buf, size_t n)
+{
+    long t = (long)(s + 0.5);
+    snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+static void progress(int done, int total, const attn_case *c, const attn_result *r, double eta)
+{
+    char t[32] = "", e[32];
+    fmt_eta(eta, e, sizeof e);
+    fprintf(stderr, "[%*d/%d] %-15s %s", total >= 100 ? 3 : 2, done, total, c->kernel->name, c->id);
+    if (r->status == ST_OK) {
+        fmt_time(r->st.median, t, sizeof t);
+        fprintf(stderr, "  ok %s  %.2f GFLOP/s", t, r->gflops);
+        if (r->pct_peak >= 0) fprintf(stderr, " (%.1f%% peak)", r->pct_peak);
+        if (r->unstable) fprintf(stderr, "  UNSTABLE cv=%.1f%%", 100 * r->st.cv);
+    } else {
+        fprintf(stderr, "  %s: %s", attn_status_name(r->status), r->reason);
+    }
+    fprintf(stderr, "  ETA %s\n", e);
+}
+
+int attn_cmd_run(int argc, char **argv)
+{
+    const char *config = NULL, *out_dir = NULL, *kernels = NULL, *dump = NULL, *baseline = NULL;
+    int resume = 0, gbench = 0, quiet = 0, shard_k = 0, shard_n = 1;
+    size_t budget = (size_t)(attn_phys_mem_bytes() / 2);
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); return 0; }
+        else if (!strcmp(a, "--resume")) { resume = 1; takes = 0; }
+        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = 1; takes = 0; }
+        else if (a[0] != '-') {
+            if (config) { fprintf(stderr, "attnbench run: more than one config ('%s', '%s')\n", config, a); return 2; }
+            config = a;
+            takes = 0;
+        } else if (!val) {
+            fprintf(stderr, "attnbench run: %s needs a value (see --help)\n", a);
+            return 2;
+        } else if (!strcmp(a, "-o")) out_dir = val;
+        else if (!strcmp(a, "--kernels")) kernels = val;
+        else if (!strcmp(a, "--dump")) dump = val;
+        else if (!strcmp(a, "--save-baseline")) baseline = val;
+        else if (!strcmp(a, "--format")) {
+            if (!strcmp(val, "gbench")) gbench = 1;
+            else if (strcmp(val, "json") && strcmp(val, "csv")) {
+                fprintf(stderr, "attnbench run: --format '%s' is not one of json, csv, gbench\n", val);
+                return 2;
+            }
+        } else if (!strcmp(a, "--mem-budget")) {
+            if (parse_size(val, &budget)) {
+                fprintf(stderr, "attnbench run: --mem-budget '%s' is not a size (e.g. 512M, 4G)\n", val);
+                return 2;
+            }
+        } else if (!strcmp(a, "--shard")) {
+            char extra;
+            if (sscanf(val, "%d/%d%c", &shard_k, &shard_n, &extra) != 2 || shard_n < 1 ||
+                shard_k < 0 || shard_k >= shard_n) {
+                fprintf(stderr, "attnbench run: --shard '%s' is not K/N with 0 <= K < N\n", val);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "attnbench run: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+        i += takes;
+    }
+    if (!config) { fputs(usage_text, stderr); return 2; }
+
+    attn_caselist list;
+    if (attn_config_load(config, kernels, &list) != 0) return 2;
+    for (int i = 0; i < list.n; i++) list.cases[i].index = i;
+
+    char dir_buf[1024];
+    if (!out_dir) {
+        const char *base = strrchr(config, '/') ? strrchr(config, '/') + 1 : config;
+        int len = (int)strcspn(base, ".");
+        time_t t = time(NULL);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
+        snprintf(dir_buf, sizeof dir_buf, "results/%.*s-%s", len, base, stamp);
+        out_dir = dir_buf;
+    }
+
+    /* the roof for pct_peak: each (ISA, threads) pair the selected cases use */
+    attn_peaks *peaks = calloc(1, sizeof *peaks);
+    if (!peaks) { attn_caselist_free(&list); return 2; }
+    for (int i = shard_k; i < list.n; i += shard_n) {
+        const attn_case *c = &list.cases[i];
+        int t = c->threads;
+        if (t > ATTN_MAX_THREADS || !attn_kernel_usable(c->kernel, &(const char *){0})) continue;
+        double *g = &peaks->gflops[c->kernel->isa][t];
+        if (*g == 0) {
+            if (!quiet) fprintf(stderr, "measuring %s peak with %d thread%s...\n",
+                                attn_isa_name(c->kernel->isa), t, t > 1 ? "s" : "");
+            *g = attn_peak_measure(c->kernel->isa, t, 0.3);
+        }
+    }
+    cJSON *ctx = attn_context_json(peaks);
+    cJSON_AddStringToObject(ctx, "config", config);
+    if (shard_n > 1) {
+        char s[32];
+        snprintf(s, sizeof s, "%d/%d", shard_k, shard_n);
+        cJSON_AddStringToObject(ctx, "shard", s);
+    }
+    attn_results *res = attn_results_open(out_dir, ctx, resume, gbench);
+    if (!res) { free(peaks); attn_caselist_free(&list); return 2; }
+
+    attn_run_opts opts = { .mem_budget = budget, .dump_dir = dump };
+    int total = 0, done = 0, failed = 0, io_error = 0;
+    for (int i = shard_k; i < list.n; i += shard_n)
+        if (!resume || !attn_results_has(res, list.cases[i].id)) total++;
+    if (!quiet)
+        fprintf(stderr, "%d case%s to run, results in %s\n", total, total == 1 ? "" : "s", out_dir);
+
+    double spent = 0;
+    struct timespec ts0;
+    clock_gettime(CLOCK_MONOTONIC, &ts0);
+    for (int i = shard_k; i < list.n; i += shard_n) {
+        const attn_case *c = &list.cases[i];
+        if (resume && attn_results_has(res, c->id)) continue;
+        opts.peak_gflops = c->threads <= ATTN_MAX_THREADS ? peaks->gflops[c->kernel->isa][c->threads] : 0;
+        attn_result r;
+        attn_run_case(c, &opts, &r);
+        done++;
+        if (r.status == ST_INVALID || r.status == ST_CRASHED || r.status == ST_TIMEOUT) failed++;
+        if (attn_results_add(res, c, &r) != 0) io_error = 1;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        spent = (ts.tv_sec - ts0.tv_sec) + 1e-9 * (ts.tv_nsec - ts0.tv_nsec);
+        if (!quiet) progress(done, total, c, &r, spent / done * (total - done));
+        attn_result_free(&r);
+        if (io_error) break;
+    }
+    attn_results_close(res);
+    free(peaks);
+    attn_caselist_free(&list);
+    if (io_error) return 2;
+    if (!quiet)
+        fprintf(stderr, "%d case%s run in %.1f s, %d failed; results in %s\n", done,
+                done == 1 ? "" : "s", spent, failed, out_dir);
+    if (baseline && attn_baseline_save(out_dir, baseline) != 0) return 2;
+    return failed ? 1 : 0;
+}

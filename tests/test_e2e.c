@@ -1,0 +1,250 @@
+/* test_e2e.c: the built binary end to end, as a user runs it.
+ *
+ * Runs $ATTNBENCH (default build/attnbench) on configs/quick.ini and on small configs
+ * written here, then reads what it wrote with cJSON: every case of the config is there,
+ * every one ok (or skipped because this CPU lacks an ISA), the schema's fields present;
+ * bad configs exit 2 with FILE:LINE; --resume, --dump and --shard do what they say. */
+#include <cjson/cJSON.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "results.h"
+#include "test.h"
+
+static const char *bin(void)
+{
+    const char *b = getenv("ATTNBENCH");
+    return b ? b : "build/attnbench";
+}
+
+static char tmp_root[256];
+
+static const char *tmpdir(void)
+{
+    if (!tmp_root[0]) {
+        snprintf(tmp_root, sizeof tmp_root, "/tmp/attnbench-e2e-XXXXXX");
+        if (!mkdtemp(tmp_root)) { perror("mkdtemp"); exit(2); }
+    }
+    return tmp_root;
+}
+
+__attribute__((destructor)) static void remove_tmp(void)
+{
+    if (!tmp_root[0] || getenv("ATTN_KEEP_TMP")) return;
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
+}
+
+/* Run a shell command; returns its exit status, stderr captured into err (if given). */
+static int sh(char *err, size_t errlen, const char *fmt, ...)
+{
+    char cmd[4096], errfile[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tmpdir());
+    char full[5000];
+    snprintf(full, sizeof full, "%s 2>%s >/dev/null", cmd, errfile);
+    int st = system(full);
+    if (err) {
+        err[0] = 0;
+        char *text = attn_read_file(errfile, NULL);
+        if (text) { snprintf(err, errlen, "%s", text); free(text); }
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) { perror(path); exit(2); }
+    fputs(text, f);
+    fclose(f);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
+static int count_cases(const char *dir)
+{
+    char err[512];
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    if (!doc) return -1;
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases"));
+    cJSON_Delete(doc);
+    return n;
+}
+
+static const char small_ini[] =
+    "[small]\n"
+    "kernels = naive, blocked\n"
+    "heads = 2\n"
+    "head_dim = 8\n"
+    "seq_len = 7, 16\n"
+    "mask = none, causal\n"
+    "min_time = 0\n"
+    "reps = 3\n";
+
+TEST(e2e_quick_ini_all_cases_ok)
+{
+    char dir[512], err[8192];
+    snprintf(dir, sizeof dir, "%s/quick", tmpdir());
+    int rc = sh(err, sizeof err, "%s run configs/quick.ini -q -o %s", bin(), dir);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+
+    attn_caselist list;
+    CHECK(attn_config_load("configs/quick.ini", NULL, &list) == 0);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK_MSG(doc != NULL, "%s", err);
+    if (!doc) return;
+    CHECK(cJSON_GetObjectItem(doc, "schema")->valueint == 1);
+    const cJSON *ctx = cJSON_GetObjectItem(doc, "context");
+    const char *ctx_fields[] = { "date", "host", "cpu_model", "isa", "cores", "caches", "governor",
+                                 "compiler", "cflags", "git_sha", "peak_gflops" };
+    for (size_t i = 0; i < sizeof ctx_fields / sizeof *ctx_fields; i++)
+        CHECK_MSG(cJSON_HasObjectItem(ctx, ctx_fields[i]), "context.%s missing", ctx_fields[i]);
+
+    const cJSON *cases = cJSON_GetObjectItem(doc, "cases");
+    CHECK_MSG(cJSON_GetArraySize(cases) == list.n, "%d cases written, config has %d",
+              cJSON_GetArraySize(cases), list.n);
+    const cJSON *c;
+    int ok = 0;
+    cJSON_ArrayForEach(c, cases) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "id"));
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+        const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(c, "reason"));
+        CHECK(id && st);
+        if (!id || !st) continue;
+        int cpu_skip = !strcmp(st, "skipped") && reason && strstr(reason, "cpu lacks");
+        CHECK_MSG(!strcmp(st, "ok") || cpu_skip, "%s: %s (%s)", id, st, reason ? reason : "");
+        if (strcmp(st, "ok")) continue;
+        ok++;
+        const char *fields[] = { "kernel", "params", "validation", "time_s", "unstable", "flops",
+                                 "gflops", "pct_peak", "memory" };
+        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+            CHECK_MSG(cJSON_HasObjectItem(c, fields[i]), "%s: %s missing", id, fields[i]);
+        const cJSON *t = cJSON_GetObjectItem(c, "time_s");
+        const cJSON *samples = cJSON_GetObjectItem(t, "samples");
+        CHECK(cJSON_GetArraySize(samples) >= 1);
+        double med = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "median"));
+        double lo = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "ci_low"));
+        double hi = cJSON_GetNumberValue(cJSON_GetObjectItem(t, "ci_high"));
+        CHECK_MSG(lo <= med && med <= hi && med > 0, "%s: ci [%g, %g] median %g", id, lo, hi, med);
+        const cJSON *v = cJSON_GetObjectItem(c, "validation");
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItem(v, "passed")));
+        CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(v, "rows_checked")) >= 1);
+        const cJSON *pr = cJSON_GetObjectItem(c, "params");
+        const char *pf[] = { "batch", "heads", "kv_heads", "q_len", "kv_len", "head_dim", "v_dim",
+                             "threads", "mask", "window_left", "window_right", "globals", "score" };
+        for (size_t i = 0; i < sizeof pf / sizeof *pf; i++)
+            CHECK_MSG(cJSON_HasObjectItem(pr, pf[i]), "%s: params.%s missing", id, pf[i]);
+        CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "memory"), "peak_rss_bytes")) > 0);
+    }
+    CHECK(ok > 0);
+    cJSON_Delete(doc);
+    attn_caselist_free(&list);
+
+    char csv[600];
+    snprintf(csv, sizeof csv, "%s/results.csv", dir);
+    CHECK(exists(csv));
+}
+
+TEST(e2e_bad_config_exits_2_with_file_line)
+{
+    char ini[512], dir[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/bad.ini", tmpdir());
+    snprintf(dir, sizeof dir, "%s/bad-out", tmpdir());
+    write_text(ini, "[s]\nkernels = naive\nhaeds = 4\n");
+    int rc = sh(err, sizeof err, "%s run %s -o %s", bin(), ini, dir);
+    CHECK_MSG(rc == 2, "exit %d", rc);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3:", ini);
+    CHECK_MSG(strstr(err, want) != NULL, "stderr: %s", err);
+    CHECK_MSG(strstr(err, "heads") != NULL, "no suggestion: %s", err);
+    CHECK(count_cases(dir) < 0);        /* nothing ran, nothing written */
+
+    rc = sh(err, sizeof err, "%s run %s/no-such.ini", bin(), tmpdir());
+    CHECK(rc == 2);
+    rc = sh(err, sizeof err, "%s run", bin());
+    CHECK(rc == 2);
+    rc = sh(err, sizeof err, "%s frobnicate", bin());
+    CHECK(rc == 2);
+}
+
+TEST(e2e_resume_runs_only_missing_and_never_overwrites)
+{
+    char ini[512], dir[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
+    snprintf(dir, sizeof dir, "%s/resume", tmpdir());
+    write_text(ini, small_ini);
+    int rc = sh(err, sizeof err, "%s run %s -q --kernels naive -o %s", bin(), ini, dir);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    CHECK(count_cases(dir) == 4);
+    /* the same directory again without --resume: refused, results kept */
+    rc = sh(err, sizeof err, "%s run %s -q -o %s", bin(), ini, dir);
+    CHECK(rc == 2);
+    CHECK(count_cases(dir) == 4);
+    /* --resume adds the blocked cases only */
+    rc = sh(err, sizeof err, "%s run %s --resume -o %s", bin(), ini, dir);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    CHECK_MSG(strstr(err, "4 cases to run") != NULL, "stderr: %s", err);
+    CHECK(count_cases(dir) == 8);
+}
+
+TEST(e2e_dump_writes_npy_and_case_json)
+{
+    char ini[512], dir[512], dump[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
+    snprintf(dir, sizeof dir, "%s/dumprun", tmpdir());
+    snprintf(dump, sizeof dump, "%s/dump", tmpdir());
+    write_text(ini, small_ini);
+    int rc = sh(err, sizeof err, "%s run %s -q --kernels blocked -o %s --dump %s", bin(), ini, dir, dump);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "id"));
+        const char *files[] = { "q.npy", "k.npy", "v.npy", "out.npy", "case.json" };
+        for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+            char path[1024];
+            snprintf(path, sizeof path, "%s/%s/%s", dump, id, files[i]);
+            CHECK_MSG(exists(path), "missing %s", path);
+        }
+    }
+    cJSON_Delete(doc);
+}
+
+TEST(e2e_shards_cover_the_sweep_once)
+{
+    char ini[512], d0[512], d1[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
+    snprintf(d0, sizeof d0, "%s/shard0", tmpdir());
+    snprintf(d1, sizeof d1, "%s/shard1", tmpdir());
+    write_text(ini, small_ini);
+    CHECK(sh(err, sizeof err, "%s run %s -q --shard 0/3 -o %s", bin(), ini, d0) == 0);
+    CHECK(sh(err, sizeof err, "%s run %s -q --shard 1/3 -o %s", bin(), ini, d1) == 0);
+    CHECK(count_cases(d0) == 3);        /* cases 0, 3, 6 of 8 */
+    CHECK(count_cases(d1) == 3);        /* cases 1, 4, 7 */
+    CHECK(sh(err, sizeof err, "%s run %s -q --shard 3/3 -o %s/x", bin(), ini, tmpdir()) == 2);
+}
+
+TEST(e2e_list_and_info)
+{
+    char err[4096];
+    CHECK(sh(err, sizeof err, "%s list | grep -q '^naive'", bin()) == 0);
+    CHECK(sh(err, sizeof err, "%s info | grep -q cpu_model", bin()) == 0);
+    CHECK(sh(err, sizeof err, "%s run --help | grep -q resume", bin()) == 0);
+}

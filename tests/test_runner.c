@@ -1,0 +1,172 @@
+/* test_runner.c: the runner records what really happened to a case: a correct kernel is
+ * ok with samples, a wrong one invalid, a crashing one crashed with the signal's name, a
+ * hanging one timeout, an over-budget one skipped with the numbers, a missing capability
+ * skipped with its name. The misbehaving kernels are local to this file (never in the
+ * registry): they exist only to prove the runner survives them. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "inputs.h"
+#include "runner.h"
+#include "test.h"
+
+static size_t no_ws(const attn_problem *p, int threads) { (void)p; (void)threads; return 0; }
+
+/* computes the right answer by delegating to naive, then spoils one element */
+static attn_status wrong_run(const attn_problem *p, const float *q, const float *k, const float *v,
+                             float *out, void *ws, int threads)
+{
+    (void)ws; (void)threads;
+    const attn_kernel *naive = attn_kernel_find("naive");
+    static float scratch[1 << 16];
+    attn_status s = naive->run(p, q, k, v, out, scratch, 1);
+    out[(size_t)p->B * p->H * p->Lq * p->Dv - 1] += 0.5f;
+    return s;
+}
+
+static attn_status crash_run(const attn_problem *p, const float *q, const float *k, const float *v,
+                             float *out, void *ws, int threads)
+{
+    (void)p; (void)q; (void)k; (void)v; (void)out; (void)ws; (void)threads;
+    raise(SIGSEGV);
+    return ATTN_OK;
+}
+
+static attn_status hang_run(const attn_problem *p, const float *q, const float *k, const float *v,
+                            float *out, void *ws, int threads)
+{
+    (void)p; (void)q; (void)k; (void)v; (void)out; (void)ws; (void)threads;
+    for (;;) pause();
+    return ATTN_OK;
+}
+
+static const attn_kernel k_wrong = { "test_wrong", "off by 0.5 in one element", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, wrong_run };
+static const attn_kernel k_crash = { "test_crash", "raises SIGSEGV", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, crash_run };
+static const attn_kernel k_hang = { "test_hang", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_run };
+
+static attn_case small_case(const attn_kernel *k)
+{
+    attn_case c;
+    memset(&c, 0, sizeof c);
+    c.kernel = k;
+    c.batch = 2; c.heads = 2; c.kv_heads = 2; c.q_len = 13; c.kv_len = 13;
+    c.head_dim = 8; c.v_dim = 8; c.threads = 1;
+    c.mask = MASK_NONE; c.window_left = c.window_right = -1;
+    c.score = ATTN_SCORE_DOT; c.additive_dim = 16;
+    c.min_time = 0; c.reps = 7; c.timeout = 20; c.atol = 1e-4; c.rtol = 1e-3; c.seed = 42;
+    snprintf(c.sweep, sizeof c.sweep, "test");
+    attn_case_make_id(&c);
+    return c;
+}
+
+static attn_run_opts opts(void)
+{
+    attn_run_opts o = { .mem_budget = (size_t)1 << 30, .dump_dir = NULL, .peak_gflops = 0 };
+    return o;
+}
+
+TEST(runner_ok_case_has_samples_and_stats)
+{
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    attn_run_opts o = opts();
+    o.peak_gflops = 1000;
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_OK);
+    CHECK_MSG(r.status == ST_OK, "status %s: %s", attn_status_name(r.status), r.reason);
+    CHECK(r.n_samples == 7);            /* min_time 0: exactly reps */
+    CHECK(r.val.done && r.val.passed);
+    CHECK(r.val.rows_checked == r.val.rows_total && r.val.rows_total == 2 * 2 * 13);
+    CHECK(r.st.min <= r.st.median && r.st.median <= r.st.max && r.st.min > 0);
+    CHECK(r.flops == 2.0 * 2 * 13 * 13 * (2 * 8 + 2 * 8));
+    CHECK_NEAR(r.gflops, r.flops / r.st.median * 1e-9, 1e-9 * r.gflops);
+    CHECK_NEAR(r.pct_peak, r.gflops / 10, 1e-9 * r.gflops);
+    CHECK(r.peak_rss_bytes > 0);
+    attn_result_free(&r);
+}
+
+TEST(runner_naive_validates_against_float64)
+{
+    attn_case c = small_case(attn_kernel_find("naive"));
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_OK);
+    CHECK(r.val.against && !strcmp(r.val.against, "float64"));
+    CHECK(r.val.max_abs_err < 1e-5);
+    CHECK(r.pct_peak < 0);              /* no peak known: none reported */
+    attn_result_free(&r);
+}
+
+TEST(runner_wrong_kernel_is_invalid)
+{
+    attn_case c = small_case(&k_wrong);
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_INVALID);
+    CHECK(r.val.done && !r.val.passed);
+    CHECK(r.val.max_abs_err > 0.49 && r.val.max_abs_err < 0.51);
+    CHECK(r.n_samples == 0);            /* an invalid kernel is never timed */
+    CHECK(strstr(r.reason, "differs") != NULL);
+    attn_result_free(&r);
+}
+
+TEST(runner_crash_is_recorded_with_signal)
+{
+    attn_case c = small_case(&k_crash);
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_CRASHED);
+    CHECK_MSG(strstr(r.reason, "SIGSEGV") != NULL, "reason: %s", r.reason);
+    attn_result_free(&r);
+}
+
+TEST(runner_hang_times_out)
+{
+    attn_case c = small_case(&k_hang);
+    c.timeout = 0.5;
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_TIMEOUT);
+    CHECK(r.wall_s < 5);
+    CHECK(strstr(r.reason, "timeout") != NULL);
+    attn_result_free(&r);
+}
+
+TEST(runner_over_budget_is_skipped_with_numbers)
+{
+    attn_case c = small_case(attn_kernel_find("naive"));
+    attn_run_opts o = opts();
+    o.mem_budget = 1000;
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_SKIPPED);
+    char want[64];
+    snprintf(want, sizeof want, "needs %zu bytes", attn_case_mem_need(&c, &o));
+    CHECK_MSG(strstr(r.reason, want) && strstr(r.reason, "budget 1000 bytes"), "reason: %s", r.reason);
+    attn_result_free(&r);
+}
+
+TEST(runner_missing_capability_is_skipped_by_name)
+{
+    attn_case c = small_case(attn_kernel_find("naive"));
+    c.threads = 2;                      /* naive is single-threaded */
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_SKIPPED);
+    CHECK_MSG(strstr(r.reason, "threads") != NULL, "reason: %s", r.reason);
+    attn_result_free(&r);
+}
+
+TEST(runner_large_case_samples_rows)
+{
+    /* the full naive reference over the validation cost limit: rows are sampled */
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    c.q_len = 101; c.kv_len = 67;
+    attn_run_opts o = opts();
+    o.ref_flops = 1e5;
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_OK);
+    CHECK_MSG(r.val.rows_checked < r.val.rows_total && r.val.rows_checked >= 8,
+              "rows %ld of %ld", r.val.rows_checked, r.val.rows_total);
+    attn_result_free(&r);
+}
