@@ -239,8 +239,10 @@ static void sb_csv_value(strbuf *b, const cJSON *v, int force_quote)
     else if (cJSON_IsBool(v)) sb_str(b, cJSON_IsTrue(v) ? "true" : "false");
     else if (cJSON_IsNumber(v)) {
         double x = v->valuedouble;
+        /* shortest of %.15g / %.17g that reads back exactly, as cJSON does */
         if (x == floor(x) && fabs(x) < 1e15) snprintf(num, sizeof num, "%.0f", x);
-        else snprintf(num, sizeof num, "%.17g", x);
+        else if (snprintf(num, sizeof num, "%.15g", x), strtod(num, NULL) != x)
+            snprintf(num, sizeof num, "%.17g", x);
         sb_str(b, num);
     } else if (force_quote) sb_str(b, "\"\"");
     /* null or missing: empty field */
