@@ -25,6 +25,8 @@ void attn_results_close(attn_results *r);
 
 /* The JSON object of one case as in DESIGN.md (used by the writer and by tests). */
 cJSON *attn_case_json(const attn_case *c, const attn_result *res);
+/* Its "params" object alone (also the core of a dump's case.json). */
+cJSON *attn_params_json(const attn_case *c);
 
 /* jsonio.c ---------------------------------------------------------------------- */
 /* Write a string to path atomically (temp file + rename). 0 or -1 (errno set). */
