@@ -121,6 +121,7 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", c->id);
+    cJSON_AddNumberToObject(o, "case_index", c->index);   /* position in the full sweep (merge) */
     cJSON_AddStringToObject(o, "kernel", c->kernel ? c->kernel->name : "?");
     if (c->kernel) cJSON_AddStringToObject(o, "isa", attn_isa_name(c->kernel->isa));
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
