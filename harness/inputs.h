@@ -27,6 +27,14 @@ void attn_inputs_free(attn_inputs *in);
 /* Bytes attn_inputs_make will allocate. */
 size_t attn_inputs_bytes(const attn_case *c);
 
+/* The one rule for the mask tables, shared by the tensors and by attn_case_pairs():
+ * out (batch) = valid keys per item: kv_len - round(pad*(b+1)/batch*kv_len) for padding
+ * masks (pad = 1 leaves the last item no keys), else kv_len. */
+void attn_kv_lengths(const attn_case *c, int *out);
+/* out (globals) = sorted global token positions g*kv_len/globals (the first is 0, like a
+ * CLS token). Returns the count, 0 when there are none. */
+int attn_global_positions(const attn_case *c, int *out);
+
 /* 64-byte aligned allocation used for every tensor and workspace (NULL on failure). */
 void *attn_alloc(size_t bytes);
 void attn_free(void *ptr);

@@ -122,6 +122,10 @@ enum {
 unsigned attn_problem_needs(const attn_problem *p, int threads);
 /* Name of one capability bit ("causal", "padding", ...). */
 const char *attn_cap_name(unsigned cap);
+/* What every kernel's run() checks first: ATTN_ERR_INVALID for an inconsistent problem
+ * (sizes < 1, H % Hkv != 0, kv_len outside [0, Lk], missing global or additive tables,
+ * threads < 1), ATTN_ERR_UNSUPPORTED when it needs a bit outside caps, else ATTN_OK. */
+int attn_problem_check(const attn_problem *p, unsigned caps, int threads);
 
 /* ----------------------------------------------------------------- kernels -- */
 

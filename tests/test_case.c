@@ -1,0 +1,204 @@
+/* test_case.c: case names and ids, the attended-pair count, and the input tensors. */
+#include <stdlib.h>
+#include <string.h>
+#include "test.h"
+#include "case.h"
+#include "inputs.h"
+
+static attn_case base_case(void)
+{
+    attn_case c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.sweep, sizeof c.sweep, "quick");
+    c.kernel = attn_kernel_find("naive");
+    c.batch = 1; c.heads = 8; c.kv_heads = 8; c.q_len = 256; c.kv_len = 256;
+    c.head_dim = 64; c.v_dim = 64; c.threads = 1;
+    c.mask = MASK_NONE; c.pad = 0.25;
+    c.window_left = c.window_right = -1;
+    c.score = ATTN_SCORE_DOT; c.additive_dim = 64;
+    c.seed = 42;
+    return c;
+}
+
+TEST(case_names_roundtrip)
+{
+    for (int m = 0; m < 4; m++) {
+        attn_mask got;
+        CHECK(attn_mask_parse(attn_mask_name((attn_mask)m), &got) == 0 && got == (attn_mask)m);
+    }
+    for (int s = 0; s < 2; s++) {
+        attn_score got;
+        CHECK(attn_score_parse(attn_score_name((attn_score)s), &got) == 0 && got == (attn_score)s);
+    }
+    attn_mask m;
+    attn_score sc;
+    CHECK(attn_mask_parse("casual", &m) != 0);
+    CHECK(attn_score_parse("dotty", &sc) != 0);
+    CHECK(strcmp(attn_mask_name(MASK_CAUSAL_PADDING), "causal_padding") == 0);
+}
+
+/* Brute force with attn_allowed over every (b, i, j), on the same tables the tensors use. */
+static double brute_pairs(const attn_case *c)
+{
+    attn_inputs in;
+    if (attn_inputs_make(c, &in) != 0) return -1;
+    double n = 0;
+    for (int b = 0; b < c->batch; b++)
+        for (int i = 0; i < c->q_len; i++)
+            for (int j = 0; j < c->kv_len; j++) n += attn_allowed(&in.p, b, i, j);
+    attn_inputs_free(&in);
+    return n * c->heads;
+}
+
+TEST(case_pairs_match_brute_force)
+{
+    static const int lens[][2] = { { 9, 9 }, { 5, 12 }, { 12, 5 }, { 1, 7 }, { 17, 17 } };
+    static const double pads[] = { 0.3, 1.0 };
+    static const int wins[][2] = { { -1, -1 }, { 2, 2 }, { 3, 0 }, { 0, 5 }, { 0, 0 }, { -1, 1 }, { 4, -1 } };
+    static const int globals[] = { 0, 1, 3 };
+    int checked = 0;
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++)
+        for (int m = 0; m < 4; m++)
+            for (size_t pd = 0; pd < 2; pd++)
+                for (size_t w = 0; w < sizeof wins / sizeof wins[0]; w++)
+                    for (size_t g = 0; g < 3; g++) {
+                        if (!(m & MASK_PADDING) && pd > 0) continue;
+                        attn_case c = base_case();
+                        c.batch = 3; c.heads = 2; c.kv_heads = 1; c.head_dim = c.v_dim = 2;
+                        c.q_len = lens[l][0]; c.kv_len = lens[l][1];
+                        c.mask = (attn_mask)m; c.pad = pads[pd];
+                        c.window_left = wins[w][0]; c.window_right = wins[w][1];
+                        c.globals = globals[g];
+                        double fast = attn_case_pairs(&c), slow = brute_pairs(&c);
+                        CHECK_MSG(fast == slow, "q%d k%d mask %s pad %g window (%d,%d) globals %d: "
+                                  "pairs %.0f, brute force %.0f", c.q_len, c.kv_len,
+                                  attn_mask_name(c.mask), c.pad, c.window_left, c.window_right,
+                                  c.globals, fast, slow);
+                        checked++;
+                    }
+    CHECK(checked > 300);
+}
+
+TEST(case_pairs_and_flops)
+{
+    attn_case c = base_case();
+    c.batch = 2; c.q_len = c.kv_len = 100;
+    CHECK(attn_case_pairs(&c) == 2.0 * 8 * 100 * 100);
+    c.mask = MASK_CAUSAL;
+    CHECK(attn_case_pairs(&c) == 2.0 * 8 * 100 * 101 / 2);
+    CHECK(attn_case_flops(&c) == attn_case_pairs(&c) * 4 * 64);
+    c.mask = MASK_PADDING; c.pad = 1.0;      /* item 0 loses 50 keys, item 1 all */
+    CHECK(attn_case_pairs(&c) == 8.0 * 100 * 50);
+    c.mask = MASK_NONE; c.score = ATTN_SCORE_ADDITIVE; c.additive_dim = 16;
+    double pairs = attn_case_pairs(&c);
+    CHECK(attn_case_flops(&c) == pairs * (3 * 16 + 2 * 64) + 2.0 * 16 * 64 * 200 * 2 * 8);
+}
+
+TEST(case_pairs_large_is_fast)
+{
+    /* O(B * Lq * (1 + globals)): a million-long sequence counts instantly */
+    attn_case c = base_case();
+    c.q_len = c.kv_len = 1 << 20; c.heads = 1; c.kv_heads = 1;
+    c.mask = MASK_CAUSAL; c.window_left = 255; c.window_right = 0; c.globals = 4;
+    double pairs = attn_case_pairs(&c);
+    CHECK(pairs > 256.0 * (1 << 20) - 1e6 && pairs < 261.0 * (1 << 20) + 4.0 * (1 << 20));
+}
+
+TEST(case_ids_unique_and_safe)
+{
+    enum { N = 24 };
+    attn_case cs[N];
+    for (int i = 0; i < N; i++) cs[i] = base_case();
+    cs[1].kernel = attn_kernel_find("blocked");
+    cs[2].batch = 2;
+    cs[3].heads = 16; cs[3].kv_heads = 16;
+    cs[4].kv_heads = 2;
+    cs[5].q_len = 512;
+    cs[6].kv_len = 512;
+    cs[7].head_dim = 128;
+    cs[8].v_dim = 32;
+    cs[9].threads = 2;
+    cs[10].mask = MASK_CAUSAL;
+    cs[11].mask = MASK_PADDING;
+    cs[12].mask = MASK_PADDING; cs[12].pad = 0.5;
+    cs[13].mask = MASK_CAUSAL_PADDING;
+    cs[14].window_left = 16;
+    cs[15].window_right = 16;
+    cs[16].window_left = 16; cs[16].window_right = 16;
+    cs[17].globals = 2;
+    cs[18].score = ATTN_SCORE_ADDITIVE;
+    cs[19].score = ATTN_SCORE_ADDITIVE; cs[19].additive_dim = 32;
+    snprintf(cs[20].sweep, sizeof cs[20].sweep, "long");
+    snprintf(cs[21].sweep, sizeof cs[21].sweep, "a/b c");     /* unsafe characters */
+    cs[22].mask = MASK_PADDING; cs[22].pad = 0.25 + 1e-12;    /* pads that print alike at %g */
+    cs[23].window_left = 0; cs[23].window_right = 0;
+    for (int i = 0; i < N; i++) {
+        attn_case_make_id(&cs[i]);
+        CHECK_MSG(strpbrk(cs[i].id, "/ \\:*?\"<>|") == NULL, "unsafe id '%s'", cs[i].id);
+        for (int j = 0; j < i; j++)
+            CHECK_MSG(strcmp(cs[i].id, cs[j].id) != 0, "cases %d and %d share id '%s'", i, j, cs[i].id);
+    }
+    /* parameters that do not change the measurement do not change the id */
+    attn_case a = base_case(), b = base_case();
+    b.pad = 0.9; b.additive_dim = 7; b.seed = 1;
+    attn_case_make_id(&a);
+    attn_case_make_id(&b);
+    CHECK_MSG(strcmp(a.id, b.id) == 0, "'%s' vs '%s'", a.id, b.id);
+    CHECK(strstr(a.id, "naive") != NULL && strstr(a.id, "quick") == a.id);
+}
+
+TEST(inputs_deterministic_and_kernel_independent)
+{
+    attn_case a = base_case(), b = base_case();
+    a.q_len = a.kv_len = 33; a.heads = a.kv_heads = 2;
+    b = a;
+    b.kernel = attn_kernel_find("blocked");
+    b.threads = 3;
+    b.mask = MASK_CAUSAL;
+    attn_inputs x, y;
+    CHECK(attn_inputs_make(&a, &x) == 0);
+    CHECK(attn_inputs_make(&b, &y) == 0);
+    size_t nq = (size_t)a.batch * a.heads * a.q_len * a.head_dim;
+    CHECK(memcmp(x.q, y.q, nq * sizeof(float)) == 0);
+    CHECK(memcmp(x.v, y.v, (size_t)a.batch * a.kv_heads * a.kv_len * a.v_dim * sizeof(float)) == 0);
+    CHECK(((uintptr_t)x.q % 64) == 0 && ((uintptr_t)x.k % 64) == 0 && ((uintptr_t)x.out % 64) == 0);
+    double mn = 1, mx = -1, sum = 0;
+    for (size_t e = 0; e < nq; e++) {
+        mn = fmin(mn, x.q[e]); mx = fmax(mx, x.q[e]); sum += x.q[e];
+    }
+    CHECK(mn >= -1 && mx < 1 && mn < -0.9 && mx > 0.9 && fabs(sum / nq) < 0.05);
+    CHECK(memcmp(x.q, x.k, 64 * sizeof(float)) != 0);   /* separate streams */
+    CHECK(x.p.kv_len == NULL && y.p.causal == 1 && x.p.scale == 0.125f);
+    attn_inputs_free(&y);
+
+    a.seed = 43;
+    CHECK(attn_inputs_make(&a, &y) == 0);
+    CHECK(memcmp(x.q, y.q, nq * sizeof(float)) != 0);
+    attn_inputs_free(&x);
+    attn_inputs_free(&y);
+    CHECK(attn_inputs_bytes(&a) >= (nq * 2 + 2 * 33 * 64 * 2) * sizeof(float));
+}
+
+TEST(inputs_mask_tables)
+{
+    attn_case c = base_case();
+    c.batch = 4; c.kv_len = 10; c.q_len = 10; c.mask = MASK_PADDING; c.pad = 1.0;
+    int kv[4];
+    attn_kv_lengths(&c, kv);
+    CHECK(kv[0] == 10 - 3 && kv[1] == 10 - 5 && kv[2] == 10 - 8 && kv[3] == 0);  /* round(2.5) = 3 */
+    c.mask = MASK_CAUSAL;
+    attn_kv_lengths(&c, kv);
+    CHECK(kv[0] == 10 && kv[3] == 10);
+
+    c.globals = 3;
+    int g[3];
+    CHECK(attn_global_positions(&c, g) == 3 && g[0] == 0 && g[1] == 3 && g[2] == 6);
+    attn_inputs in;
+    c.score = ATTN_SCORE_ADDITIVE; c.additive_dim = 5;
+    CHECK(attn_inputs_make(&c, &in) == 0);
+    CHECK(in.p.n_globals == 3 && in.p.key_is_global[3] == 1 && in.p.key_is_global[4] == 0);
+    CHECK(in.p.wq && in.p.wk && in.p.va && in.p.A == 5);
+    float lim = 1.0f / 8.0f;    /* 1/sqrt(64) */
+    for (int e = 0; e < 5 * 64; e++) CHECK(fabsf(in.wq[e]) <= lim);
+    attn_inputs_free(&in);
+}

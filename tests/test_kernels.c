@@ -1,0 +1,425 @@
+/* test_kernels.c: the naive kernel against double precision, and every registered kernel
+ * against the naive kernel, over a table of awkward shapes and mask variants.
+ *
+ * A new kernel is tested by being in the registry: kernels_match_naive runs it on every
+ * shape whose needs its capabilities cover (and with 2 and 3 threads when it declares
+ * THREADS), and kernels_refuse_unsupported checks it refuses the rest.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "test.h"
+#include "attn.h"
+#include "case.h"
+#include "inputs.h"
+#include "ref64.h"
+
+#define ATOL 1e-5
+#define RTOL 1e-4
+
+/* ---------------------------------------------------------------- shapes -- */
+
+typedef struct {
+    const char *name;
+    int B, H, Hkv, Lq, Lk, D, Dv;
+    attn_mask mask;
+    double pad;
+    int wl, wr, globals;
+    attn_score score;
+    int A;
+} shape;
+
+#define DOT ATTN_SCORE_DOT, 0
+#define ADD(a) ATTN_SCORE_ADDITIVE, a
+#define FULL -1, -1, 0
+
+static const shape shapes[] = {
+    /* name              B  H Hkv  Lq   Lk   D  Dv  mask             pad   wl  wr  g  score */
+    { "L1",              1, 2, 2,   1,   1,  8,  8, MASK_NONE,           0, FULL, DOT },
+    { "L1-causal",       2, 1, 1,   1,   1,  3,  3, MASK_CAUSAL,         0, FULL, DOT },
+    { "prime7",          2, 3, 3,   7,   7,  5,  5, MASK_NONE,           0, FULL, DOT },
+    { "prime13-causal",  1, 2, 2,  13,  13, 17, 17, MASK_CAUSAL,         0, FULL, DOT },
+    { "prime31-pad",     3, 2, 2,  31,  31, 16, 16, MASK_PADDING,      0.5, FULL, DOT },
+    { "prime97-cpad",    2, 1, 1,  97,  97,  8,  8, MASK_CAUSAL_PADDING, 0.3, FULL, DOT },
+    { "pad1",            2, 2, 2,  13,  13,  8,  8, MASK_PADDING,      1.0, FULL, DOT },
+    { "pad1-causal",     3, 1, 1,  11,  11,  6,  6, MASK_CAUSAL_PADDING, 1.0, FULL, DOT },
+    { "cross-q>k",       1, 2, 2,  37,  13,  9,  9, MASK_NONE,           0, FULL, DOT },
+    { "cross-q>k-causal",2, 2, 2,  37,  13,  9,  9, MASK_CAUSAL,         0, FULL, DOT },
+    { "cross-q<k",       1, 2, 2,   5,  97, 12, 12, MASK_NONE,           0, FULL, DOT },
+    { "cross-q<k-causal",1, 1, 1,   5,  97, 12, 12, MASK_CAUSAL,         0, FULL, DOT },
+    { "cross-pad",       2, 1, 1,  19,  53,  7,  7, MASK_CAUSAL_PADDING, 0.6, FULL, DOT },
+    { "gqa",             2, 6, 2,  31,  31,  8,  8, MASK_CAUSAL,         0, FULL, DOT },
+    { "mqa",             1, 4, 1,  13,  29, 16, 16, MASK_NONE,           0, FULL, DOT },
+    { "vdim-wide",       1, 2, 2,  13,  13, 12, 20, MASK_NONE,           0, FULL, DOT },
+    { "vdim-narrow",     1, 2, 1,  17,  23, 33,  7, MASK_CAUSAL,         0, FULL, DOT },
+    { "win-sym",         1, 2, 2,  40,  40,  8,  8, MASK_NONE,           0, 3, 3, 0, DOT },
+    { "win-left",        1, 1, 1,  40,  40,  8,  8, MASK_NONE,           0, 5, 0, 0, DOT },
+    { "win-right",       1, 1, 1,  40,  40,  8,  8, MASK_NONE,           0, 0, 7, 0, DOT },
+    { "win-left-only",   1, 1, 1,  29,  29,  8,  8, MASK_NONE,           0, 4, -1, 0, DOT },
+    { "win-causal",      1, 2, 2,  40,  40,  8,  8, MASK_CAUSAL,         0, 4, -1, 0, DOT },
+    { "win-cross-pad",   2, 1, 1,  23,  41,  8,  8, MASK_PADDING,      0.4, 2, 6, 0, DOT },
+    { "globals-win",     1, 2, 2,  40,  40,  8,  8, MASK_NONE,           0, 2, 2, 3, DOT },
+    { "globals-causal",  2, 1, 1,  33,  33,  8,  8, MASK_CAUSAL_PADDING, 0.3, 3, 0, 4, DOT },
+    { "globals-cross",   1, 2, 1,  17,  45,  8,  6, MASK_NONE,           0, 1, 1, 5, DOT },
+    { "globals-full",    1, 1, 1,  16,  16,  4,  4, MASK_NONE,           0, -1, -1, 2, DOT },
+    { "additive",        1, 2, 2,  13,  13,  8,  8, MASK_NONE,           0, FULL, ADD(6) },
+    { "additive-cpad",   2, 1, 1,  11,  11,  5,  9, MASK_CAUSAL_PADDING, 0.5, FULL, ADD(7) },
+    { "additive-gqa-x",  1, 4, 2,   9,  21,  8,  8, MASK_CAUSAL,         0, FULL, ADD(16) },
+    { "additive-win-g",  1, 1, 1,  24,  24,  8,  8, MASK_NONE,           0, 2, 2, 3, ADD(4) },
+    /* past the blocked kernel's 32 x 128 tiles, with remainders in both directions */
+    { "tiles",           1, 1, 1, 150, 300, 64, 64, MASK_NONE,           0, FULL, DOT },
+    { "tiles-causal",    1, 2, 1, 129, 257, 20, 24, MASK_CAUSAL,         0, FULL, DOT },
+    { "tiles-cpad",      2, 1, 1, 200, 200, 16, 16, MASK_CAUSAL_PADDING, 0.45, FULL, DOT },
+    { "tiles-win",       1, 1, 1, 300, 300, 16, 16, MASK_NONE,           0, 40, 90, 0, DOT },
+    { "tiles-q>k",       1, 1, 1, 260, 140, 16, 16, MASK_CAUSAL,         0, FULL, DOT },
+};
+#define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
+
+static attn_case case_of(const shape *s, const attn_kernel *k)
+{
+    attn_case c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.sweep, sizeof c.sweep, "test");
+    c.kernel = k;
+    c.batch = s->B;
+    c.heads = s->H;
+    c.kv_heads = s->Hkv;
+    c.q_len = s->Lq;
+    c.kv_len = s->Lk;
+    c.head_dim = s->D;
+    c.v_dim = s->Dv;
+    c.threads = 1;
+    c.mask = s->mask;
+    c.pad = s->pad;
+    c.window_left = s->wl;
+    c.window_right = s->wr;
+    c.globals = s->globals;
+    c.score = s->score;
+    c.additive_dim = s->A;
+    c.seed = 1234;
+    return c;
+}
+
+/* Run kernel k on in's problem into out (B, H, Lq, Dv), with a workspace of exactly the
+ * size it asks for, filled with NaN bytes so that reading unwritten scratch shows. */
+static attn_status run_kernel(const attn_kernel *k, const attn_inputs *in, float *out, int threads)
+{
+    size_t ws = k->workspace_bytes(&in->p, threads);
+    void *w = attn_alloc(ws);
+    if (!w) return ATTN_ERR_INVALID;
+    memset(w, 0xff, ws);
+    attn_status st = k->run(&in->p, in->q, in->k, in->v, out, w, threads);
+    attn_free(w);
+    return st;
+}
+
+static size_t out_count(const attn_problem *p)
+{
+    return (size_t)p->B * p->H * p->Lq * p->Dv;
+}
+
+/* Does query row i of batch b see no key at all? */
+static int row_empty(const attn_problem *p, int b, int i)
+{
+    for (int j = 0; j < p->Lk; j++)
+        if (attn_allowed(p, b, i, j)) return 0;
+    return 1;
+}
+
+/* Compare got with want, both (B, H, Lq, Dv); failures name the kernel, shape and element.
+ * Rows with no visible key must be exactly zero in got. Returns the number of mismatches. */
+static int compare(const char *kernel, const char *shape_name, int threads, const attn_problem *p,
+                   const float *got, const float *want_f, const double *want_d,
+                   double atol, double rtol)
+{
+    int bad = 0;
+    for (int b = 0; b < p->B; b++)
+        for (int h = 0; h < p->H; h++)
+            for (int i = 0; i < p->Lq; i++) {
+                int empty = row_empty(p, b, i);
+                for (int d = 0; d < p->Dv; d++) {
+                    size_t e = (((size_t)b * p->H + h) * p->Lq + i) * p->Dv + d;
+                    double g = got[e], w = want_f ? want_f[e] : want_d[e];
+                    int ok = empty ? g == 0.0 : (g == g && fabs(g - w) <= atol + rtol * fabs(w));
+                    if (!ok && bad++ < 3)
+                        test_fail(__FILE__, __LINE__,
+                                  "%s on %s (threads %d): out[b%d h%d i%d d%d] = %.9g, want %.9g%s",
+                                  kernel, shape_name, threads, b, h, i, d, g, w,
+                                  empty ? " (row sees no key: must be exactly 0)" : "");
+                }
+            }
+    return bad;
+}
+
+/* ------------------------------------------------------------- the naive -- */
+
+TEST(naive_matches_float64)
+{
+    const attn_kernel *naive = attn_kernel_find("naive");
+    CHECK(naive != NULL);
+    if (!naive) return;
+    for (int s = 0; s < N_SHAPES; s++) {
+        attn_case c = case_of(&shapes[s], naive);
+        attn_inputs in;
+        CHECK(attn_inputs_make(&c, &in) == 0);
+        const attn_problem *p = &in.p;
+        CHECK_MSG(run_kernel(naive, &in, in.out, 1) == ATTN_OK, "naive refused %s", shapes[s].name);
+
+        int *rows = malloc(sizeof(int) * (size_t)p->Lq);
+        double *ref = malloc(sizeof(double) * out_count(p));
+        for (int i = 0; i < p->Lq; i++) rows[i] = i;
+        CHECK(attn_ref64_rows(p, in.q, in.k, in.v, rows, p->Lq, ref) == 0);
+        compare("naive", shapes[s].name, 1, p, in.out, NULL, ref, ATOL, RTOL);
+        free(rows);
+        free(ref);
+        attn_inputs_free(&in);
+    }
+}
+
+/* The shapes that should produce empty rows really do, so the zero checks are exercised. */
+TEST(shapes_include_empty_rows)
+{
+    const char *want[] = { "pad1", "pad1-causal", "cross-q>k-causal", "tiles-q>k" };
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++)
+        for (int s = 0; s < N_SHAPES; s++) {
+            if (strcmp(shapes[s].name, want[w]) != 0) continue;
+            attn_case c = case_of(&shapes[s], NULL);
+            attn_inputs in;
+            CHECK(attn_inputs_make(&c, &in) == 0);
+            int empty = 0;
+            for (int b = 0; b < in.p.B; b++)
+                for (int i = 0; i < in.p.Lq; i++) empty += row_empty(&in.p, b, i);
+            CHECK_MSG(empty > 0, "shape %s has no empty rows", want[w]);
+            attn_inputs_free(&in);
+        }
+}
+
+TEST(reference_rows_equal_naive)
+{
+    const attn_kernel *naive = attn_kernel_find("naive");
+    if (!naive) { CHECK(naive != NULL); return; }
+    for (int s = 0; s < N_SHAPES; s++) {
+        attn_case c = case_of(&shapes[s], naive);
+        attn_inputs in;
+        CHECK(attn_inputs_make(&c, &in) == 0);
+        const attn_problem *p = &in.p;
+        CHECK(run_kernel(naive, &in, in.out, 1) == ATTN_OK);
+
+        /* first, middle, last, and a repeat, out of order */
+        int rows[4] = { p->Lq - 1, 0, p->Lq / 2, p->Lq - 1 };
+        int n = 4;
+        float *got = malloc(sizeof(float) * (size_t)p->B * p->H * n * p->Dv);
+        void *scratch = attn_alloc(attn_reference_scratch_bytes(p));
+        attn_reference_rows(p, in.q, in.k, in.v, rows, n, got, scratch);
+        for (int b = 0; b < p->B; b++)
+            for (int h = 0; h < p->H; h++)
+                for (int r = 0; r < n; r++)
+                    for (int d = 0; d < p->Dv; d++) {
+                        float g = got[(((size_t)b * p->H + h) * n + r) * p->Dv + d];
+                        float w = in.out[(((size_t)b * p->H + h) * p->Lq + rows[r]) * p->Dv + d];
+                        CHECK_MSG(fabsf(g - w) <= 1e-6f * (1.0f + fabsf(w)),
+                                  "%s: reference row %d [b%d h%d d%d] = %.9g, naive %.9g",
+                                  shapes[s].name, rows[r], b, h, d, g, w);
+                    }
+        free(got);
+        attn_free(scratch);
+        attn_inputs_free(&in);
+    }
+}
+
+/* ------------------------------------------------------- every kernel ---- */
+
+TEST(kernels_match_naive)
+{
+    int nk;
+    const attn_kernel *ks = attn_kernels(&nk);
+    const attn_kernel *naive = attn_kernel_find("naive");
+    CHECK(nk >= 2 && naive != NULL);
+    if (!naive) return;
+    for (int s = 0; s < N_SHAPES; s++) {
+        attn_case c = case_of(&shapes[s], naive);
+        attn_inputs in;
+        CHECK(attn_inputs_make(&c, &in) == 0);
+        const attn_problem *p = &in.p;
+        CHECK(run_kernel(naive, &in, in.out, 1) == ATTN_OK);
+        float *got = attn_alloc(sizeof(float) * out_count(p));
+
+        for (int ki = 0; ki < nk; ki++) {
+            const attn_kernel *k = &ks[ki];
+            const char *why;
+            if (k == naive || !attn_kernel_usable(k, &why)) continue;
+            static const int thread_counts[] = { 1, 2, 3 };
+            for (int t = 0; t < 3; t++) {
+                int threads = thread_counts[t];
+                if (attn_problem_needs(p, threads) & ~k->caps) continue;
+                memset(got, 0xff, sizeof(float) * out_count(p));   /* NaN: unwritten shows */
+                attn_status st = run_kernel(k, &in, got, threads);
+                CHECK_MSG(st == ATTN_OK, "%s on %s (threads %d): status %d",
+                          k->name, shapes[s].name, threads, (int)st);
+                if (st == ATTN_OK)
+                    compare(k->name, shapes[s].name, threads, p, got, in.out, NULL, ATOL, RTOL);
+            }
+        }
+        attn_free(got);
+        attn_inputs_free(&in);
+    }
+}
+
+/* Every kernel covers at least one shape of the table: else it was never tested. */
+TEST(kernels_are_covered_by_shapes)
+{
+    int nk;
+    const attn_kernel *ks = attn_kernels(&nk);
+    for (int ki = 0; ki < nk; ki++) {
+        int covered = 0;
+        for (int s = 0; s < N_SHAPES && !covered; s++) {
+            attn_case c = case_of(&shapes[s], &ks[ki]);
+            attn_problem p;
+            attn_problem_from_case(&c, &p);
+            static const int some_len = 1;      /* needs() only asks whether it is NULL */
+            if (c.mask & MASK_PADDING) p.kv_len = &some_len;
+            covered = !(attn_problem_needs(&p, 1) & ~ks[ki].caps);
+        }
+        CHECK_MSG(covered, "kernel %s runs on none of the test shapes", ks[ki].name);
+    }
+}
+
+/* Asked for what it does not declare, or for an inconsistent problem, a kernel refuses
+ * before touching anything (NULL workspace, out left as it was). */
+TEST(kernels_refuse_unsupported)
+{
+    int nk;
+    const attn_kernel *ks = attn_kernels(&nk);
+    for (int s = 0; s < N_SHAPES; s++) {
+        attn_case c = case_of(&shapes[s], NULL);
+        attn_inputs in;
+        CHECK(attn_inputs_make(&c, &in) == 0);
+        float *out = attn_alloc(sizeof(float) * out_count(&in.p));
+        for (int ki = 0; ki < nk; ki++) {
+            const attn_kernel *k = &ks[ki];
+            const char *why;
+            if (!attn_kernel_usable(k, &why)) continue;
+            int threads = k->caps & ATTN_CAP_THREADS ? 1 : 2;
+            unsigned missing = attn_problem_needs(&in.p, threads) & ~k->caps;
+            if (!missing) continue;
+            for (size_t e = 0; e < out_count(&in.p); e++) out[e] = 7.0f;
+            attn_status st = k->run(&in.p, in.q, in.k, in.v, out, NULL, threads);
+            CHECK_MSG(st == ATTN_ERR_UNSUPPORTED, "%s on %s (threads %d): status %d, want unsupported",
+                      k->name, shapes[s].name, threads, (int)st);
+            CHECK_MSG(out[0] == 7.0f, "%s wrote out while refusing %s", k->name, shapes[s].name);
+        }
+        attn_free(out);
+        attn_inputs_free(&in);
+    }
+
+    /* H % Hkv != 0 is invalid for everyone */
+    attn_case c = case_of(&shapes[2], NULL);
+    attn_inputs in;
+    CHECK(attn_inputs_make(&c, &in) == 0);
+    in.p.Hkv = 2;   /* H = 3 */
+    for (int ki = 0; ki < nk; ki++)
+        CHECK_MSG(ks[ki].run(&in.p, in.q, in.k, in.v, in.out, NULL, 1) == ATTN_ERR_INVALID,
+                  "%s accepted H=3, Hkv=2", ks[ki].name);
+    attn_inputs_free(&in);
+}
+
+/* A batch item with kv_len 0 (set by hand, not by pad) outputs zeros in every kernel. */
+TEST(kernels_zero_length_item)
+{
+    int nk;
+    const attn_kernel *ks = attn_kernels(&nk);
+    attn_case c = case_of(&shapes[4], NULL);    /* prime31-pad: B = 3 */
+    attn_inputs in;
+    CHECK(attn_inputs_make(&c, &in) == 0);
+    in.kv_len[0] = 0;
+    in.kv_len[1] = 1;
+    const attn_kernel *naive = attn_kernel_find("naive");
+    float *want = attn_alloc(sizeof(float) * out_count(&in.p));
+    float *got = attn_alloc(sizeof(float) * out_count(&in.p));
+    CHECK(run_kernel(naive, &in, want, 1) == ATTN_OK);
+    for (int ki = 0; ki < nk; ki++) {
+        const char *why;
+        if (!attn_kernel_usable(&ks[ki], &why) || (attn_problem_needs(&in.p, 1) & ~ks[ki].caps)) continue;
+        memset(got, 0xff, sizeof(float) * out_count(&in.p));
+        CHECK(run_kernel(&ks[ki], &in, got, 1) == ATTN_OK);
+        compare(ks[ki].name, "kv_len {0,1,..}", 1, &in.p, got, want, NULL, ATOL, RTOL);
+    }
+    attn_free(want);
+    attn_free(got);
+    attn_inputs_free(&in);
+}
+
+/* ------------------------------------------------------------- registry -- */
+
+TEST(registry_names_unique_and_found)
+{
+    int nk;
+    const attn_kernel *ks = attn_kernels(&nk);
+    for (int i = 0; i < nk; i++) {
+        CHECK_MSG(attn_kernel_find(ks[i].name) == &ks[i], "find(%s)", ks[i].name);
+        CHECK(ks[i].desc && ks[i].desc[0]);
+        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE), "%s has no score", ks[i].name);
+        for (int j = 0; j < i; j++) CHECK(strcmp(ks[i].name, ks[j].name) != 0);
+    }
+    CHECK(attn_kernel_find("no-such-kernel") == NULL);
+    CHECK(attn_kernel_find("naive") && attn_kernel_find("naive")->caps == (ATTN_CAP_DOT |
+          ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | ATTN_CAP_GQA |
+          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS));
+}
+
+TEST(registry_problem_needs)
+{
+    attn_problem p;
+    memset(&p, 0, sizeof p);
+    p.B = 1; p.H = 4; p.Hkv = 4; p.Lq = p.Lk = 8; p.D = p.Dv = 4;
+    p.window_left = p.window_right = -1;
+    CHECK(attn_problem_needs(&p, 1) == ATTN_CAP_DOT);
+    int kv = 8;
+    uint8_t isg[8] = { 1 };
+    p.Hkv = 2; p.Lq = 3; p.Dv = 5; p.causal = 1; p.kv_len = &kv; p.window_left = 0;
+    p.n_globals = 1; p.key_is_global = isg; p.score = ATTN_SCORE_ADDITIVE;
+    CHECK(attn_problem_needs(&p, 4) == (ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING |
+          ATTN_CAP_CROSS | ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS |
+          ATTN_CAP_THREADS));
+    for (int i = 0; i < ATTN_CAP_COUNT; i++) CHECK(strcmp(attn_cap_name(1u << i), "?") != 0);
+    CHECK(strcmp(attn_cap_name(ATTN_CAP_WINDOW), "window") == 0);
+}
+
+TEST(registry_isa_names)
+{
+    attn_isa isa;
+    for (int i = 0; i < ATTN_ISA_COUNT; i++) {
+        CHECK(attn_isa_parse(attn_isa_name((attn_isa)i), &isa) == 0 && isa == (attn_isa)i);
+    }
+    CHECK(attn_isa_parse("sse2", &isa) == 0 && isa == ATTN_ISA_PORTABLE);
+    CHECK(attn_isa_parse("avx512f", &isa) == 0 && isa == ATTN_ISA_AVX512);
+    CHECK(attn_isa_parse("avx3", &isa) != 0);
+}
+
+TEST(registry_isa_cap_from_env)
+{
+    const char *old = getenv("ATTN_ISA");
+    char *saved = old ? strdup(old) : NULL;
+    attn_kernel fake = { .name = "fake512", .desc = "test", .isa = ATTN_ISA_AVX512,
+                         .caps = ATTN_CAP_DOT, .workspace_bytes = NULL, .run = NULL };
+    const char *why = NULL;
+
+    setenv("ATTN_ISA", "portable", 1);
+    CHECK(attn_isa_available() == ATTN_ISA_PORTABLE);
+    CHECK(attn_kernel_usable(&fake, &why) == 0);
+    CHECK_MSG(why && why[0] && (strstr(why, "ATTN_ISA") || strstr(why, "lacks") || strstr(why, "architecture")),
+              "why = '%s'", why ? why : "(null)");
+    CHECK(attn_kernel_usable(attn_kernel_find("naive"), &why) == 1);
+
+    setenv("ATTN_ISA", "avx2", 1);
+    CHECK(attn_isa_available() <= ATTN_ISA_AVX2);
+    CHECK(attn_kernel_usable(&fake, &why) == 0);
+
+    setenv("ATTN_ISA", "bogus", 1);
+    CHECK(attn_isa_available() == ATTN_ISA_PORTABLE);
+
+    unsetenv("ATTN_ISA");
+    attn_isa best = attn_isa_available();
+    CHECK_MSG(attn_kernel_usable(&fake, &why) == (best == ATTN_ISA_AVX512), "best %s, why '%s'",
+              attn_isa_name(best), why);
+    if (saved) { setenv("ATTN_ISA", saved, 1); free(saved); }
+}
