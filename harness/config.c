@@ -101,9 +101,10 @@ static const struct { const char *name; vkind kind; } keys[K_COUNT] = {
     [K_SEED]         = { "seed",         V_SEED },
 };
 
-/* Defaults of keys that do not follow another key (kv_heads, v_dim and kv_len follow
- * heads, head_dim and seq_len per case; batch, heads, head_dim, seq_len and kernels
- * have defaults or are required as noted). */
+/* Defaults of the keys a section may leave out. kernels is required. kv_heads, v_dim
+ * and kv_len follow heads, head_dim and seq_len case by case; mask none, window 0 (full),
+ * globals 0, score dot, threads 1. The size defaults below let a section name only what
+ * it sweeps; DESIGN.md gives no defaults for them. */
 #define DEF_BATCH     1
 #define DEF_HEADS     1
 #define DEF_HEAD_DIM  64
