@@ -1,0 +1,420 @@
+/* test_config.c: INI sweep parsing and expansion (harness/config.c).
+ *
+ * Error messages are captured by pointing file descriptor 2 at a temporary file around
+ * attn_config_load() (load_capture below), so the tests check the exact "FILE:LINE:"
+ * prefix that a user sees, with no special error API. Good-path configs are written to
+ * temporary files; the bad ones live in tests/configs/, one per kind of error, and the
+ * tests run from the repository root (as `make test` does).
+ */
+#include <glob.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "test.h"
+
+/* attn_config_load() with stderr captured into msg. */
+static int load_capture(const char *path, const char *filter, attn_caselist *l,
+                        char *msg, size_t size)
+{
+    fflush(stderr);
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    if (!tmp || saved < 0) {
+        msg[0] = '\0';
+        return attn_config_load(path, filter, l);
+    }
+    dup2(fileno(tmp), 2);
+    int rc = attn_config_load(path, filter, l);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    size_t n = fread(msg, 1, size - 1, tmp);
+    msg[n] = '\0';
+    fclose(tmp);
+    return rc;
+}
+
+/* Write text to a fresh temporary .ini file; the caller unlinks path. */
+static void write_config(char *path, size_t size, const char *text)
+{
+    snprintf(path, size, "/tmp/attn_test_cfg_XXXXXX.ini");
+    int fd = mkstemps(path, 4);
+    if (fd < 0) { path[0] = '\0'; return; }
+    FILE *f = fdopen(fd, "w");
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Load text as a config; returns the load's result, message in msg. */
+static int load_text(const char *text, const char *filter, attn_caselist *l, char *msg, size_t size)
+{
+    char path[64];
+    write_config(path, sizeof path, text);
+    int rc = load_capture(path, filter, l, msg, size);
+    unlink(path);
+    return rc;
+}
+
+static int n_kernels(void)
+{
+    int n;
+    attn_kernels(&n);
+    return n;
+}
+
+/* Same problem and run settings (everything but kernel and id). */
+static int same_shape(const attn_case *a, const attn_case *b)
+{
+    return !strcmp(a->sweep, b->sweep) && a->batch == b->batch && a->heads == b->heads &&
+           a->kv_heads == b->kv_heads && a->q_len == b->q_len && a->kv_len == b->kv_len &&
+           a->head_dim == b->head_dim && a->v_dim == b->v_dim && a->threads == b->threads &&
+           a->mask == b->mask && a->pad == b->pad && a->window_left == b->window_left &&
+           a->window_right == b->window_right && a->globals == b->globals &&
+           a->score == b->score && a->additive_dim == b->additive_dim && a->seed == b->seed;
+}
+
+/* ------------------------------------------------------- shipped configs -- */
+
+/* Shapes per kernel in each shipped config, counted by hand from its lists (each file's
+ * header comment shows the multiplication):
+ *   quick    3 seq_len x 2 head_dim x 2 mask x 2 threads            = 24
+ *   seqlen   6 seq_len (256..8192*2) x 2 mask x 2 threads           = 24
+ *   heads    6 heads (1..32*2) x 2 threads                          = 12
+ *   variants masks 1+1+2+2, cross 3x2x2, gqa 4x2, vdim 3, window 2x2,
+ *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2   = 57
+ * Every file lists kernels = *, so each shape runs every registered kernel. */
+static const struct { const char *file; int shapes; } shipped[] = {
+    { "configs/quick.ini", 24 },
+    { "configs/seqlen.ini", 24 },
+    { "configs/heads.ini", 12 },
+    { "configs/variants.ini", 57 },
+};
+
+TEST(config_shipped_files_expand)
+{
+    glob_t g;
+    int nk = n_kernels();
+    CHECK(glob("configs/*.ini", 0, NULL, &g) == 0);
+    CHECK(g.gl_pathc >= 4);
+    for (size_t f = 0; f < g.gl_pathc; f++) {
+        const char *path = g.gl_pathv[f];
+        int expect = -1;
+        for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
+            if (!strcmp(shipped[i].file, path)) expect = shipped[i].shapes * nk;
+        CHECK_MSG(expect > 0, "%s: no expected case count in test_config.c", path);
+
+        attn_caselist l;
+        char msg[2048];
+        int rc = load_capture(path, NULL, &l, msg, sizeof msg);
+        CHECK_MSG(rc == 0, "%s: %s", path, msg);
+        if (rc) continue;
+        CHECK_MSG(l.n == expect, "%s: %d cases, expected %d", path, l.n, expect);
+        for (int i = 0; i < l.n; i++) {
+            const attn_case *c = &l.cases[i];
+            /* kernel-minor: the kernels of one shape are adjacent, in registry order */
+            CHECK(c->kernel == &attn_kernels(&nk)[i % nk]);
+            if (i % nk) CHECK(same_shape(c, &l.cases[i - i % nk]));
+            CHECK(c->heads % c->kv_heads == 0);
+            CHECK(!strcmp(c->file, path) && c->line > 0);
+            CHECK(c->id[0] != '\0');
+            for (int j = 0; j < i; j++)
+                CHECK_MSG(strcmp(c->id, l.cases[j].id) != 0, "%s: duplicate id %s", path, c->id);
+        }
+        attn_caselist_free(&l);
+        CHECK(l.cases == NULL && l.n == 0);
+    }
+    globfree(&g);
+}
+
+/* ------------------------------------------------------------ bad files -- */
+
+TEST(config_errors_say_file_line_and_what)
+{
+    static const struct { const char *file; int line; const char *says; } bad[] = {
+        { "bad_unknown_key", 5, "unknown key 'colour'; valid keys: name, kernels, batch, heads" },
+        { "bad_misspelled_key", 4, "unknown key 'haeds' (did you mean 'heads'?)" },
+        { "bad_mask", 5, "mask: 'casual' is not one of none, causal, padding, causal_padding "
+                         "(did you mean 'causal'?)" },
+        { "bad_empty_list", 4, "seq_len: empty value" },
+        { "bad_gqa", 6, "kv_heads 3 does not divide heads 4" },
+        { "bad_outside_section", 3, "key 'kernels' is outside any section" },
+        { "bad_duplicate_key", 6, "duplicate key 'heads' in section [s] (first set at line 4)" },
+        { "bad_range", 4, "seq_len: range '256..8192*1' does not progress" },
+        { "bad_kernel", 3, "kernels: unknown kernel 'no_such_kernel'" },
+        { "bad_long_line", 4, "line is longer than 199 characters" },
+        { "bad_pad", 5, "pad: '1.5' is not a fraction in [0, 1]" },
+        { "bad_no_kernels", 6, "section [b] has no 'kernels' key" },
+        { "bad_globals", 6, "globals 100 is more than the 64 keys" },
+        { "bad_zero_size", 4, "head_dim: '0' is not valid: must be a positive integer" },
+        { "bad_syntax", 4, "syntax error" },
+        { "bad_header", 5, "syntax error: section header without a closing ']'" },
+        { "does_not_exist", 0, "cannot open: No such file or directory" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[128], prefix[160], msg[2048];
+        snprintf(path, sizeof path, "tests/configs/%s.ini", bad[i].file);
+        if (bad[i].line) snprintf(prefix, sizeof prefix, "%s:%d: %s", path, bad[i].line, bad[i].says);
+        else snprintf(prefix, sizeof prefix, "%s: %s", path, bad[i].says);
+        attn_caselist l = { (attn_case *)&l, 99 };
+        int rc = load_capture(path, NULL, &l, msg, sizeof msg);
+        CHECK_MSG(rc == -1, "%s: returned %d", path, rc);
+        CHECK(l.cases == NULL && l.n == 0);
+        CHECK_MSG(!strncmp(msg, prefix, strlen(prefix)), "expected '%s...', got '%s'", prefix, msg);
+        /* exactly one line: the first error only */
+        char *nl = strchr(msg, '\n');
+        CHECK_MSG(nl && nl[1] == '\0', "not one line: '%s'", msg);
+    }
+    /* the unknown kernel message lists the registered kernels */
+    char msg[2048];
+    attn_caselist l;
+    CHECK(load_capture("tests/configs/bad_kernel.ini", NULL, &l, msg, sizeof msg) == -1);
+    const char *list = strstr(msg, "; kernels: ");
+    CHECK(list && strstr(list, "naive"));
+}
+
+TEST(config_value_errors)
+{
+    static const struct { const char *text; const char *says; } bad[] = {
+        { "[s]\nkernels = naive\nheads = 8\nkv_heads = 16\n", ":4: kv_heads 16 does not divide heads 8" },
+        { "[s]\nkernels = naive\nseq_len = 8..2\n", ":3: seq_len: range '8..2' is empty" },
+        { "[s]\nkernels = naive\nseq_len = 1..8+0\n", ":3: seq_len: range '1..8+0' does not progress" },
+        { "[s]\nkernels = naive\nseq_len = 0..8*2\n", ":3: seq_len: '0..8*2' is not valid: must be a positive integer" },
+        { "[s]\nkernels = naive\nwindow = 0..8*2\n", "does not progress (a geometric range cannot start at 0)" },
+        { "[s]\nkernels = naive\nseq_len = 64, 64\n", ":3: seq_len: the value 64 appears twice" },
+        { "[s]\nkernels = naive\nseq_len = 64,,128\n", ":3: seq_len: empty item" },
+        { "[s]\nkernels = naive\nseq_len = 1..100000\n", ":3: seq_len: the list expands to more than" },
+        { "[s]\nkernels = naive\nwindow = -1\n", ":3: window: '-1' is not valid" },
+        { "[s]\nkernels = naive\nwindow_left = -2\n", ":3: window_left: '-2' is not valid" },
+        { "[s]\nkernels = naive\nwindow_left = inf, -1\n", ":3: window_left: the value -1 appears twice" },
+        { "[s]\nkernels = naive\nscore = dot, additve\n", ":3: score: 'additve' is not one of dot, additive (did you mean 'additive'?)" },
+        { "[s]\nkernels = naive\nmin_time = 0.1, 0.2\n", ":3: min_time: takes one value" },
+        { "[s]\nkernels = naive\ntimeout = 0\n", ":3: timeout: '0' is not valid" },
+        { "[s]\nkernels = naive\nreps = 0\n", ":3: reps: '0' is not valid" },
+        { "[s]\nkernels = naive\nseed = -3\n", ":3: seed: '-3' is not valid" },
+        { "[s]\nkernels = naive\nthreads = two\n", ":3: threads: 'two' is not an integer" },
+        { "[s]\nkernels = naive\nname = a b\n", ":3: name: 'a b' is not valid" },
+        { "[s]\nkernels = *, naive\n", ":2: kernels: '*' (all kernels) cannot be combined" },
+        { "[s]\nkernels = naive, naive\n", ":2: kernels: 'naive' appears twice" },
+        { "[s]\nkernels = naiv\n", ":2: kernels: unknown kernel 'naiv' (did you mean 'naive'?)" },
+        { "[s]\nkernels = naive\n[t]\nkernels = naive\nname = s\n", ":5: sweep name 's' is already used at line 1" },
+        { "; nothing\n", "no [section]" },
+        { "[s]\nkernels = naive\n  seq_len = 64\n     128\n", ":4: syntax error" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        attn_caselist l;
+        char msg[2048];
+        int rc = load_text(bad[i].text, NULL, &l, msg, sizeof msg);
+        CHECK_MSG(rc == -1 && l.n == 0, "'%s' was accepted", bad[i].text);
+        CHECK_MSG(strstr(msg, bad[i].says), "'%s': expected '%s' in '%s'", bad[i].text, bad[i].says, msg);
+    }
+}
+
+/* ------------------------------------------------------- ranges, defaults -- */
+
+/* The q_len of each case of a one-kernel config whose only list is seq_len. */
+static int seq_lens(const char *list, int *out, int max)
+{
+    char text[256], msg[1024];
+    snprintf(text, sizeof text, "[s]\nkernels = naive\nseq_len = %s\n", list);
+    attn_caselist l;
+    if (load_text(text, NULL, &l, msg, sizeof msg)) return -1;
+    int n = l.n < max ? l.n : max;
+    for (int i = 0; i < n; i++) out[i] = l.cases[i].q_len;
+    attn_caselist_free(&l);
+    return n;
+}
+
+TEST(config_range_syntax)
+{
+    static const struct { const char *list; int n; int v[8]; } r[] = {
+        { "256..8192*2", 6, { 256, 512, 1024, 2048, 4096, 8192 } },
+        { "3..100*3", 4, { 3, 9, 27, 81 } },          /* stops below the end it misses */
+        { "1..8", 8, { 1, 2, 3, 4, 5, 6, 7, 8 } },
+        { "1..32+10", 4, { 1, 11, 21, 31 } },
+        { "3..9+3", 3, { 3, 6, 9 } },                 /* includes the end it reaches */
+        { "5..5", 1, { 5 } },
+        { " 7 , 2..4 ,100", 5, { 7, 2, 3, 4, 100 } }, /* items keep their order */
+    };
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++) {
+        int v[16];
+        int n = seq_lens(r[i].list, v, 16);
+        CHECK_MSG(n == r[i].n, "'%s': %d values, expected %d", r[i].list, n, r[i].n);
+        for (int j = 0; j < n && j < r[i].n; j++)
+            CHECK_MSG(v[j] == r[i].v[j], "'%s'[%d] = %d, expected %d", r[i].list, j, v[j], r[i].v[j]);
+    }
+}
+
+TEST(config_defaults_and_following_keys)
+{
+    attn_caselist l;
+    char msg[1024];
+    int rc = load_text("; comment\n[base]\nkernels = naive\nheads = 2, 4\nhead_dim = 40\n"
+                       "seq_len = 64, 100\n", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (rc) return;
+    /* kv_heads, v_dim and kv_len follow per case: 2 heads x 2 seq_len, not a product */
+    CHECK(l.n == 4);
+    for (int i = 0; i < l.n; i++) {
+        const attn_case *c = &l.cases[i];
+        CHECK(c->kv_heads == c->heads);
+        CHECK(c->v_dim == 40 && c->head_dim == 40);
+        CHECK(c->kv_len == c->q_len);
+        CHECK(c->batch == 1 && c->threads == 1 && c->mask == MASK_NONE);
+        CHECK(c->window_left == -1 && c->window_right == -1 && c->globals == 0);
+        CHECK(c->score == ATTN_SCORE_DOT && c->additive_dim == 64);
+        CHECK_NEAR(c->pad, 0.25, 0);
+        CHECK_NEAR(c->min_time, 0.2, 0);
+        CHECK(c->reps == 5);
+        CHECK_NEAR(c->timeout, 300, 0);
+        CHECK_NEAR(c->atol, 1e-4, 0);
+        CHECK_NEAR(c->rtol, 1e-3, 0);
+        CHECK(c->seed == 42);
+        CHECK(!strcmp(c->sweep, "base"));
+        CHECK(c->line == 2 && c->file != NULL);
+        CHECK(!strcmp(c->kernel->name, "naive"));
+    }
+    /* shape-major order: heads outside seq_len */
+    CHECK(l.cases[0].heads == 2 && l.cases[0].q_len == 64);
+    CHECK(l.cases[1].heads == 2 && l.cases[1].q_len == 100);
+    CHECK(l.cases[2].heads == 4 && l.cases[2].q_len == 64);
+    attn_caselist_free(&l);
+}
+
+TEST(config_explicit_values)
+{
+    attn_caselist l;
+    char msg[1024];
+    int rc = load_text("[x]\nname = renamed\nkernels = naive\nbatch = 2\nheads = 8\nkv_heads = 2\n"
+                       "head_dim = 32\nv_dim = 48\nseq_len = 10\nkv_len = 30\nthreads = 2\n"
+                       "mask = causal_padding\npad = 0.5\nwindow = 16\nwindow_right = none\n"
+                       "globals = 3\nscore = additive\nadditive_dim = 12\nmin_time = 0\n"
+                       "reps = 7\ntimeout = 9.5\natol = 1e-5\nrtol = 0\nseed = 0x10\n",
+                       NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (rc) return;
+    CHECK(l.n == 1);
+    const attn_case *c = &l.cases[0];
+    CHECK(!strcmp(c->sweep, "renamed"));
+    CHECK(c->batch == 2 && c->heads == 8 && c->kv_heads == 2);
+    CHECK(c->head_dim == 32 && c->v_dim == 48 && c->q_len == 10 && c->kv_len == 30);
+    CHECK(c->threads == 2 && c->mask == MASK_CAUSAL_PADDING);
+    CHECK_NEAR(c->pad, 0.5, 0);
+    CHECK(c->window_left == 16 && c->window_right == -1);   /* window_right overrides */
+    CHECK(c->globals == 3 && c->score == ATTN_SCORE_ADDITIVE && c->additive_dim == 12);
+    CHECK_NEAR(c->min_time, 0, 0);
+    CHECK(c->reps == 7);
+    CHECK_NEAR(c->timeout, 9.5, 0);
+    CHECK_NEAR(c->atol, 1e-5, 0);
+    CHECK_NEAR(c->rtol, 0, 0);
+    CHECK(c->seed == 16);
+    attn_caselist_free(&l);
+}
+
+TEST(config_irrelevant_values_not_multiplied)
+{
+    attn_caselist l;
+    char msg[1024];
+    /* pad matters only for padding masks: none x1 + padding x2 */
+    int rc = load_text("[s]\nkernels = naive\nmask = none, padding\npad = 0.1, 0.2\n", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0 && l.n == 3, "rc %d, %d cases: %s", rc, l.n, msg);
+    if (!rc) attn_caselist_free(&l);
+    /* additive_dim matters only for additive scores: dot x1 + additive x3 */
+    rc = load_text("[s]\nkernels = naive\nscore = dot, additive\nadditive_dim = 8, 16, 32\n", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0 && l.n == 4, "rc %d, %d cases: %s", rc, l.n, msg);
+    if (!rc) attn_caselist_free(&l);
+    /* window is overridden on both sides: window_left x window_right only */
+    rc = load_text("[s]\nkernels = naive\nwindow = 1, 2, 3\nwindow_left = 0, 5\nwindow_right = inf\n",
+                   NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0 && l.n == 2, "rc %d, %d cases: %s", rc, l.n, msg);
+    if (!rc) {
+        CHECK(l.cases[0].window_left == 0 && l.cases[0].window_right == -1);
+        CHECK(l.cases[1].window_left == 5 && l.cases[1].window_right == -1);
+        attn_caselist_free(&l);
+    }
+    /* one override: window still sets the other side */
+    rc = load_text("[s]\nkernels = naive\nwindow = 0, 4\nwindow_left = 2\n", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0 && l.n == 2, "rc %d, %d cases: %s", rc, l.n, msg);
+    if (!rc) {
+        CHECK(l.cases[0].window_left == 2 && l.cases[0].window_right == -1);
+        CHECK(l.cases[1].window_left == 2 && l.cases[1].window_right == 4);
+        attn_caselist_free(&l);
+    }
+}
+
+TEST(config_sections_and_kernel_order)
+{
+    int nk;
+    const attn_kernel *reg = attn_kernels(&nk);
+    if (nk < 2) return;     /* needs two kernels */
+    char text[512], msg[1024];
+    /* the config's kernel order is kept, innermost; sections follow each other */
+    snprintf(text, sizeof text, "[one]\nkernels = %s, naive\nseq_len = 8, 16\n\n"
+             "[two]\nkernels = naive\nseq_len = 4\n", reg[1].name);
+    attn_caselist l;
+    int rc = load_text(text, NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (rc) return;
+    CHECK(l.n == 5);
+    CHECK(l.cases[0].kernel == &reg[1] && l.cases[0].q_len == 8);
+    CHECK(!strcmp(l.cases[1].kernel->name, "naive") && l.cases[1].q_len == 8);
+    CHECK(l.cases[2].kernel == &reg[1] && l.cases[2].q_len == 16);
+    CHECK(!strcmp(l.cases[4].sweep, "two") && l.cases[4].line == 5);
+    CHECK(!strcmp(l.cases[0].sweep, "one") && l.cases[0].line == 1);
+    attn_caselist_free(&l);
+}
+
+TEST(config_kernel_filter)
+{
+    int nk;
+    const attn_kernel *reg = attn_kernels(&nk);
+    attn_caselist l;
+    char msg[1024];
+    /* kernels = * restricted to naive */
+    int rc = load_capture("configs/quick.ini", "naive", &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (!rc) {
+        CHECK(l.n == 24);
+        for (int i = 0; i < l.n; i++) CHECK(!strcmp(l.cases[i].kernel->name, "naive"));
+        attn_caselist_free(&l);
+    }
+    /* a name outside the registry is an error, said with the list of kernels */
+    rc = load_capture("configs/quick.ini", "naive, nope", &l, msg, sizeof msg);
+    CHECK(rc == -1 && l.n == 0);
+    CHECK_MSG(!strncmp(msg, "--kernels: unknown kernel 'nope'", 32), "%s", msg);
+    rc = load_capture("configs/quick.ini", "naive,", &l, msg, sizeof msg);
+    CHECK(rc == -1 && strstr(msg, "--kernels: empty item"));
+    if (nk < 2) return;
+    /* the filter keeps the config's order, not its own */
+    char filter[256];
+    snprintf(filter, sizeof filter, "%s,naive", reg[nk - 1].name);
+    rc = load_capture("configs/quick.ini", filter, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (!rc) {
+        CHECK(l.n == 48);
+        CHECK(l.cases[0].kernel == attn_kernel_find("naive"));
+        CHECK(l.cases[1].kernel == &reg[nk - 1]);
+        attn_caselist_free(&l);
+    }
+    /* a filter that leaves nothing of the config is an error */
+    const attn_kernel *other = &reg[0] == attn_kernel_find("naive") ? &reg[1] : &reg[0];
+    snprintf(filter, sizeof filter, "%s", other->name);
+    rc = load_text("[s]\nkernels = naive\n", filter, &l, msg, sizeof msg);
+    CHECK(rc == -1 && strstr(msg, "selects none of the kernels"));
+}
+
+TEST(config_accepts_comments_crlf_and_colons)
+{
+    attn_caselist l;
+    char msg[1024];
+    int rc = load_text("\xEF\xBB\xBF# hash comment\r\n[s] ; trailing comment\r\n"
+                       "  kernels: naive   ; indented, colon\r\n\tseq_len = 16 ; tab\r\n",
+                       NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (!rc) {
+        CHECK(l.n == 1 && l.cases[0].q_len == 16 && l.cases[0].line == 2);
+        attn_caselist_free(&l);
+    }
+}
