@@ -400,6 +400,13 @@ plot_series *plot_panel_add(plot_panel *p, const char *title, plot_style style,
     return s;
 }
 
+/* A case of the series that has no value (invalid, skipped, crashed): the line breaks
+ * there instead of bridging it. */
+static void series_gap(plot_series *s, double x)
+{
+    if (!isnan(x)) plot_series_add(s, x, NAN, NAN, NAN, NULL);
+}
+
 void plot_series_add(plot_series *s, double x, double y, double ylo, double yhi, const char *id)
 {
     if (s->n == s->cap) {
@@ -413,7 +420,8 @@ int plot_panel_points(const plot_panel *p)
 {
     int n = 0;
     for (int i = 0; i < p->n_series; i++)
-        if (p->series[i].style <= PS_MARKS) n += p->series[i].n;
+        if (p->series[i].style <= PS_MARKS)
+            for (int j = 0; j < p->series[i].n; j++) n += isfinite(p->series[i].pts[j].y);
     return n;
 }
 
@@ -513,7 +521,7 @@ static void build_time(const chart_in *in, plot_chart *ch)
 {
     series_key keys[64];
     const plot_case **sc = malloc(in->n * sizeof *sc);
-    int nk = series_keys(in, keys, 64), any_unstable = 0, any_full = 0;
+    int nk = series_keys(in, keys, 64), any_unstable = 0;
     const char *unit;
     plot_panel *p = &ch->panels[ch->n_panels++];
     p->yscale = time_unit(in, &unit);
@@ -528,12 +536,13 @@ static void build_time(const chart_in *in, plot_chart *ch)
         plot_series *u = NULL;
         for (int i = 0; i < n; i++) {
             const plot_case *c = sc[i];
-            if (!c->ok) continue;
             double x = x_of(c, in->x);
-            if (isnan(x)) {         /* full attention on a window chart */
-                plot_series *f = plot_panel_add(p, "", PS_HLINE, col, 2, 0);
+            if (!c->ok) { series_gap(s, x); continue; }
+            if (isnan(x)) {         /* full attention on a window chart: a dashed level */
+                char ft[200];
+                plot_fmt(ft, sizeof ft, "%s, full attention", title);
+                plot_series *f = plot_panel_add(p, ft, PS_HLINE, col, 2, 0);
                 f->value = c->t_med;
-                any_full = 1;
                 continue;
             }
             plot_series_add(s, x, c->t_med, c->t_lo, c->t_hi, c->id);
@@ -544,7 +553,6 @@ static void build_time(const chart_in *in, plot_chart *ch)
             }
         }
     }
-    if (any_full) plot_panel_add(p, "dashed level: full attention (no window)", PS_KEYONLY, "#555555", 2, -1);
     if (any_unstable) plot_panel_add(p, "ringed: unstable (CV > 5%)", PS_KEYONLY, "#555555", 1, 6);
     free(sc);
 }
@@ -556,21 +564,22 @@ static void build_memory(const chart_in *in, plot_chart *ch)
     series_key keys[64];
     const plot_case **sc = malloc(in->n * sizeof *sc);
     int nk = series_keys(in, keys, 64), any_over = 0, any_small = 0;
-    double mx = 0;
+    double mx = 0, mx_extra = 0;
     for (int i = 0; i < in->n; i++) {
         const plot_case *c = in->cs[i];
         if (c->ok && c->rss > mx) mx = c->rss;
         if (c->need_bytes > mx) mx = c->need_bytes;
+        if (c->ok && c->extra > mx_extra) mx_extra = c->extra;
     }
-    const char *unit;
-    double scale = bytes_unit(mx, &unit);
+    const char *unit, *unit_extra;
     plot_panel *rss = &ch->panels[ch->n_panels++], *ext = &ch->panels[ch->n_panels++];
+    rss->yscale = bytes_unit(mx, &unit);
+    ext->yscale = bytes_unit(mx_extra, &unit_extra);
     snprintf(rss->title, sizeof rss->title, "peak RSS of the case process");
     snprintf(rss->ylabel, sizeof rss->ylabel, "peak RSS (%s)", unit);
     snprintf(ext->title, sizeof ext->title, "extra resident memory of the kernel call");
-    snprintf(ext->ylabel, sizeof ext->ylabel, "kernel extra (%s)", unit);
+    snprintf(ext->ylabel, sizeof ext->ylabel, "kernel extra (%s)", unit_extra);
     rss->logy = ext->logy = 1;
-    rss->yscale = ext->yscale = scale;
     for (int k = 0; k < nk; k++) {
         char title[160];
         series_title(in, &keys[k], title, sizeof title);
@@ -584,6 +593,7 @@ static void build_memory(const chart_in *in, plot_chart *ch)
             const plot_case *c = sc[i];
             double x = x_of(c, in->x);
             if (isnan(x)) continue;
+            if (!c->ok) { series_gap(a, x); series_gap(b, x); }
             if (c->ok && c->rss > 0) plot_series_add(a, x, c->rss, NAN, NAN, c->id);
             if (c->ok && c->extra >= 0) {
                 /* below one page is below what RSS can resolve: drawn at 4 KiB */
@@ -621,9 +631,11 @@ static void build_gflops(const chart_in *in, plot_chart *ch)
         plot_series *s = plot_panel_add(p, title, PS_LINES, plot_kernel_colour(keys[k].kernel),
                                         run_dash(keys[k].run), run_point(keys[k].run));
         int n = series_cases(in, &keys[k], sc);
-        for (int i = 0; i < n; i++)
-            if (sc[i]->ok && sc[i]->gflops > 0 && !isnan(x_of(sc[i], in->x)))
-                plot_series_add(s, x_of(sc[i], in->x), sc[i]->gflops, NAN, NAN, sc[i]->id);
+        for (int i = 0; i < n; i++) {
+            double x = x_of(sc[i], in->x);
+            if (sc[i]->ok && sc[i]->gflops > 0) plot_series_add(s, x, sc[i]->gflops, NAN, NAN, sc[i]->id);
+            else series_gap(s, x);
+        }
     }
     /* one level per distinct (run, isa, threads) that has a measured peak */
     int n_peaks = 0;
@@ -640,17 +652,16 @@ static void build_gflops(const chart_in *in, plot_chart *ch)
         double pk = plot_peak(&in->set->runs[c->run], c->isa, c->threads);
         if (isnan(pk)) continue;
         char t[160];
-        snprintf(t, sizeof t, "measured peak %s, %d thread%s%s%s: %.0f GFLOP/s", c->isa, c->threads,
-                 c->threads == 1 ? "" : "s", in->set->n_runs > 1 ? " " : "",
+        snprintf(t, sizeof t, "peak %s, %d thr%s%s: %.0f GFLOP/s", c->isa, c->threads, in->set->n_runs > 1 ? " " : "",
                  in->set->n_runs > 1 ? in->set->runs[c->run].label : "", pk);
         plot_series *h = plot_panel_add(p, t, PS_HLINE, "#000000", 2 + n_peaks % 4, 0);
         h->value = pk;
-        if (!n_peaks++) {
+        if (!n_peaks++ || pk > first) {
             first = pk;
             snprintf(first_label, sizeof first_label, "%s, %d thread%s", c->isa, c->threads, c->threads == 1 ? "" : "s");
         }
     }
-    if (n_peaks == 1) {
+    if (n_peaks) {  /* several roofs (ISAs): percentages of the highest, said on the axis */
         p->y2_peak = first;
         snprintf(p->y2label, sizeof p->y2label, "%% of measured peak (%s)", first_label);
     }
@@ -678,14 +689,16 @@ static void build_speedup(const chart_in *in, plot_chart *ch)
             const plot_case *c = sc[i];
             int fb;
             const plot_case *b = c->ok ? plot_baseline_of(in->set, c, &fb) : NULL;
-            if (!b || isnan(x_of(c, in->x))) continue;
+            if (!b) { series_gap(s, x_of(c, in->x)); continue; }
             any_fallback |= fb;
             /* conservative interval of the ratio of medians from both CIs */
             plot_series_add(s, x_of(c, in->x), b->t_med / c->t_med, b->t_lo / c->t_hi,
                             b->t_hi / c->t_lo, c->id);
         }
     }
-    plot_series *one = plot_panel_add(p, "", PS_HLINE, "#000000", 3, 0);
+    char same[96];
+    snprintf(same, sizeof same, "1 = as fast as %s", in->set->baseline);
+    plot_series *one = plot_panel_add(p, same, PS_HLINE, "#000000", 3, 0);
     one->value = 1;
     if (any_fallback) {
         size_t L = strlen(ch->title);
@@ -766,6 +779,7 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
         if (a == AX_KV_LEN && c->kv_len == c->q_len) continue;
         if (a == AX_V_DIM && c->v_dim == c->head_dim) continue;
         if (a == AX_GLOBALS && c->globals == 0) continue;
+        if (a == AX_WINDOW && c->wl < 0 && c->wr < 0) continue;    /* full attention */
         char v[64];
         plot_axis_value_text(c, a, v, sizeof v);
         len += snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", axis_names[a], v);

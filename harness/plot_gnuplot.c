@@ -133,32 +133,30 @@ static int series_drawn(const plot_chart *c, const plot_panel *p, const plot_ser
     return 0;
 }
 
-/* Ticks for a log y axis over [lo, hi]: 1-2-5 steps, or fewer when the range is wide,
- * or finer when it is narrow, so every axis has at least two labelled ticks. */
+/* Ticks for a log y axis over [lo, hi]: powers of ten over a wide range, 1-2-5 over a
+ * few decades, finer steps (then plain linear steps) over a narrow one, so every axis has
+ * at least three labelled ticks and never a crowd of them. */
 static int log_ticks(double lo, double hi, double *t, int max)
 {
-    static const double fine[] = { 1, 1.5, 2, 3, 4, 5, 6, 8 }, mid[] = { 1, 2, 5 }, coarse[] = { 1 };
-    const double *sets[] = { mid, fine, coarse };
-    const int lens[] = { 3, 8, 1 };
+    static const double fine[] = { 1, 1.5, 2, 3, 4, 5, 6, 8 }, mid[] = { 1, 2, 5 }, one[] = { 1 };
     double decades = log10(hi / lo);
-    int order[3] = { 0, 1, 2 };
-    if (decades > 4) { order[0] = 2; order[1] = 0; order[2] = 1; }
-    for (int k = 0; k < 3; k++) {
-        const double *m = sets[order[k]];
-        int n = 0, step = decades > 12 ? 2 : 1;
-        for (int e = (int)floor(log10(lo)) - 1; e <= (int)ceil(log10(hi)); e++) {
-            if (order[k] == 2 && (e % step)) continue;
-            for (int i = 0; i < lens[order[k]] && n < max; i++) {
-                double v = m[i] * pow(10, e);
-                if (v >= lo * 0.999 && v <= hi * 1.001) t[n++] = v;
-            }
+    const double *m = decades > 4 ? one : decades > 1.2 ? mid : fine;
+    int len = decades > 4 ? 1 : decades > 1.2 ? 3 : 8, n = 0;
+    int step = decades > 10 ? (int)ceil(decades / 10) : 1;
+    for (int e = (int)floor(log10(lo)); e <= (int)ceil(log10(hi)); e++) {
+        if (e % step) continue;
+        for (int i = 0; i < len && n < max; i++) {
+            double v = m[i] * pow(10, e);
+            if (v >= lo && v <= hi) t[n++] = v;
         }
-        if (n >= 2 && n <= 12) return n;
-        if (n > 12 && order[k] == 2) return n;
     }
-    t[0] = lo;
-    t[1] = hi;
-    return 2;
+    if (n >= 3) return n;
+    /* narrow range: linear steps of 1, 2 or 5 times a power of ten */
+    double raw = (hi - lo) / 4, p10 = pow(10, floor(log10(raw)));
+    double st = raw / p10 < 2 ? p10 : raw / p10 < 5 ? 2 * p10 : 5 * p10;
+    n = 0;
+    for (double v = ceil(lo / st) * st; v <= hi && n < max; v += st) t[n++] = v;
+    return n;
 }
 
 static void write_ytics(FILE *f, const char *axis, const double *t, int n)
@@ -189,9 +187,16 @@ static int write_data(const plot_chart *c, const char *path, int idx[][256])
             if (!series_drawn(c, pn, sr)) continue;
             fprintf(f, "%s# index %d: %s%s%s\n", block ? "\n\n" : "", block,
                     sr->title[0] ? sr->title : "(markers)", pn->title[0] ? " | panel: " : "", pn->title);
+            int written = 0, gap = 0;
             for (int i = 0; i < sr->n; i++) {
                 const plot_point *pt = &sr->pts[i];
-                if (!drawable(c, pn, pt)) continue;
+                if (!drawable(c, pn, pt)) {
+                    gap = 1;    /* one blank line breaks the line (two would end the block) */
+                    continue;
+                }
+                if (gap && written) fprintf(f, "\n");
+                gap = 0;
+                written++;
                 double lo = isfinite(pt->ylo) ? pt->ylo : pt->y, hi = isfinite(pt->yhi) ? pt->yhi : pt->y;
                 fprintf(f, "%.9g %.9g %.9g %.9g %s\n", pt->x, pt->y, lo, hi, pt->id ? pt->id : "-");
             }
@@ -233,8 +238,10 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
     if (pn->logy) {
         if (!(hi > lo)) { lo /= 2; hi *= 2; }
         double t[64];
+        lo /= 1.35;
+        hi *= 1.35;
         int n = log_ticks(lo, hi, t, 64);
-        fprintf(f, "    set logscale y 10\n    set yrange [%.6g:%.6g]\n    ", lo / 1.35, hi * 1.35);
+        fprintf(f, "    set logscale y 10\n    set yrange [%.6g:%.6g]\n    ", lo, hi);
         write_ytics(f, "y", t, n);
         fprintf(f, "    set mytics default\n");
     } else {
@@ -242,13 +249,17 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
                 pn->y_from_zero ? "0" : "*", hi > 0 ? hi * 1.12 : 1);
     }
     if (pn->y2_peak > 0) {
-        fprintf(f, "    set ytics nomirror\n    set y2tics autofreq\n"
-                   "    set link y2 via y*100.0/%.9g inverse y*%.9g/100.0\n    set y2label ",
+        /* percent ticks in round steps (20, 25, 50 ...), not y's ticks converted */
+        double top = (hi > 0 ? hi * 1.12 : 1) * 100 / (pn->y2_peak * sc), raw = top / 5;
+        double p10 = pow(10, floor(log10(raw))), r = raw / p10;
+        double st = r < 1.5 ? p10 : r < 3 ? 2 * p10 : r < 7 ? 5 * p10 : 10 * p10;
+        fprintf(f, "    set ytics nomirror\n    set y2tics 0, %g\n    set format y2 \"%%g%%%%\"\n", st);
+        fprintf(f, "    set link y2 via y*100.0/%.9g inverse y*%.9g/100.0\n    set y2label ",
                 pn->y2_peak * sc, pn->y2_peak * sc);
         gp_str(f, pn->y2label);
         fprintf(f, "\n");
     } else {
-        fprintf(f, "    unset y2tics\n    unset y2label\n    set ytics mirror\n");
+        fprintf(f, "    unset y2tics\n    unset y2label\n    set ytics mirror\n    set format y2\n");
     }
 
     fprintf(f, "    plot ");
@@ -276,7 +287,8 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
             fprintf(f, "x/%.9g with lines lw 1.5", sr->value);
             break;
         case PS_KEYONLY:
-            fprintf(f, "keyentry with %s lw 2 ps 2", sr->point > 0 ? (sr->dash > 1 ? "linespoints" : "points") : "lines");
+            if (sr->point > 0) fprintf(f, "keyentry with %s lw 2 ps 2", sr->dash > 1 ? "linespoints" : "points");
+            else fprintf(f, "keyentry with lines lw 1.5");
             break;
         }
         fprintf(f, " lc rgb '%s' dt %d", sr->colour, sr->dash > 0 ? sr->dash : 1);
@@ -346,7 +358,7 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
         fprintf(f, "%s\"%s\" %.9g", k ? ", " : "", b, xs[i]);
     }
     fprintf(f, ")\n    set mxtics default\n");
-    fprintf(f, "    set grid xtics ytics lc rgb \"#dddddd\" lw 1 dt 1\n");
+    fprintf(f, "    set grid xtics ytics lc rgb \"#d4d4d4\" lw 1 dt 1\n");
     fprintf(f, "    set bars small\n");
     fprintf(f, "    set border lw 1\n");
     if (c->n_panels > 1) {
@@ -355,7 +367,7 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
         gp_str(f, c->title);
         fprintf(f, "\n");
     } else {
-        fprintf(f, "    set key outside right top Left reverse samplen 2.5 spacing 1.1 font \",10\"\n");
+        fprintf(f, "    set key below Left reverse samplen 2.5 spacing 1.1 font \",10\" maxrows 4 height 1\n");
     }
     for (int p = 0; p < c->n_panels; p++) {
         /* one panel: the chart's title on top of it; several: the multiplot title above */

@@ -258,6 +258,20 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
         if (seen) continue;
 
         unsigned varied = plot_varied_axes(s, sw->sweep);
+        /* columns that only repeat another (kv_len = q_len, kv_heads = heads, v_dim =
+         * head_dim in every case) are left out */
+        int same_kv = 1, same_kvh = 1, same_dv = 1;
+        for (int j = 0; j < n; j++) {
+            const plot_case *c = &s->cases[j];
+            if (c->run != run || strcmp(c->sweep, sw->sweep)) continue;
+            same_kv &= c->kv_len == c->q_len;
+            same_kvh &= c->kv_heads == c->heads;
+            same_dv &= c->v_dim == c->head_dim;
+        }
+        unsigned cols = varied;
+        if (same_kv && (varied & (1u << AX_Q_LEN))) cols &= ~(1u << AX_KV_LEN);
+        if (same_kvh && (varied & (1u << AX_HEADS))) cols &= ~(1u << AX_KV_HEADS);
+        if (same_dv && (varied & (1u << AX_HEAD_DIM))) cols &= ~(1u << AX_V_DIM);
         char title[160], fixed[1024];
         snprintf(title, sizeof title, "Sweep %s", sw->sweep);
         doc_heading(d, 3, title);
@@ -273,7 +287,7 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
 
         int nc = 0;
         for (int a = 0; a < AX_COUNT && nc < 10; a++)
-            if (varied & (1u << a)) snprintf(cells[nc++], 256, "%s", plot_axis_name(a));
+            if (cols & (1u << a)) snprintf(cells[nc++], 256, "%s", plot_axis_name(a));
         snprintf(cells[nc++], 256, "fastest valid kernel");
         snprintf(cells[nc++], 256, "median time");
         snprintf(cells[nc++], 256, "speedup over %s", s->baseline);
@@ -296,7 +310,7 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
             }
             int k = 0;
             for (int a = 0; a < AX_COUNT && k < 10; a++)
-                if (varied & (1u << a)) plot_axis_value_text(c, a, cells[k++], 256);
+                if (cols & (1u << a)) plot_axis_value_text(c, a, cells[k++], 256);
             if (!best) {
                 snprintf(cells[k++], 256, "no valid kernel");
                 for (int z = 0; z < 3; z++) snprintf(cells[k++], 256, "-");
