@@ -652,7 +652,7 @@ static void build_gflops(const chart_in *in, plot_chart *ch)
         double pk = plot_peak(&in->set->runs[c->run], c->isa, c->threads);
         if (isnan(pk)) continue;
         char t[160];
-        snprintf(t, sizeof t, "peak %s, %d thr%s%s: %.0f GFLOP/s", c->isa, c->threads, in->set->n_runs > 1 ? " " : "",
+        snprintf(t, sizeof t, "peak %s, %d thr%s%s: %.3g GFLOP/s", c->isa, c->threads, in->set->n_runs > 1 ? " " : "",
                  in->set->n_runs > 1 ? in->set->runs[c->run].label : "", pk);
         plot_series *h = plot_panel_add(p, t, PS_HLINE, "#000000", 2 + n_peaks % 4, 0);
         h->value = pk;
