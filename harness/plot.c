@@ -31,10 +31,6 @@
 #include "plot.h"
 #include "results.h"
 
-/* The registry lives in kernels/registry.c. A weak reference keeps `plot` usable (with
- * hashed colours) in a link that does not contain the kernels, e.g. a plotting-only tool. */
-#pragma weak attn_kernels
-
 /* ================================================================ helpers == */
 
 int plot_fmt(char *buf, size_t n, const char *fmt, ...)
@@ -87,7 +83,6 @@ static const char *const palette[] = {
 /* Registry position of a kernel, or -1 when this build does not know it. */
 static int kernel_rank(const char *name)
 {
-    if (!attn_kernels) return -1;
     int n = 0;
     const attn_kernel *k = attn_kernels(&n);
     for (int i = 0; i < n; i++)
