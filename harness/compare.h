@@ -32,6 +32,10 @@ typedef struct attn_cmp_opts {
 #define ATTN_CMP_DEFAULT_THRESHOLD 0.05
 #define ATTN_CMP_DEFAULT_ALPHA     0.01
 
+/* Level of the reported CI of the ratio; its lower end is the one-sided 95% bound that a
+ * regression must clear (see compare.c). */
+#define ATTN_CMP_CI_LEVEL 0.90
+
 #define ATTN_CASE_KEY_MAX 1024
 
 typedef struct attn_cmp_case {
@@ -41,9 +45,11 @@ typedef struct attn_cmp_case {
     int n_base, n_new;             /* samples on each side (0: none) */
     double base_median, new_median;/* seconds, from the samples when present; NAN if none */
     double ratio;                  /* new_median / base_median (NAN unless both measured) */
-    double ci_low, ci_high;        /* 95% CI of the ratio, Price-Bonett (NAN when not computed) */
+    double ci_low, ci_high;        /* 90% CI of the ratio, Price-Bonett (NAN when not computed) */
     double p;                      /* two-sided Mann-Whitney U p-value (NAN when not tested) */
     int too_few;                   /* 1: fewer samples than the test needs to reach alpha */
+    double spread_base, spread_new;/* relative IQR of each side's samples (IQR / median) */
+    int unstable;                  /* 1: one side's spread is over 3x the other's and > 5% */
     char note[256];                /* why the verdict is what it is, when not obvious */
     const cJSON *base, *new_;      /* the case objects in the documents (may be NULL) */
 } attn_cmp_case;
@@ -55,6 +61,11 @@ typedef struct attn_cmp_report {
     double geomean;                /* geometric mean of ratio over cases measured on both sides */
     int n_geomean;
     int min_samples;               /* per side, the least for which the test can reach alpha */
+    double noise_sigma;            /* robust SD of log ratios across cases (NAN: < 8 cases) */
+    double drift;                  /* common shift taken for machine drift (NAN: < 8 cases) */
+    double eff_threshold;          /* slowdown a regression had to exceed (>= threshold) */
+    double eff_threshold_down;     /* time reduction an improvement had to exceed
+                                      (>= threshold / (1 + threshold)) */
     char **warnings;               /* (n_warnings) one line each, no trailing newline */
     int n_warnings;
 } attn_cmp_report;

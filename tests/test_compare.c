@@ -287,7 +287,7 @@ TEST(compare_planted_changes)
         aa += count_verdict(a, b, CMP_REGRESSED, NULL) + count_verdict(a, b, CMP_IMPROVED, NULL);
         scale_doc(b, 1.03);
         aa_drift += count_verdict(a, b, CMP_REGRESSED, NULL);
-        scale_doc(b, 1.15 / 1.03);
+            scale_doc(b, 1.15 / 1.03);
         indep15 += count_verdict(a, b, CMP_REGRESSED, NULL);
         cJSON_Delete(b);
     }
@@ -354,7 +354,7 @@ TEST(compare_new_missing_invalid_geomean)
     cJSON_DeleteItemFromArray(cn, 0);
     cJSON_AddItemToArray(cn, make_case(0, "ok", s, 12));
     CHECK(count_verdict(base, nw, CMP_INVALID, NULL) == 1);
-    cJSON_DeleteItemFromArray(cn, 3);        /* the crashed case: now missing, not invalid */
+    cJSON_DeleteItemFromArray(cn, 2);        /* the crashed case: now missing, not invalid */
     int rc = -1;
     CHECK(count_verdict(base, nw, CMP_REGRESSED, &rc) == 0);
     CHECK(rc == 0);
@@ -406,9 +406,14 @@ TEST(compare_command_exit_codes_and_formats)
     CHECK(j && cJSON_GetObjectItem(j, "exit_code")->valueint == 0);
     cJSON_Delete(j);
     free(s);
-    /* --threshold 1: the 2% slowdown (20 samples, p tiny since the samples are scaled) counts */
-    CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_c", "--threshold", "1",
-                  "-o", "tests/tmp/cmp.txt") == 1);
+    /* --threshold 20: the 15% slowdown no longer counts; --alpha 1e-9 (beyond what 20
+     * samples can reach) neither */
+    CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_b", "--threshold", "20",
+                  "-o", "tests/tmp/cmp.txt") == 0);
+    CHECK(file_contains("tests/tmp/cmp.txt", "threshold 20%"));
+    CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_b", "--alpha", "1e-12",
+                  "-o", "tests/tmp/cmp.txt") == 0);
+    CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_b", "-o", "tests/tmp/cmp.txt") == 1);
     CHECK(file_contains("tests/tmp/cmp.txt", "REGRESSED"));
     /* usage errors */
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a") == 2);
