@@ -27,8 +27,9 @@
  *   - run-to-run noise (noise_floor below): with 8 or more cases, a common shift within
  *     the threshold is taken for machine drift and the spread of the changes across cases
  *     for run-to-run noise; a case must also move 3 sigma beyond the drift.
- *   - disturbed runs: when one side's relative IQR is over 3x the other's and above 5%,
- *     a regression or improvement is not called (the note says rerun).
+ *   - disturbed runs: contention slows a case and stretches its timings. When NEW's
+ *     relative IQR is over 4x BASE's and above 15%, a regression is not called (the note
+ *     says rerun); likewise an improvement when BASE is the stretched side.
  * Why these conditions. The U test alone cries wolf: with 20+ samples it finds a 1% shift
  * "significant". t is the size a team cares about. The CI bound keeps a median pushed over
  * t by a few slow samples from counting unless the data exclude a change below t/2. The
@@ -445,8 +446,12 @@ static void decide(attn_cmp_case *cc, const bounds *bd, double alpha)
         else if (sig && lr < bd->down / 2)
             snprintf(cc->note, sizeof cc->note, "significant, below the %.1f%% threshold", -100 * expm1(bd->down));
     }
-    if ((cc->verdict == CMP_REGRESSED || cc->verdict == CMP_IMPROVED) && cc->unstable) {
-        /* contention stretches one run's timings: the shift is not the kernel's */
+    /* contention slows and stretches one run's timings: a slowdown whose NEW side is far
+     * noisier (or a speedup whose BASE side is) may be the disturbance, not the kernel; the
+     * other way round the disturbance works against the call, which then stands */
+    int suspect = cc->unstable && (cc->verdict == CMP_REGRESSED ? cc->spread_new > cc->spread_base
+                                 : cc->verdict == CMP_IMPROVED && cc->spread_base > cc->spread_new);
+    if (suspect) {
         double wide = fmax(cc->spread_base, cc->spread_new), narrow = fmin(cc->spread_base, cc->spread_new);
         snprintf(cc->note, sizeof cc->note, "would be %s, but %s timings are far noisier "
                  "(IQR %.0f%% vs %.0f%%): disturbed run? rerun", verdict_names[cc->verdict],
@@ -481,7 +486,7 @@ static void judge(attn_cmp_case *cc, const double *xb, int nb, const double *xn,
     cc->spread_base = (quantile_sorted(xb, nb, 0.75) - quantile_sorted(xb, nb, 0.25)) / cc->base_median;
     cc->spread_new = (quantile_sorted(xn, nn, 0.75) - quantile_sorted(xn, nn, 0.25)) / cc->new_median;
     double wide = fmax(cc->spread_base, cc->spread_new), narrow = fmin(cc->spread_base, cc->spread_new);
-    cc->unstable = wide > 0.05 && wide > 3 * narrow;
+    cc->unstable = wide > 0.15 && wide > 4 * narrow;
     bounds bd = plain_bounds(t);
     decide(cc, &bd, alpha);
 }
@@ -556,14 +561,15 @@ static void context_warnings(attn_cmp_report *r, const cJSON *base, const cJSON 
 /* Run-to-run noise. Two runs of the same build on a shared machine differ case by case
  * by a few percent in clean, tight distributions (other processes, cache and clock state),
  * which no within-run statistic sees, and often by a common shift. With 8 or more decided
- * cases both are measured from the log ratios across cases: the shift c = their median,
- * the spread sigma = 1.4826 * MAD around it (robust to the few cases that really changed;
- * zero when every case moved by the same factor, as with a planted slowdown). A common
- * shift within the threshold is credited to the machine (c' = c for |c| <= log(1+t),
- * tapering to 0 at twice that: a larger common shift is the build's, and every case is
- * judged on it). A regression must then also exceed c' + 3 sigma (an improvement fall
- * below c' - 3 sigma), with the CI end keeping the plain rule's margin of half the
- * threshold below that bound. The plain rule stays the minimum. */
+ * cases both are measured from the log ratios across cases: the common shift c = their
+ * median, the spread sigma = 1.4826 * MAD around it (robust to the few cases that really
+ * changed; zero when every case moved by the same factor, as with a planted slowdown).
+ * A common shift within the threshold (|c| <= log(1+t)) is taken for drift: a case must
+ * then also move beyond c + 3 sigma (or below c - 3 sigma), its CI end keeping the plain
+ * rule's margin of half the threshold below that bound. A common shift beyond twice the
+ * threshold is the build's (or a machine-wide change, which a warning names): every case
+ * is judged by the plain rule. Between the two the bound moves linearly. The plain rule
+ * always stays the minimum. */
 static int cmp_dbl(const void *a, const void *b) { return cmp_double(a, b); }
 
 static void noise_floor(attn_cmp_report *r, const attn_cmp_opts *o)
@@ -584,14 +590,16 @@ static void noise_floor(attn_cmp_report *r, const attn_cmp_opts *o)
     qsort(l, (size_t)m, sizeof *l, cmp_dbl);
     double sigma = 1.4826 * median_sorted(l, m);
     free(l);
-    /* drift credited: c itself up to the threshold, tapering to nothing at twice it */
+    /* a common shift within the threshold is drift (bounds around it); one beyond twice
+     * the threshold is the build's (plain bounds); linearly between */
     double lt = bd.up, ac = fabs(c);
-    double cl = ac <= lt ? c : ac >= 2 * lt ? 0 : copysign(2 * lt - ac, c);
+    double w = ac <= lt ? 1 : ac >= 2 * lt ? 0 : (2 * lt - ac) / lt;
+    double cu = fmin(fmax(c, -lt), lt);
     r->noise_sigma = sigma;
-    r->drift = expm1(cl);
-    bounds nb = {
-        .up = fmax(bd.up, cl + 3 * sigma), .down = fmin(bd.down, cl - 3 * sigma),
-    };
+    r->drift = expm1(c);
+    bounds nb;
+    nb.up = lt + w * (fmax(lt, cu + 3 * sigma) - lt);
+    nb.down = -lt - w * (fmax(lt, 3 * sigma - cu) - lt);
     nb.ci_up = fmax(bd.ci_up, nb.up - lt / 2);       /* the plain rule's margin, kept */
     nb.ci_down = fmin(bd.ci_down, nb.down + lt / 2);
     r->eff_threshold = expm1(nb.up);

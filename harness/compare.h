@@ -49,7 +49,8 @@ typedef struct attn_cmp_case {
     double p;                      /* two-sided Mann-Whitney U p-value (NAN when not tested) */
     int too_few;                   /* 1: fewer samples than the test needs to reach alpha */
     double spread_base, spread_new;/* relative IQR of each side's samples (IQR / median) */
-    int unstable;                  /* 1: one side's spread is over 3x the other's and > 5% */
+    int unstable;                  /* 1: one side's spread is over 4x the other's and > 15%
+                                      (a slowdown with the stretched side NEW is not called) */
     char note[256];                /* why the verdict is what it is, when not obvious */
     const cJSON *base, *new_;      /* the case objects in the documents (may be NULL) */
 } attn_cmp_case;
@@ -62,7 +63,7 @@ typedef struct attn_cmp_report {
     int n_geomean;
     int min_samples;               /* per side, the least for which the test can reach alpha */
     double noise_sigma;            /* robust SD of log ratios across cases (NAN: < 8 cases) */
-    double drift;                  /* common shift taken for machine drift (NAN: < 8 cases) */
+    double drift;                  /* common shift of all cases, e^median(log r) - 1 (NAN: < 8) */
     double eff_threshold;          /* slowdown a regression had to exceed (>= threshold) */
     double eff_threshold_down;     /* time reduction an improvement had to exceed
                                       (>= threshold / (1 + threshold)) */
