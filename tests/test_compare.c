@@ -299,6 +299,77 @@ TEST(compare_planted_changes)
     cJSON_Delete(a);
 }
 
+/* Real runs differ per case by a few percent in clean distributions (measured here: SD
+ * 2-4% between two runs of the same binary). 20 cases, 20 samples at CV 1.5%, each case of
+ * NEW shifted by its own exp(0.04 N(0,1)): A/A must stay quiet in at least 9 of 10
+ * repetitions, and one case really 25% slower must still be found. */
+TEST(compare_run_to_run_noise)
+{
+    const int N = 20, REPS = 10;
+    int noisy_runs = 0, found = 0;
+    rng r = { 99 };
+    for (int rep = 0; rep < REPS; rep++) {
+        cJSON *a = make_doc(N, 100 + rep, 1.0, 20, 20, 0.015, 0.015);
+        cJSON *b = make_doc(N, 200 + rep, 1.0, 20, 20, 0.015, 0.015);
+        int i = 0;
+        cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "cases")) {
+            double f = exp(0.04 * rng_normal(&r)) * (i++ == 7 ? 1.25 : 1);
+            cJSON *e;
+            cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
+                cJSON_SetNumberValue(e, e->valuedouble * f);
+        }
+        attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+        attn_cmp_report rep_;
+        CHECK(attn_compare_docs(a, b, &o, &rep_) == 0);
+        int others = 0;
+        for (int k = 0; k < rep_.n; k++)
+            if (k != 7) others += rep_.cases[k].verdict == CMP_REGRESSED;
+            else found += rep_.cases[k].verdict == CMP_REGRESSED;
+        noisy_runs += others > 0;
+        CHECK(isfinite(rep_.noise_sigma) && rep_.noise_sigma > 0.01);
+        attn_cmp_report_free(&rep_);
+        cJSON_Delete(a);
+        cJSON_Delete(b);
+    }
+    CHECK_MSG(noisy_runs <= 1, "%d of %d A/A repetitions flagged a case", noisy_runs, REPS);
+    CHECK_MSG(found >= 8, "the 25%% slower case found in %d of %d", found, REPS);
+    fprintf(stderr, "  run-to-run noise: A/A flagged in %d/%d repetitions; 25%% found %d/%d\n",
+            noisy_runs, REPS, found, REPS);
+}
+
+/* A slowdown whose NEW timings are stretched by contention is not called; one whose BASE
+ * timings were stretched stands (the disturbance worked against it). */
+TEST(compare_disturbed_runs)
+{
+    double clean[20], stretched[20];
+    rng r = { 5 };
+    for (int i = 0; i < 20; i++) {
+        clean[i] = 1e-3 * exp(0.01 * rng_normal(&r));
+        stretched[i] = 1e-3 * (1 + 0.6 * rng_u01(&r));     /* IQR about 30% */
+    }
+    cJSON *a = cJSON_CreateObject(), *b = cJSON_CreateObject();
+    cJSON *ca = cJSON_AddArrayToObject(a, "cases"), *cb = cJSON_AddArrayToObject(b, "cases");
+    cJSON_AddItemToArray(ca, make_case(0, "ok", clean, 20));
+    cJSON_AddItemToArray(cb, make_case(0, "ok", stretched, 20));
+    attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    attn_cmp_report rep;
+    CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
+    CHECK(rep.cases[0].ratio > 1.2 && rep.cases[0].p < 0.01 && rep.cases[0].unstable);
+    CHECK(rep.cases[0].verdict == CMP_UNCHANGED && strstr(rep.cases[0].note, "rerun"));
+    attn_cmp_report_free(&rep);
+    for (int i = 0; i < 20; i++) clean[i] *= 1.6;                  /* NEW clean and slower */
+    cJSON_DeleteItemFromArray(ca, 0);
+    cJSON_AddItemToArray(ca, make_case(0, "ok", stretched, 20));
+    cJSON_DeleteItemFromArray(cb, 0);
+    cJSON_AddItemToArray(cb, make_case(0, "ok", clean, 20));
+    CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
+    CHECK(rep.cases[0].unstable && rep.cases[0].verdict == CMP_REGRESSED);
+    attn_cmp_report_free(&rep);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
 TEST(compare_new_missing_invalid_geomean)
 {
     double s[12], t[12];
