@@ -200,19 +200,7 @@ int attn_cmd_merge(int argc, char **argv)
         fprintf(stderr, "merge: %s already exists (--force to overwrite)\n", path);
         goto done;
     }
-    char *text = cJSON_Print(merged);
-    if (!text || attn_write_file_atomic(path, text, strlen(text)) != 0) {
-        fprintf(stderr, "merge: cannot write %s: %s\n", path, strerror(errno));
-        free(text);
-        goto done;
-    }
-    free(text);
-    /* TODO(lead): write OUT/results.csv with the results.c CSV writer once it can write a
-     * loaded document (e.g. attn_results_write_csv(path, merged)); no second CSV writer here. */
-    if (gbench) {
-        snprintf(path, sizeof path, "%s/results.gbench.json", out);
-        if (attn_gbench_write(path, merged) != 0) goto done;
-    }
+    if (attn_results_write_doc(out, merged, gbench) != 0) goto done;
     fprintf(stderr, "merge: %d cases from %d inputs into %s/results.json%s\n", n_items, n_in, out,
             n_same ? " (identical duplicates kept once)" : "");
     rc = 0;

@@ -21,7 +21,7 @@
 
 struct attn_results {
     char dir[4096];
-    char json_path[4200], csv_path[4200], gbench_path[4200];
+    char json_path[4200];
     cJSON *doc;                 /* { schema, context, cases } */
     int gbench;
 };
@@ -291,33 +291,42 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-static int write_all(attn_results *r)
+int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench)
 {
-    char *json = cJSON_Print(r->doc);
+    char path[4200];
+    char *json = cJSON_Print(doc);
     if (!json) {
-        fprintf(stderr, "attnbench: %s: out of memory printing results\n", r->json_path);
+        fprintf(stderr, "attnbench: %s: out of memory printing results\n", dir);
         return -1;
     }
     int rc = 0;
-    if (attn_write_file_atomic(r->json_path, json, strlen(json)) != 0) {
-        fprintf(stderr, "attnbench: %s: cannot write: %s\n", r->json_path, strerror(errno));
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    if (attn_write_file_atomic(path, json, strlen(json)) != 0) {
+        fprintf(stderr, "attnbench: %s: cannot write: %s\n", path, strerror(errno));
         rc = -1;
     }
     free(json);
 
     size_t len = 0;
-    char *csv = csv_text(cJSON_GetObjectItemCaseSensitive(r->doc, "cases"), &len);
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *csv = csv_text(cJSON_GetObjectItemCaseSensitive(doc, "cases"), &len);
     if (!csv) {
-        fprintf(stderr, "attnbench: %s: out of memory building CSV\n", r->csv_path);
+        fprintf(stderr, "attnbench: %s: out of memory building CSV\n", path);
         rc = -1;
-    } else if (attn_write_file_atomic(r->csv_path, csv, len) != 0) {
-        fprintf(stderr, "attnbench: %s: cannot write: %s\n", r->csv_path, strerror(errno));
+    } else if (attn_write_file_atomic(path, csv, len) != 0) {
+        fprintf(stderr, "attnbench: %s: cannot write: %s\n", path, strerror(errno));
         rc = -1;
     }
     free(csv);
 
-    if (r->gbench && attn_gbench_write(r->gbench_path, r->doc) != 0) rc = -1;
+    snprintf(path, sizeof path, "%s/results.gbench.json", dir);
+    if (gbench && attn_gbench_write(path, doc) != 0) rc = -1;
     return rc;
+}
+
+static int write_all(attn_results *r)
+{
+    return attn_results_write_doc(r->dir, r->doc, r->gbench);
 }
 
 /* The resumed run keeps the first run's context (that is when most cases were
@@ -357,8 +366,6 @@ attn_results *attn_results_open(const char *dir, cJSON *context, int resume, int
         goto fail;
     }
     snprintf(r->json_path, sizeof r->json_path, "%s/results.json", dir);
-    snprintf(r->csv_path, sizeof r->csv_path, "%s/results.csv", dir);
-    snprintf(r->gbench_path, sizeof r->gbench_path, "%s/results.gbench.json", dir);
     r->gbench = gbench;
 
     if (make_dirs(dir) != 0) {

@@ -23,6 +23,10 @@ int attn_results_has(const attn_results *r, const char *case_id);
 int attn_results_add(attn_results *r, const attn_case *c, const attn_result *res);
 void attn_results_close(attn_results *r);
 
+/* Write a whole results document into DIR: results.json, results.csv and (gbench) results.gbench.json,
+ * each atomically. Used by the writer above and by `merge`. 0, or -1 (message printed). */
+int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench);
+
 /* The JSON object of one case as in DESIGN.md (used by the writer and by tests). */
 cJSON *attn_case_json(const attn_case *c, const attn_result *res);
 /* Its "params" object alone (also the core of a dump's case.json). */

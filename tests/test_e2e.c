@@ -239,6 +239,52 @@ TEST(e2e_shards_cover_the_sweep_once)
     CHECK(count_cases(d0) == 3);        /* cases 0, 3, 6 of 8 */
     CHECK(count_cases(d1) == 3);        /* cases 1, 4, 7 */
     CHECK(sh(err, sizeof err, "%s run %s -q --shard 3/3 -o %s/x", bin(), ini, tmpdir()) == 2);
+
+    /* the third shard, then merge: the same cases, in the order of an unsharded run */
+    char d2[512], merged[512], whole[512];
+    snprintf(d2, sizeof d2, "%s/shard2", tmpdir());
+    snprintf(merged, sizeof merged, "%s/merged", tmpdir());
+    snprintf(whole, sizeof whole, "%s/whole", tmpdir());
+    CHECK(sh(err, sizeof err, "%s run %s -q --shard 2/3 -o %s", bin(), ini, d2) == 0);
+    CHECK(sh(err, sizeof err, "%s run %s -q -o %s", bin(), ini, whole) == 0);
+    int rc = sh(err, sizeof err, "%s merge -o %s %s %s %s", bin(), merged, d1, d2, d0);
+    CHECK_MSG(rc == 0, "merge exit %d: %s", rc, err);
+    cJSON *m = attn_results_load(merged, err, sizeof err), *w = attn_results_load(whole, err, sizeof err);
+    CHECK(m && w);
+    if (m && w) {
+        const cJSON *mc = cJSON_GetObjectItem(m, "cases"), *wc = cJSON_GetObjectItem(w, "cases");
+        CHECK(cJSON_GetArraySize(mc) == 8 && cJSON_GetArraySize(wc) == 8);
+        for (int i = 0; i < 8 && i < cJSON_GetArraySize(mc); i++)
+            CHECK(!strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(mc, i), "id")),
+                          cJSON_GetStringValue(cJSON_GetObjectItem(cJSON_GetArrayItem(wc, i), "id"))));
+    }
+    cJSON_Delete(m);
+    cJSON_Delete(w);
+    char csv[600];
+    snprintf(csv, sizeof csv, "%s/results.csv", merged);
+    CHECK(exists(csv));
+}
+
+TEST(e2e_compare_and_baseline)
+{
+    char ini[512], a[512], err[8192];
+    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
+    snprintf(a, sizeof a, "%s/base", tmpdir());
+    write_text(ini, small_ini);
+    int rc = sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s run %s -q --kernels blocked "
+                "--format gbench --save-baseline main -o %s", tmpdir(), bin(), ini, a);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    char gb[600];
+    snprintf(gb, sizeof gb, "%s/results.gbench.json", a);
+    CHECK(exists(gb));
+    /* a run compared with itself: nothing regressed */
+    rc = sh(err, sizeof err, "%s compare %s %s", bin(), a, a);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    /* and with the baseline it saved, found by name for this machine */
+    rc = sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s compare --baseline main %s", tmpdir(), bin(), a);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    rc = sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s compare --baseline nope %s", tmpdir(), bin(), a);
+    CHECK(rc == 2);
 }
 
 TEST(e2e_list_and_info)
