@@ -21,7 +21,7 @@
 
 /* ------------------------------------------------------------- the table -- */
 
-#define PORTABLE_KERNELS(X) X(naive) X(blocked)
+#define PORTABLE_KERNELS(X) X(naive) X(blocked) X(window)
 
 #if defined(__x86_64__)
 #define X86_KERNELS(X)          /* e.g. X(flash_avx2) X(flash_avx512) */
