@@ -24,7 +24,7 @@
 #define PORTABLE_KERNELS(X) X(naive) X(blocked) X(window)
 
 #if defined(__x86_64__)
-#define X86_KERNELS(X) X(window_avx512)
+#define X86_KERNELS(X) X(window_avx512) X(additive_avx512)
 #else
 #define X86_KERNELS(X)          /* ISA-suffixed files are not compiled here */
 #endif
