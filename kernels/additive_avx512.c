@@ -14,12 +14,13 @@
  *       two-pass softmax over the visible scores (max, then exp and sum)
  *       out_i = sum_j p_j v_j / sum_j p_j                    (zeros if no visible key)
  * tanh(x) = 1 - 2 / (exp(2x) + 1) with x clamped to [-9, 9] (tanh(9) rounds to 1 in
- * float), exp by a Cephes polynomial and 2^n via scalef, 1/y by rcp14 and a Newton step.
+ * float), exp by a512_exp (simd_avx512.h), 1/y by rcp14 and a Newton step.
  * The cost is Lq * (visited keys) * A tanh evaluations; the projections are O((Lq + Lk) A D).
  */
 #include <immintrin.h>
 #include <math.h>
 #include "attn.h"
+#include "simd_avx512.h"
 #include "window_plan.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -34,29 +35,11 @@
 
 /* ------------------------------------------------------------ primitives -- */
 
-/* exp(x) in 16 lanes for x in [-87, 88] (Cephes expf polynomial, 2^n by scalef). */
-static inline __m512 exp512(__m512 x)
-{
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(y, n);
-}
-
 /* tanh(x) = 1 - 2 / (exp(2x) + 1); |x| clamped to 9, where tanh is 1 in float. */
 static inline __m512 tanh512(__m512 x)
 {
     x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-9.0f)), _mm512_set1_ps(9.0f));
-    const __m512 y = _mm512_add_ps(exp512(_mm512_add_ps(x, x)), _mm512_set1_ps(1.0f));
+    const __m512 y = _mm512_add_ps(a512_exp(_mm512_add_ps(x, x)), _mm512_set1_ps(1.0f));
     __m512 r = _mm512_rcp14_ps(y);                                  /* 1/y to 14 bits */
     r = _mm512_mul_ps(r, _mm512_fnmadd_ps(y, r, _mm512_set1_ps(2.0f)));  /* Newton: 28 */
     return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), r, _mm512_set1_ps(1.0f));
@@ -168,7 +151,7 @@ static void query_row(const attn_problem *p, int b, int i, const float *qi, cons
     __m512 sum = _mm512_setzero_ps();
     for (int j = lo; j < hi; j += 16) {
         const __mmask16 m = lanes(j, j, hi);
-        const __m512 e = _mm512_maskz_mov_ps(m, exp512(_mm512_sub_ps(_mm512_loadu_ps(s + j), mb)));
+        const __m512 e = _mm512_maskz_mov_ps(m, a512_exp(_mm512_sub_ps(_mm512_loadu_ps(s + j), mb)));
         _mm512_mask_storeu_ps(s + j, m, e);
         sum = _mm512_add_ps(sum, e);
     }

@@ -18,6 +18,7 @@
 #include <immintrin.h>
 #include <math.h>
 #include "attn.h"
+#include "simd_avx512.h"
 #include "window_plan.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -32,24 +33,6 @@
                         ATTN_CAP_THREADS)
 
 /* ------------------------------------------------------------ primitives -- */
-
-/* exp(x) for x <= 0 in 16 lanes (Cephes expf polynomial, 2^n by scalef); ~2 ulp. */
-static inline __m512 exp512(__m512 x)
-{
-    x = _mm512_max_ps(x, _mm512_set1_ps(-87.0f));
-    __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-    __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-    y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-    y = _mm512_fmadd_ps(y, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-    return _mm512_scalef_ps(y, n);
-}
 
 /* Lanes [lo, hi) of a 16-lane vector whose lane 0 is element `base`. */
 static inline __mmask16 lanes(int base, int lo, int hi)
@@ -261,7 +244,7 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
             const __m512 mv = _mm512_set1_ps(mnew);
             __m512 sum = _mm512_setzero_ps();
             for (int v = 0; v < 4; v++) {
-                __m512 e = _mm512_maskz_mov_ps(mk[v], exp512(_mm512_sub_ps(_mm512_loadu_ps(s + 16 * v), mv)));
+                __m512 e = _mm512_maskz_mov_ps(mk[v], a512_exp(_mm512_sub_ps(_mm512_loadu_ps(s + 16 * v), mv)));
                 sum = _mm512_add_ps(sum, e);
                 _mm512_storeu_ps(s + 16 * v, e);
             }
