@@ -84,7 +84,8 @@ static int same_shape(const attn_case *a, const attn_case *b)
  *   seqlen   6 seq_len (256..8192*2) x 2 mask x 2 threads           = 24
  *   heads    6 heads (1..32*2) x 2 threads                          = 12
  *   variants masks 1+1+2+2, cross 3x2x2, gqa 4x2, vdim 3, window 2x2,
- *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2   = 57
+ *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2,
+ *            window_globals_mixed 3x2x2x2                          = 81
  * Their sections list kernels = *, so each shape runs every registered kernel (quick.ini:
  * only its first section, the second names the multi-threaded kernels). Other configs
  * (benchmarks with named kernels) must load with unique ids. */
@@ -92,7 +93,7 @@ static const struct { const char *file; int shapes; int first_section_only; } sh
     { "configs/quick.ini", 12, 1 },     /* its [quick_threads] names its kernels */
     { "configs/seqlen.ini", 24, 0 },
     { "configs/heads.ini", 12, 0 },
-    { "configs/variants.ini", 57, 0 },
+    { "configs/variants.ini", 81, 0 },
 };
 
 TEST(config_shipped_files_expand)

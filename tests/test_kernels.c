@@ -71,6 +71,30 @@ static const shape shapes[] = {
     { "tiles-cpad",      2, 1, 1, 200, 200, 16, 16, MASK_CAUSAL_PADDING, 0.45, FULL, DOT },
     { "tiles-win",       1, 1, 1, 300, 300, 16, 16, MASK_NONE,           0, 40, 90, 0, DOT },
     { "tiles-q>k",       1, 1, 1, 260, 140, 16, 16, MASK_CAUSAL,         0, FULL, DOT },
+    /* windows with global tokens, decode steps, Lq > Lk, empty batch items, GQA windows:
+     * past the window kernels' 32 x 64 tiles, with remainders */
+    { "wg-tiles",        1, 2, 2, 300, 300, 24, 24, MASK_NONE,           0, 33, 33, 7, DOT },
+    { "wg-mistral",      1, 2, 1, 270, 270, 16, 16, MASK_CAUSAL,         0, 70, -1, 0, DOT },
+    { "wg-mistral-g",    2, 1, 1, 203, 203, 16, 16, MASK_CAUSAL_PADDING, 0.3, 50, -1, 5, DOT },
+    { "wg-asym",         1, 1, 1, 257, 257, 20, 12, MASK_NONE,           0, 100, 3, 4, DOT },
+    { "wg-asym-right",   1, 1, 1, 190, 190, 16, 16, MASK_PADDING,      0.2, 0, 45, 3, DOT },
+    { "wg-all-global",   1, 1, 1,  70,  70,  8,  8, MASK_CAUSAL,         0, 2, 2, 70, DOT },
+    { "wg-many-global",  1, 2, 2, 100, 100,  8,  8, MASK_NONE,           0, 1, 1, 40, DOT },
+    { "wg-decode",       2, 4, 2,   1, 300, 32, 32, MASK_CAUSAL_PADDING, 0.3, 64, -1, 6, DOT },
+    { "wg-decode-full",  1, 2, 2,   1, 130, 16, 16, MASK_NONE,           0, FULL, DOT },
+    { "wg-q>k",          1, 1, 1, 150,  70, 16, 16, MASK_CAUSAL,         0, 10, 10, 3, DOT },
+    { "wg-q>k-nocausal", 1, 2, 1, 150,  70, 16, 16, MASK_PADDING,      0.4, 5, 20, 3, DOT },
+    { "wg-pad1",         3, 2, 2,  90,  90,  8,  8, MASK_PADDING,      1.0, 8, 8, 4, DOT },
+    { "wg-pad1-causal",  2, 1, 1,  77,  77,  8,  8, MASK_CAUSAL_PADDING, 1.0, 6, 0, 3, DOT },
+    { "wg-gqa",          2, 6, 2, 140, 140, 16, 16, MASK_CAUSAL,         0, 20, 5, 5, DOT },
+    { "wg-mqa-cross",    1, 4, 1,  60, 210, 16, 24, MASK_PADDING,      0.3, 12, 12, 4, DOT },
+    { "wg-w0",           1, 1, 1,  80,  80,  8,  8, MASK_NONE,           0, 0, 0, 3, DOT },
+    { "additive-win-x",  2, 2, 1,  37,  70, 12, 10, MASK_CAUSAL_PADDING, 0.4, 9, 3, 0, ADD(20) },
+    { "additive-q>k",    1, 2, 2,  45,  21,  8,  8, MASK_CAUSAL,         0, FULL, ADD(17) },
+    { "additive-pad1",   2, 1, 1,  19,  19,  6,  6, MASK_PADDING,      1.0, FULL, ADD(5) },
+    { "additive-tiles",  1, 2, 1, 100, 150, 40, 33, MASK_PADDING,      0.2, FULL, ADD(35) },
+    { "additive-decode", 1, 3, 3,   1,  90, 16, 16, MASK_CAUSAL,         0, FULL, ADD(64) },
+    { "additive-mw-g",   1, 2, 2,  67,  67, 16, 16, MASK_CAUSAL,         0, 10, -1, 4, ADD(24) },
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 

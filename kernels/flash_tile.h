@@ -1,0 +1,155 @@
+/* flash_tile.h: the tile loop shared by the flash-style kernels (flash, simd_avx2,
+ * simd_avx512, flash_avx2, flash_avx512). No intrinsics here: the including file first
+ * defines FT_PREFIX and the primitives <prefix>scores_t, softmax_tile, scale_row, pv,
+ * store_row (see simd_avx512.h for their contracts) and the sizes FT_LANES (rows per
+ * softmax group), FT_ROWS (row multiple of scores_t), FT_PV_ROWS and FT_PV_COLS; then
+ * includes this file once and calls ft_workspace() and ft_run().
+ *
+ * Loop structure (FlashAttention-2 order: a thread owns a query tile):
+ *   parallel for (b, h, query tile of bq rows), dynamic schedule, heaviest tiles first:
+ *     bands [lo, hi) of the tile's rows (attn_band); key range = their union
+ *     qt = the tile's Q transposed (D, bq)                  once per query tile
+ *     m = -inf, l = 0, acc = 0
+ *     for each key tile of kt keys inside the union:
+ *       st = scale * K_tile Q_tile^T  (kt, bq)             K read in place
+ *       per group of FT_LANES rows (one per lane): tile max, new running max; the rows
+ *         whose max grew scale their acc row by e^(m_old - m_new); st = e^(st - m);
+ *         l = l * corr + sum; masked keys (only on tiles crossing a band edge) give 0
+ *       acc += P V_tile             (bq, Dv)
+ *     out = acc / l (0 for rows with no visible key)
+ * The Lq x Lk score matrix never exists: per thread only qt, the kt x bq tile, acc and
+ * the row statistics (ft_thread_floats). Key tiles outside the union of the tile's bands
+ * are never touched, so causal does about half the work and windows a band's worth.
+ *
+ * Why transposed scores: with scores as K Q^T, one key element is broadcast against a
+ * vector of query rows, so the microkernel reads K rows in place (no packing of K per
+ * tile, no copy per query head under GQA) and only the query tile is transposed, once,
+ * then reused against every key tile; and the online softmax's max, exp and sum run
+ * lane-parallel over rows without horizontal reductions. P V then broadcasts pt[j][r].
+ *
+ * Masks: the band of every row is contiguous (causal, padding, window and cross all
+ * reduce to [lo, hi) by attn_band), so a key tile is either wholly visible to every row
+ * of the query tile (fast path, no compares) or crosses an edge (per-lane compare).
+ * Rows padded up to FT_ROWS get Q = 0 and the empty band; they are never stored.
+ */
+#ifndef FLASH_TILE_H
+#define FLASH_TILE_H
+
+#include <omp.h>
+#include "attn.h"
+
+#define FT_CAT2(a, b) a##b
+#define FT_CAT(a, b) FT_CAT2(a, b)
+#define FTP(x) FT_CAT(FT_PREFIX, x)
+
+/* Query tile rows (bq, a multiple of FT_ROWS and FT_LANES) and key tile keys (kt). */
+typedef struct { int bq, kt; } ft_tiles;
+
+static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+/* Row stride of acc: Dv rounded up to the PV column chunk. */
+static inline int ft_lda(const attn_problem *p) { return ft_round_up(p->Dv, FT_PV_COLS); }
+
+/* Floats of one thread's workspace: qt (D, bq), st (kt, bq), acc (bq, lda), then m, l,
+ * corr (bq) floats and lo, hi (bq) ints. bq is a multiple of 16, so every part starts
+ * 64-byte aligned when the workspace does. */
+static inline size_t ft_thread_floats(const attn_problem *p, ft_tiles t)
+{
+    return (size_t)t.bq * ((size_t)p->D + t.kt + ft_lda(p) + 5);
+}
+
+static inline size_t ft_workspace(const attn_problem *p, int threads, ft_tiles t)
+{
+    return (size_t)threads * ft_thread_floats(p, t) * sizeof(float);
+}
+
+/* One query tile: rows [i0, i0 + bq) of (b, h). qbh (Lq, D), kbh (Lk, D), vbh (Lk, Dv)
+ * and obh (Lq, Dv) are the head's slices; ws is this thread's workspace. */
+static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float *kbh,
+                     const float *vbh, float *obh, int i0, ft_tiles t, float *ws)
+{
+    const int D = p->D, Dv = p->Dv, bq = t.bq, lda = ft_lda(p);
+    float *qt = ws;                             /* (D, bq) query tile transposed */
+    float *st = qt + (size_t)D * bq;            /* (kt, bq) scores, then probabilities */
+    float *acc = st + (size_t)t.kt * bq;        /* (bq, lda) unnormalised output rows */
+    float *m = acc + (size_t)bq * lda;          /* (bq) running max */
+    float *l = m + bq;                          /* (bq) running sum */
+    float *corr = l + bq;                       /* (bq) rescale factor of the last tile */
+    int *lo = (int *)(corr + bq), *hi = lo + bq;/* (bq) each row's band [lo, hi) */
+
+    const int nq = p->Lq - i0 < bq ? p->Lq - i0 : bq;
+    const int nr = ft_round_up(nq, FT_ROWS);
+    int klo = p->Lk, khi = 0, maxlo = 0, minhi = p->Lk;
+    for (int r = 0; r < nr; r++) {
+        if (r < nq) {
+            attn_band(p, b, i0 + r, &lo[r], &hi[r]);
+            if (lo[r] > maxlo) maxlo = lo[r];
+            if (hi[r] < minhi) minhi = hi[r];
+            if (lo[r] < hi[r]) {
+                if (lo[r] < klo) klo = lo[r];
+                if (hi[r] > khi) khi = hi[r];
+            }
+        } else {
+            lo[r] = hi[r] = 0;
+        }
+    }
+    if (klo >= khi) {                           /* no row sees any key */
+        for (int r = 0; r < nq; r++)
+            for (int c = 0; c < Dv; c++) obh[(size_t)(i0 + r) * Dv + c] = 0.0f;
+        return;
+    }
+
+    for (int r = 0; r < nr; r++) {
+        const float *qr = qbh + (size_t)(i0 + r) * D;
+        for (int d = 0; d < D; d++) qt[(size_t)d * bq + r] = r < nq ? qr[d] : 0.0f;
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+        for (int c = 0; c < lda; c++) acc[(size_t)r * lda + c] = 0.0f;
+    }
+
+    for (int j0 = klo; j0 < khi; j0 += t.kt) {
+        const int nk = khi - j0 < t.kt ? khi - j0 : t.kt;
+        FTP(scores_t)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, p->scale, st, bq);
+        const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
+        for (int g = 0; g < nr; g += FT_LANES) {
+            unsigned grew = FTP(softmax_tile)(st + g, bq, nk, j0, lo + g, hi + g, masked,
+                                              m + g, l + g, corr + g);
+            while (grew) {
+                const int r = g + __builtin_ctz(grew);
+                grew &= grew - 1;
+                FTP(scale_row)(acc + (size_t)r * lda, Dv, corr[r]);
+            }
+        }
+        FTP(pv)(st, bq, nk, vbh + (size_t)j0 * Dv, Dv, Dv, acc, lda, nr);
+    }
+
+    for (int r = 0; r < nq; r++)
+        FTP(store_row)(obh + (size_t)(i0 + r) * Dv, acc + (size_t)r * lda, Dv,
+                       l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+}
+
+/* Every (b, h, query tile) with `threads` threads. The caller has checked the problem. */
+static void ft_run(const attn_problem *p, const float *q, const float *k, const float *v,
+                   float *out, void *workspace, int threads, ft_tiles t)
+{
+    const int group = p->H / p->Hkv, nqt = (p->Lq + t.bq - 1) / t.bq;
+    const long items = (long)p->B * p->H * nqt;
+    const size_t per = ft_thread_floats(p, t);
+
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (long w = 0; w < items; w++) {
+        /* within a head, the last query tiles first: under a causal mask they are the
+         * heaviest, so the dynamic schedule ends on light tiles */
+        const int bh = (int)(w / nqt), qi = nqt - 1 - (int)(w % nqt);
+        const int b = bh / p->H, h = bh % p->H, hk = h / group;
+        float *ws = (float *)workspace + (size_t)omp_get_thread_num() * per;
+        ft_qtile(p, b,
+                 q + ((size_t)b * p->H + h) * p->Lq * p->D,
+                 k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,
+                 v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,
+                 out + ((size_t)b * p->H + h) * p->Lq * p->Dv,
+                 qi * t.bq, t, ws);
+    }
+}
+
+#endif /* FLASH_TILE_H */

@@ -1,0 +1,285 @@
+/* simd_avx2.h: AVX2 + FMA primitives and attention microkernels (8 fp32 lanes).
+ *
+ * Included only by files named *_avx2.c (compiled with -mavx2 -mfma). The same API as
+ * simd_avx512.h with the a2_ prefix; every vector loop handles its remainder with masked
+ * loads and stores (vmaskmov), so no length has to be a multiple of 8.
+ *
+ * Layouts the microkernels share (the "transposed score tile" scheme, see flash_tile.h):
+ *   qt  (D, ldq)   the query tile transposed: qt[d][r] = q[row r][d]; rows padded with 0
+ *   st  (nk, ldst) scores, then probabilities, transposed: st[j][r] for key j, row r
+ *   acc (nr, lda)  unnormalised output rows; lda a multiple of 16, padding columns 0
+ * Scores are computed as K x Q^T: one key element broadcast times 8 query rows, so the
+ * keys are read in place and the online softmax runs across 8 rows at once.
+ *
+ * API (stable: the window and additive kernels reuse it):
+ *   a2_mask(n)                  integer lane mask, lanes [0, n) set (n clamped to [0, 8])
+ *   a2_load(p, n), a2_store     load / store the first n floats, zeros in the other lanes
+ *   a2_exp(x)                   e^x, ~1 ulp on [-87.3, 88.3]; below (and -inf, NaN): 0
+ *   a2_hmax(x), a2_hsum(x)      horizontal max / sum of the 8 lanes
+ *   a2_scores_t(...)            st = scale * K Q^T for 16-row groups  (register block 4x2)
+ *   a2_softmax_tile(...)        online-softmax update of 8 rows against one key tile
+ *   a2_scale_row(x, n, c)       x[0, n) *= c
+ *   a2_pv(...)                  acc += P V for 4-row blocks and 16-column chunks (4x2)
+ *   a2_store_row(...)           out[0, n) = acc[0, n) * c
+ */
+#ifndef SIMD_AVX2_H
+#define SIMD_AVX2_H
+
+#include <immintrin.h>
+#include <math.h>
+
+#define A2_LANES 8
+#define A2_ROWS 16          /* rows per group in a2_scores_t: 2 vectors of 8 */
+#define A2_PV_ROWS 4        /* rows per block in a2_pv */
+#define A2_PV_COLS 16       /* columns per chunk in a2_pv: acc's lda is a multiple of this */
+
+/* ------------------------------------------------------------ primitives -- */
+
+/* Lanes [0, n) all ones, the others zero (the mask form vmaskmov wants). */
+static inline __m256i a2_mask(int n)
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* The first n floats of p (zeros in the other lanes; nothing past p + n is read). */
+static inline __m256 a2_load(const float *p, int n)
+{
+    return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, a2_mask(n));
+}
+
+/* Store the first n lanes of x to p (nothing past p + n is written). */
+static inline void a2_store(float *p, __m256 x, int n)
+{
+    if (n >= 8) _mm256_storeu_ps(p, x);
+    else _mm256_maskstore_ps(p, a2_mask(n), x);
+}
+
+/* e^x lane-wise, Cephes expf: x = n ln2 + r with |r| <= ln2/2, e^r = 1 + r + r^2 P(r)
+ * with P of degree 5, times 2^n built in the exponent field. Lanes below -87.33 (where
+ * e^x is under FLT_MIN), -inf and NaN give exactly 0; above 88.3 saturates. */
+static inline __m256 a2_exp(__m256 x)
+{
+    const __m256 lo = _mm256_set1_ps(-87.3365447f), hi = _mm256_set1_ps(88.3762626f);
+    const __m256 keep = _mm256_cmp_ps(x, lo, _CMP_GE_OQ);           /* false for NaN too */
+    x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    /* n is in [-126, 128]: 2^n as a float is (n + 127) << 23 */
+    const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), keep);
+}
+
+/* Largest / sum of the 8 lanes. */
+static inline float a2_hmax(__m256 x)
+{
+    __m128 v = _mm_max_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    v = _mm_max_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_max_ss(v, _mm_movehdup_ps(v));
+    return _mm_cvtss_f32(v);
+}
+static inline float a2_hsum(__m256 x)
+{
+    __m128 v = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
+    v = _mm_add_ps(v, _mm_movehl_ps(v, v));
+    v = _mm_add_ss(v, _mm_movehdup_ps(v));
+    return _mm_cvtss_f32(v);
+}
+
+/* ---------------------------------------------------------- microkernels -- */
+
+/* st[j][r] = scale * sum_d k[j][d] qt[d][r] for keys j in [0, nk) and rows r in [0, nr),
+ * nr a multiple of 16. k is (nk, ldk), qt is (D, ldq), st is (nk, ldst); ldq and ldst
+ * multiples of 8. Register block: 4 keys x 2 row vectors = 8 accumulators (the FMA
+ * latency x throughput of two pipes). */
+static inline void a2_scores_t(const float *k, int ldk, int nk, int D,
+                               const float *qt, int ldq, int nr, float scale,
+                               float *st, int ldst)
+{
+    const __m256 vs = _mm256_set1_ps(scale);
+    for (int r0 = 0; r0 < nr; r0 += A2_ROWS) {
+        int j = 0;
+        for (; j + 4 <= nk; j += 4) {
+            const float *k0 = k + (size_t)j * ldk, *k1 = k0 + ldk, *k2 = k1 + ldk, *k3 = k2 + ldk;
+            __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
+            __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            const float *qd = qt + r0;
+            for (int d = 0; d < D; d++, qd += ldq) {
+                const __m256 q0 = _mm256_load_ps(qd), q1 = _mm256_load_ps(qd + 8);
+                __m256 b = _mm256_broadcast_ss(k0 + d);
+                c00 = _mm256_fmadd_ps(b, q0, c00); c01 = _mm256_fmadd_ps(b, q1, c01);
+                b = _mm256_broadcast_ss(k1 + d);
+                c10 = _mm256_fmadd_ps(b, q0, c10); c11 = _mm256_fmadd_ps(b, q1, c11);
+                b = _mm256_broadcast_ss(k2 + d);
+                c20 = _mm256_fmadd_ps(b, q0, c20); c21 = _mm256_fmadd_ps(b, q1, c21);
+                b = _mm256_broadcast_ss(k3 + d);
+                c30 = _mm256_fmadd_ps(b, q0, c30); c31 = _mm256_fmadd_ps(b, q1, c31);
+            }
+            float *s = st + (size_t)j * ldst + r0;
+            _mm256_store_ps(s, _mm256_mul_ps(c00, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c01, vs));
+            s += ldst;
+            _mm256_store_ps(s, _mm256_mul_ps(c10, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c11, vs));
+            s += ldst;
+            _mm256_store_ps(s, _mm256_mul_ps(c20, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c21, vs));
+            s += ldst;
+            _mm256_store_ps(s, _mm256_mul_ps(c30, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c31, vs));
+        }
+        for (; j < nk; j++) {                               /* remaining keys, one at a time */
+            const float *kj = k + (size_t)j * ldk;
+            __m256 c0 = _mm256_setzero_ps(), c1 = c0;
+            const float *qd = qt + r0;
+            for (int d = 0; d < D; d++, qd += ldq) {
+                const __m256 b = _mm256_broadcast_ss(kj + d);
+                c0 = _mm256_fmadd_ps(b, _mm256_load_ps(qd), c0);
+                c1 = _mm256_fmadd_ps(b, _mm256_load_ps(qd + 8), c1);
+            }
+            float *s = st + (size_t)j * ldst + r0;
+            _mm256_store_ps(s, _mm256_mul_ps(c0, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c1, vs));
+        }
+    }
+}
+
+/* Lanes r with lo[r] <= j < hi[r] all ones (vlo, vhi: the 8 rows' bands). */
+static inline __m256 a2_band_ok(__m256i vlo, __m256i vhi, int j)
+{
+    const __m256i vj = _mm256_set1_epi32(j);
+    return _mm256_castsi256_ps(_mm256_andnot_si256(_mm256_cmpgt_epi32(vlo, vj),
+                                                   _mm256_cmpgt_epi32(vhi, vj)));
+}
+
+/* Online-softmax update of 8 rows (one per lane) against one key tile; the same contract
+ * as a512_softmax_tile: st (nk, ldst) scores in, probabilities out (0 where masked); key j
+ * of the tile is key j0 + j; when `masked` lane r keeps only keys in [lo[r], hi[r]); m, l
+ * (8) running max and sum, updated; corr (8) the factor e^(m_old - m_new). Returns the
+ * lanes (bit r) whose max grew: only their accumulator rows need scaling by corr. */
+static inline unsigned a2_softmax_tile(float *st, int ldst, int nk, int j0, const int *lo,
+                                       const int *hi, int masked, float *m, float *l, float *corr)
+{
+    const __m256 ninf = _mm256_set1_ps(-INFINITY);
+    const __m256i vlo = _mm256_loadu_si256((const __m256i *)lo);
+    const __m256i vhi = _mm256_loadu_si256((const __m256i *)hi);
+    __m256 mt = ninf, mt1 = ninf;
+    if (masked) {
+        for (int j = 0; j < nk; j++)
+            mt = _mm256_max_ps(mt, _mm256_blendv_ps(ninf, _mm256_load_ps(st + (size_t)j * ldst),
+                                                    a2_band_ok(vlo, vhi, j0 + j)));
+    } else {
+        int j = 0;
+        for (; j + 2 <= nk; j += 2) {
+            mt = _mm256_max_ps(mt, _mm256_load_ps(st + (size_t)j * ldst));
+            mt1 = _mm256_max_ps(mt1, _mm256_load_ps(st + (size_t)(j + 1) * ldst));
+        }
+        if (j < nk) mt = _mm256_max_ps(mt, _mm256_load_ps(st + (size_t)j * ldst));
+    }
+    mt = _mm256_max_ps(mt, mt1);
+    const __m256 mold = _mm256_loadu_ps(m);
+    const __m256 mnew = _mm256_max_ps(mt, mold);
+    const __m256 grew = _mm256_cmp_ps(mnew, mold, _CMP_GT_OQ);
+    /* a lane with no visible key so far subtracts 0, not -inf (its probabilities are 0) */
+    const __m256 msub = _mm256_andnot_ps(_mm256_cmp_ps(mnew, ninf, _CMP_EQ_OQ), mnew);
+    const __m256 c = _mm256_blendv_ps(_mm256_set1_ps(1.0f), a2_exp(_mm256_sub_ps(mold, msub)), grew);
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
+    if (masked) {
+        for (int j = 0; j < nk; j++) {
+            float *s = st + (size_t)j * ldst;
+            const __m256 pj = _mm256_and_ps(a2_exp(_mm256_sub_ps(_mm256_load_ps(s), msub)),
+                                            a2_band_ok(vlo, vhi, j0 + j));
+            _mm256_store_ps(s, pj);
+            sum0 = _mm256_add_ps(sum0, pj);
+        }
+    } else {
+        int j = 0;
+        for (; j + 2 <= nk; j += 2) {
+            float *s = st + (size_t)j * ldst;
+            const __m256 p0 = a2_exp(_mm256_sub_ps(_mm256_load_ps(s), msub));
+            const __m256 p1 = a2_exp(_mm256_sub_ps(_mm256_load_ps(s + ldst), msub));
+            _mm256_store_ps(s, p0);
+            _mm256_store_ps(s + ldst, p1);
+            sum0 = _mm256_add_ps(sum0, p0);
+            sum1 = _mm256_add_ps(sum1, p1);
+        }
+        if (j < nk) {
+            float *s = st + (size_t)j * ldst;
+            const __m256 p0 = a2_exp(_mm256_sub_ps(_mm256_load_ps(s), msub));
+            _mm256_store_ps(s, p0);
+            sum0 = _mm256_add_ps(sum0, p0);
+        }
+    }
+    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, _mm256_add_ps(sum0, sum1)));
+    _mm256_storeu_ps(m, mnew);
+    _mm256_storeu_ps(corr, c);
+    return (unsigned)_mm256_movemask_ps(grew);
+}
+
+/* x[0, n) *= c. */
+static inline void a2_scale_row(float *x, int n, float c)
+{
+    const __m256 vc = _mm256_set1_ps(c);
+    for (int i = 0; i < n; i += 8) {
+        const int w = n - i < 8 ? n - i : 8;
+        a2_store(x + i, _mm256_mul_ps(a2_load(x + i, w), vc), w);
+    }
+}
+
+/* acc[r][c] += sum_j pt[j][r] v[j][c] for rows r in [0, nr) (nr a multiple of 4), keys j
+ * in [0, nk), columns c in [0, Dv). pt is (nk, ldp), v is (nk, ldv), acc is (nr, lda)
+ * with lda a multiple of 16 (columns Dv..lda stay 0: V is loaded masked). Register
+ * block: 4 rows x 2 column vectors = 8 accumulators held over the whole key loop. */
+static inline void a2_pv(const float *pt, int ldp, int nk, const float *v, int ldv, int Dv,
+                         float *acc, int lda, int nr)
+{
+    for (int c0 = 0; c0 < Dv; c0 += A2_PV_COLS) {
+        const int full = Dv - c0 >= A2_PV_COLS;
+        const __m256i m0 = a2_mask(Dv - c0), m1 = a2_mask(Dv - c0 - 8);
+        for (int r0 = 0; r0 < nr; r0 += A2_PV_ROWS) {
+            float *a0 = acc + (size_t)r0 * lda + c0, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+            __m256 c00 = _mm256_load_ps(a0), c01 = _mm256_load_ps(a0 + 8);
+            __m256 c10 = _mm256_load_ps(a1), c11 = _mm256_load_ps(a1 + 8);
+            __m256 c20 = _mm256_load_ps(a2), c21 = _mm256_load_ps(a2 + 8);
+            __m256 c30 = _mm256_load_ps(a3), c31 = _mm256_load_ps(a3 + 8);
+            const float *pj = pt + r0, *vj = v + c0;
+            for (int j = 0; j < nk; j++, pj += ldp, vj += ldv) {
+                __m256 v0, v1;
+                if (full) {
+                    v0 = _mm256_loadu_ps(vj);
+                    v1 = _mm256_loadu_ps(vj + 8);
+                } else {
+                    v0 = _mm256_maskload_ps(vj, m0);
+                    v1 = _mm256_maskload_ps(vj + 8, m1);
+                }
+                __m256 b = _mm256_broadcast_ss(pj);
+                c00 = _mm256_fmadd_ps(b, v0, c00); c01 = _mm256_fmadd_ps(b, v1, c01);
+                b = _mm256_broadcast_ss(pj + 1);
+                c10 = _mm256_fmadd_ps(b, v0, c10); c11 = _mm256_fmadd_ps(b, v1, c11);
+                b = _mm256_broadcast_ss(pj + 2);
+                c20 = _mm256_fmadd_ps(b, v0, c20); c21 = _mm256_fmadd_ps(b, v1, c21);
+                b = _mm256_broadcast_ss(pj + 3);
+                c30 = _mm256_fmadd_ps(b, v0, c30); c31 = _mm256_fmadd_ps(b, v1, c31);
+            }
+            _mm256_store_ps(a0, c00); _mm256_store_ps(a0 + 8, c01);
+            _mm256_store_ps(a1, c10); _mm256_store_ps(a1 + 8, c11);
+            _mm256_store_ps(a2, c20); _mm256_store_ps(a2 + 8, c21);
+            _mm256_store_ps(a3, c30); _mm256_store_ps(a3 + 8, c31);
+        }
+    }
+}
+
+/* out[0, n) = acc[0, n) * c (acc 32-byte aligned, out any alignment). */
+static inline void a2_store_row(float *out, const float *acc, int n, float c)
+{
+    const __m256 vc = _mm256_set1_ps(c);
+    for (int i = 0; i < n; i += 8) {
+        const int w = n - i < 8 ? n - i : 8;
+        a2_store(out + i, _mm256_mul_ps(_mm256_load_ps(acc + i), vc), w);
+    }
+}
+
+#endif /* SIMD_AVX2_H */

@@ -1,0 +1,51 @@
+/* simd_avx512.c: the blocked algorithm (blocked.c) with the AVX-512 microkernels of
+ * simd_avx512.h, single-threaded: what SIMD alone buys over the scalar blocked kernel.
+ *
+ * Loop structure, per (b, h) (flash_tile.h with one thread):
+ *   for each query tile of 64 rows (one register block of scores_t):
+ *     key range = union of the rows' bands (attn_band); for each key tile of 128 keys:
+ *       S^T = scale * K_tile Q_tile^T     4 keys x 64 rows register block, K read in place
+ *       online softmax, 16 rows per vector (polynomial exp), rescale rows whose max grew
+ *       acc += P V_tile                   4 rows x 64 columns register block
+ *     out = acc / l
+ * The tile sizes are blocked.c's key tile (128) and the smallest query tile the score
+ * microkernel allows (64); flash_avx512 is the same loop tuned and threaded.
+ */
+#include "attn.h"
+#include "simd_avx512.h"
+
+#define FT_PREFIX a512_
+#define FT_LANES A512_LANES
+#define FT_ROWS A512_ROWS
+#define FT_PV_ROWS A512_PV_ROWS
+#define FT_PV_COLS A512_PV_COLS
+#include "flash_tile.h"
+
+static const ft_tiles tiles = { 64, 128 };
+
+#define SIMD_AVX512_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
+                          ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW)
+
+static size_t simd_avx512_workspace(const attn_problem *p, int threads)
+{
+    (void)threads;
+    return ft_workspace(p, 1, tiles);
+}
+
+static attn_status simd_avx512_run(const attn_problem *p, const float *q, const float *k,
+                                   const float *v, float *out, void *workspace, int threads)
+{
+    int st = attn_problem_check(p, SIMD_AVX512_CAPS, threads);
+    if (st != ATTN_OK) return (attn_status)st;
+    ft_run(p, q, k, v, out, workspace, 1, tiles);
+    return ATTN_OK;
+}
+
+const attn_kernel attn_kernel_simd_avx512 = {
+    .name = "simd_avx512",
+    .desc = "blocked online softmax with AVX-512 FMA microkernels and polynomial exp, 1 thread",
+    .isa = ATTN_ISA_AVX512,
+    .caps = SIMD_AVX512_CAPS,
+    .workspace_bytes = simd_avx512_workspace,
+    .run = simd_avx512_run,
+};

@@ -1,0 +1,345 @@
+/* window_avx512.c: the window kernel (window.c) with AVX-512 microkernels, OpenMP.
+ *
+ * Loop structure (same plan as window.c, see window_plan.h):
+ *   parallel for over (b, h, query tile of BQ = 32 rows), schedule(dynamic):
+ *     Qs = scale * Q_tile (rows past Lq are zero); spans of the rows and their union
+ *     for each key tile of BK = 64 keys inside the union:
+ *       Kt = K_tile^T (D, 64), by 16x16 register transposes (keys past the tile are 0)
+ *       S = Qs Kt                      4 rows x 64 keys in 16 zmm accumulators, d innermost
+ *       per row: lanes outside its span masked out; online softmax (FlashAttention-2):
+ *                new max, corr = exp(m_old - m_new), P = exp(S - m_new), l = l*corr + sum P
+ *       acc = corr * acc + P V         4 rows x 64 output columns in 16 zmm, keys innermost
+ *     per ordinary row: the global key columns outside its band, one by one
+ *     out = acc / l  (zeros for a row with no visible key)
+ * Key tiles outside the union of the query tile's spans are never touched: cost
+ * O(N * (2w + BQ)) for a window of w keys each side. Every vector loop handles its
+ * remainder with masked loads and stores (D, Dv, tile widths not multiples of 16).
+ */
+#include <immintrin.h>
+#include <math.h>
+#include "attn.h"
+#include "simd_avx512.h"
+#include "window_plan.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#define BQ 32
+#define BK 64
+#define RB 4            /* rows per register block */
+
+#define WINDOW512_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
+                        ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS | \
+                        ATTN_CAP_THREADS)
+
+/* ------------------------------------------------------------ primitives -- */
+
+/* Lanes [lo, hi) of a 16-lane vector whose lane 0 is element `base`. */
+static inline __mmask16 lanes(int base, int lo, int hi)
+{
+    int a = lo - base, b = hi - base;
+    if (a < 0) a = 0;
+    if (b > 16) b = 16;
+    if (a >= b) return 0;
+    return (__mmask16)(((1u << (b - a)) - 1u) << a);
+}
+
+/* In-register transpose of 16 x 16 floats. */
+static inline void transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 4; c++) {
+            t[8 * i + c] = _mm512_shuffle_f32x4(r[8 * i + c], r[8 * i + 4 + c], 0x88);
+            t[8 * i + 4 + c] = _mm512_shuffle_f32x4(r[8 * i + c], r[8 * i + 4 + c], 0xdd);
+        }
+    for (int c = 0; c < 8; c++) {
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
+    }
+}
+
+/* Kt (D, BK) = K rows [0, nk) of kt0 (nk, D) transposed; columns nk..BK-1 are zero. */
+static void transpose_tile(const float *kt0, int nk, int D, float *Kt)
+{
+    for (int j0 = 0; j0 < BK; j0 += 16)
+        for (int d0 = 0; d0 < D; d0 += 16) {
+            const __mmask16 md = lanes(d0, 0, D);
+            __m512 r[16];
+            for (int c = 0; c < 16; c++)
+                r[c] = j0 + c < nk ? _mm512_maskz_loadu_ps(md, kt0 + (size_t)(j0 + c) * D + d0)
+                                   : _mm512_setzero_ps();
+            transpose16(r);
+            const int nd = D - d0 < 16 ? D - d0 : 16;
+            for (int c = 0; c < nd; c++) _mm512_storeu_ps(Kt + (size_t)(d0 + c) * BK + j0, r[c]);
+        }
+}
+
+/* S rows [r0, r0 + RB) (BQ, BK) = Qs rows (BQ, D) times Kt (D, BK). */
+static inline void scores_block(const float *Qs, const float *Kt, int D, float *S, int r0)
+{
+    __m512 c[RB][4];
+    for (int r = 0; r < RB; r++)
+        for (int v = 0; v < 4; v++) c[r][v] = _mm512_setzero_ps();
+    for (int d = 0; d < D; d++) {
+        const float *kd = Kt + (size_t)d * BK;
+        const __m512 k0 = _mm512_loadu_ps(kd), k1 = _mm512_loadu_ps(kd + 16);
+        const __m512 k2 = _mm512_loadu_ps(kd + 32), k3 = _mm512_loadu_ps(kd + 48);
+        for (int r = 0; r < RB; r++) {
+            const __m512 qv = _mm512_set1_ps(Qs[(size_t)(r0 + r) * D + d]);
+            c[r][0] = _mm512_fmadd_ps(qv, k0, c[r][0]);
+            c[r][1] = _mm512_fmadd_ps(qv, k1, c[r][1]);
+            c[r][2] = _mm512_fmadd_ps(qv, k2, c[r][2]);
+            c[r][3] = _mm512_fmadd_ps(qv, k3, c[r][3]);
+        }
+    }
+    for (int r = 0; r < RB; r++)
+        for (int v = 0; v < 4; v++) _mm512_storeu_ps(S + (size_t)(r0 + r) * BK + 16 * v, c[r][v]);
+}
+
+/* acc rows [r0, r0 + RB) (BQ, Dv) = corr * acc + P (BQ, BK) V_tile (nk, Dv), over the tile
+ * keys [kl, kh) where some of the RB rows has nonzero P. */
+static inline void pv_block(const float *P, const float *corr, const float *vt0, int kl, int kh,
+                            int Dv, float *acc, int r0)
+{
+    for (int c0 = 0; c0 < Dv; c0 += 64) {
+        __mmask16 mv[4];
+        for (int v = 0; v < 4; v++) mv[v] = lanes(c0 + 16 * v, 0, Dv);
+        __m512 a[RB][4];
+        for (int r = 0; r < RB; r++) {
+            const __m512 cr = _mm512_set1_ps(corr[r0 + r]);
+            float *ar = acc + (size_t)(r0 + r) * Dv + c0;
+            for (int v = 0; v < 4; v++)
+                a[r][v] = _mm512_mul_ps(cr, _mm512_maskz_loadu_ps(mv[v], ar + 16 * v));
+        }
+        for (int j = kl; j < kh; j++) {
+            const float *vj = vt0 + (size_t)j * Dv + c0;
+            __m512 x[4];
+            for (int v = 0; v < 4; v++) x[v] = _mm512_maskz_loadu_ps(mv[v], vj + 16 * v);
+            for (int r = 0; r < RB; r++) {
+                const __m512 pr = _mm512_set1_ps(P[(size_t)(r0 + r) * BK + j]);
+                for (int v = 0; v < 4; v++) a[r][v] = _mm512_fmadd_ps(pr, x[v], a[r][v]);
+            }
+        }
+        for (int r = 0; r < RB; r++) {
+            float *ar = acc + (size_t)(r0 + r) * Dv + c0;
+            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(ar + 16 * v, mv[v], a[r][v]);
+        }
+    }
+}
+
+static inline float dot512(const float *a, const float *b, int D)
+{
+    __m512 s = _mm512_setzero_ps();
+    for (int d = 0; d < D; d += 16) {
+        const __mmask16 m = lanes(d, 0, D);
+        s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + d), _mm512_maskz_loadu_ps(m, b + d), s);
+    }
+    return _mm512_reduce_add_ps(s);
+}
+
+/* acc (Dv) = c * acc + p * x (Dv). */
+static inline void axpby512(float c, float *acc, float pj, const float *x, int Dv)
+{
+    for (int d = 0; d < Dv; d += 16) {
+        const __mmask16 m = lanes(d, 0, Dv);
+        __m512 a = _mm512_mul_ps(_mm512_set1_ps(c), _mm512_maskz_loadu_ps(m, acc + d));
+        a = _mm512_fmadd_ps(_mm512_set1_ps(pj), _mm512_maskz_loadu_ps(m, x + d), a);
+        _mm512_mask_storeu_ps(acc + d, m, a);
+    }
+}
+
+/* ---------------------------------------------------------------- kernel -- */
+
+/* One thread's slot: Qs (BQ, D), Kt (D, BK), S/P (BQ, BK), acc (BQ, Dv), m, l, corr (BQ)
+ * floats, lo, hi (BQ) ints. */
+static size_t slot_bytes(const attn_problem *p)
+{
+    return plan_round64(((size_t)BQ * p->D + (size_t)p->D * BK + (size_t)BQ * BK +
+                         (size_t)BQ * p->Dv + 3 * BQ) * sizeof(float) + 2 * BQ * sizeof(int));
+}
+
+/* Workspace: glist (Lk ints, global positions), then one slot per thread. */
+static size_t window512_workspace(const attn_problem *p, int threads)
+{
+    return plan_round64((size_t)p->Lk * sizeof(int)) + (size_t)threads * slot_bytes(p);
+}
+
+static void query_tile(const attn_problem *p, int b, int i0, int nq,
+                       const float *qbh, const float *kbh, const float *vbh, float *obh,
+                       const int *glist, int ng, void *slot)
+{
+    const int D = p->D, Dv = p->Dv;
+    float *Qs = slot;                           /* (BQ, D) scaled query rows, zero past nq */
+    float *Kt = Qs + (size_t)BQ * D;            /* (D, BK) transposed key tile */
+    float *S = Kt + (size_t)D * BK;             /* (BQ, BK) scores, then probabilities */
+    float *acc = S + BQ * BK;                   /* (BQ, Dv) unnormalised output rows */
+    float *m = acc + (size_t)BQ * Dv;           /* (BQ) running row max */
+    float *l = m + BQ;                          /* (BQ) running row sum of exp */
+    float *corr = l + BQ;                       /* (BQ) this tile's rescale of acc */
+    int *lo = (int *)(corr + BQ);               /* (BQ) span of each row: keys [lo, hi) */
+    int *hi = lo + BQ;
+
+    int klo = p->Lk, khi = 0, any_ordinary = 0;
+    const __m512 sc = _mm512_set1_ps(p->scale);
+    for (int r = 0; r < BQ; r++) {
+        const float *qi = qbh + (size_t)(i0 + r) * D;
+        for (int d = 0; d < D; d += 16) {
+            const __mmask16 md = lanes(d, 0, D);
+            __m512 x = r < nq ? _mm512_maskz_loadu_ps(md, qi + d) : _mm512_setzero_ps();
+            _mm512_mask_storeu_ps(Qs + (size_t)r * D + d, md, _mm512_mul_ps(sc, x));
+        }
+        lo[r] = hi[r] = 0;
+        if (r < nq) {
+            if (!plan_span(p, b, i0 + r, &lo[r], &hi[r])) any_ordinary = 1;
+            if (lo[r] < hi[r]) {
+                if (lo[r] < klo) klo = lo[r];
+                if (hi[r] > khi) khi = hi[r];
+            }
+        }
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+        for (int d = 0; d < Dv; d++) acc[(size_t)r * Dv + d] = 0.0f;
+    }
+    const int nrb = (nq + RB - 1) / RB;         /* row blocks holding real rows */
+
+    for (int j0 = klo; j0 < khi; j0 += BK) {
+        const int nk = khi - j0 < BK ? khi - j0 : BK;
+        transpose_tile(kbh + (size_t)j0 * D, nk, D, Kt);
+        for (int rb = 0; rb < nrb; rb++) scores_block(Qs, Kt, D, S, rb * RB);
+
+        /* online softmax per row, lanes outside the row's span masked out */
+        for (int r = 0; r < nrb * RB; r++) {
+            float *s = S + (size_t)r * BK;
+            const int jl = lo[r] - j0, jh = hi[r] - j0;   /* span relative to the tile */
+            __mmask16 mk[4];
+            int any = 0;
+            __m512 mx = _mm512_set1_ps(-INFINITY);
+            for (int v = 0; v < 4; v++) {
+                mk[v] = r < nq ? lanes(16 * v, jl, jh < nk ? jh : nk) : 0;
+                any |= mk[v];
+                mx = _mm512_mask_max_ps(mx, mk[v], mx, _mm512_loadu_ps(s + 16 * v));
+            }
+            if (!any) {
+                corr[r] = 1.0f;
+                for (int v = 0; v < 4; v++) _mm512_storeu_ps(s + 16 * v, _mm512_setzero_ps());
+                continue;
+            }
+            const float mt = _mm512_reduce_max_ps(mx);
+            const float mnew = mt > m[r] ? mt : m[r];
+            corr[r] = expf(m[r] - mnew);                /* m[r] = -inf at first: 0 */
+            m[r] = mnew;
+            const __m512 mv = _mm512_set1_ps(mnew);
+            __m512 sum = _mm512_setzero_ps();
+            for (int v = 0; v < 4; v++) {
+                __m512 e = _mm512_maskz_mov_ps(mk[v], a512_exp(_mm512_sub_ps(_mm512_loadu_ps(s + 16 * v), mv)));
+                sum = _mm512_add_ps(sum, e);
+                _mm512_storeu_ps(s + 16 * v, e);
+            }
+            l[r] = l[r] * corr[r] + _mm512_reduce_add_ps(sum);
+        }
+
+        /* acc = corr * acc + P V over the keys some row of the block sees */
+        for (int rb = 0; rb < nrb; rb++) {
+            int kl = nk, kh = 0;
+            for (int r = rb * RB; r < rb * RB + RB && r < nq; r++) {
+                int a = lo[r] - j0, c = hi[r] - j0;
+                if (a < 0) a = 0;
+                if (c > nk) c = nk;
+                if (a < c) {
+                    if (a < kl) kl = a;
+                    if (c > kh) kh = c;
+                }
+            }
+            if (kl >= kh) continue;     /* every corr of the block is 1: acc unchanged */
+            pv_block(S, corr, vbh + (size_t)j0 * Dv, kl, kh, Dv, acc, rb * RB);
+        }
+    }
+
+    /* global key columns outside an ordinary row's band (inside ones were in the span) */
+    if (ng > 0 && any_ordinary)
+        for (int r = 0; r < nq; r++) {
+            int blo, bhi;
+            if (plan_span(p, b, i0 + r, &blo, &bhi)) continue;     /* global query row */
+            const int cap = plan_cap(p, b, i0 + r);
+            const float *qi = Qs + (size_t)r * D;
+            float *ar = acc + (size_t)r * Dv;
+            for (int g = 0; g < ng && glist[g] < cap; g++) {
+                const int j = glist[g];
+                if (j >= lo[r] && j < hi[r]) continue;
+                const float s = dot512(qi, kbh + (size_t)j * D, D);
+                float c = 1.0f;
+                if (s > m[r]) {
+                    c = expf(m[r] - s);
+                    m[r] = s;
+                }
+                const float pj = expf(s - m[r]);
+                l[r] = l[r] * c + pj;
+                axpby512(c, ar, pj, vbh + (size_t)j * Dv, Dv);
+            }
+        }
+
+    for (int r = 0; r < nq; r++) {
+        float *orow = obh + (size_t)(i0 + r) * Dv;
+        const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
+        for (int d = 0; d < Dv; d += 16) {
+            const __mmask16 md = lanes(d, 0, Dv);
+            _mm512_mask_storeu_ps(orow + d, md,
+                                  _mm512_mul_ps(inv, _mm512_maskz_loadu_ps(md, acc + (size_t)r * Dv + d)));
+        }
+    }
+}
+
+static attn_status window512_run(const attn_problem *p, const float *q, const float *k,
+                                 const float *v, float *out, void *workspace, int threads)
+{
+    int st = attn_problem_check(p, WINDOW512_CAPS, threads);
+    if (st != ATTN_OK) return (attn_status)st;
+
+    int *glist = workspace;                                     /* (Lk) */
+    const int ng = plan_globals(p, glist);
+    char *slots = (char *)workspace + plan_round64((size_t)p->Lk * sizeof(int));
+    const size_t sb = slot_bytes(p);
+    const int group = p->H / p->Hkv, ntiles = (p->Lq + BQ - 1) / BQ;
+    const long total = (long)p->B * p->H * ntiles;
+
+    #pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (long t = 0; t < total; t++) {
+        const int tile = (int)(t % ntiles), bh = (int)(t / ntiles);
+        const int b = bh / p->H, h = bh % p->H, hk = h / group;
+        const int i0 = tile * BQ, nq = p->Lq - i0 < BQ ? p->Lq - i0 : BQ;
+#ifdef _OPENMP
+        void *slot = slots + (size_t)omp_get_thread_num() * sb;
+#else
+        void *slot = slots;
+#endif
+        query_tile(p, b, i0, nq,
+                   q + ((size_t)b * p->H + h) * p->Lq * p->D,        /* (Lq, D) */
+                   k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,     /* (Lk, D) */
+                   v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,    /* (Lk, Dv) */
+                   out + ((size_t)b * p->H + h) * p->Lq * p->Dv,     /* (Lq, Dv) */
+                   glist, ng, slot);
+    }
+    return ATTN_OK;
+}
+
+const attn_kernel attn_kernel_window_avx512 = {
+    .name = "window_avx512",
+    .desc = "sliding window + global tokens, O(N*w): AVX-512 32x64 tiles in the band, OpenMP",
+    .isa = ATTN_ISA_AVX512,
+    .caps = WINDOW512_CAPS,
+    .workspace_bytes = window512_workspace,
+    .run = window512_run,
+};
