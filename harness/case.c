@@ -159,3 +159,12 @@ double attn_case_flops(const attn_case *c)
     double proj = 2.0 * A * c->head_dim * ((double)c->q_len + c->kv_len) * c->batch * c->heads;
     return pairs * (3.0 * A + 2.0 * c->v_dim) + proj;
 }
+
+unsigned attn_case_needs(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    static const int any_length = 0;
+    if (c->mask & MASK_PADDING) p.kv_len = &any_length;   /* only its presence matters */
+    return attn_problem_needs(&p, c->threads);
+}

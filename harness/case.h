@@ -32,6 +32,7 @@ typedef struct attn_case {
     int reps;                   /* timed runs at least */
     double timeout;             /* seconds for the whole case (child killed after) */
     double atol, rtol;          /* validation tolerance */
+    int omit_unsupported;       /* config `unsupported = omit`: such cases are not generated */
     uint64_t seed;              /* input seed; same shape => same inputs for every kernel */
 
     const char *file;           /* config file and line of the section header, for messages */
@@ -47,6 +48,9 @@ int attn_score_parse(const char *s, attn_score *out);
 /* Fill c->id from the kernel and params: "<sweep>-<kernel>-b1-h8-kv8-q256-k256-d64-dv64-t1-none-..."
  * Two cases with the same id are the same measurement (used by --resume, compare, dumps). */
 void attn_case_make_id(attn_case *c);
+
+/* Capability bits (ATTN_CAP_*) a kernel needs to run this case. */
+unsigned attn_case_needs(const attn_case *c);
 
 /* Exact number of (query, key) pairs attended over all batch items and heads. */
 double attn_case_pairs(const attn_case *c);

@@ -19,7 +19,9 @@
  * threads, and innermost the kernels. A value that cannot change the case is not
  * multiplied in: pad only matters for padding masks, additive_dim only for additive
  * scores, window only for a side that window_left/window_right does not override; the
- * case then carries the key's first value.
+ * case then carries the key's first value. With `unsupported = omit` a kernel is not
+ * given the cases it lacks a capability for (default `skip`: the runner records them as
+ * skipped with the reason, which shows the capability matrix).
  *
  * Every case's `file` points at one copy of the path stored after the case array in the
  * same allocation, so attn_caselist_free() frees both.
@@ -59,6 +61,7 @@ typedef enum {
     V_TOL,      /* one real >= 0 */
     V_REPS,     /* one integer >= 1 */
     V_SEED,     /* one unsigned 64-bit integer */
+    V_UNSUPPORTED, /* skip | omit */
 } vkind;
 
 /* The order of this table is the product order (see the top of the file). */
@@ -67,7 +70,7 @@ typedef enum {
     K_BATCH, K_HEADS, K_KV_HEADS, K_HEAD_DIM, K_V_DIM, K_SEQ_LEN, K_KV_LEN,
     K_MASK, K_PAD, K_WINDOW, K_WINDOW_LEFT, K_WINDOW_RIGHT, K_GLOBALS, K_SCORE,
     K_ADDITIVE_DIM, K_THREADS,
-    K_MIN_TIME, K_REPS, K_TIMEOUT, K_ATOL, K_RTOL, K_SEED,
+    K_MIN_TIME, K_REPS, K_TIMEOUT, K_ATOL, K_RTOL, K_SEED, K_UNSUPPORTED,
     K_COUNT
 } key_id;
 
@@ -99,6 +102,7 @@ static const struct { const char *name; vkind kind; } keys[K_COUNT] = {
     [K_ATOL]         = { "atol",         V_TOL },
     [K_RTOL]         = { "rtol",         V_TOL },
     [K_SEED]         = { "seed",         V_SEED },
+    [K_UNSUPPORTED]  = { "unsupported",  V_UNSUPPORTED },
 };
 
 /* Defaults of the keys a section may leave out. kernels is required. kv_heads, v_dim
@@ -539,6 +543,17 @@ static int parse_value(parser *p, int line, key_id k, const char *value, keyval 
         kv->iv[0] = v;
         return 0;
     }
+    if (kind == V_UNSUPPORTED) {
+        if (strcmp(s, "skip") && strcmp(s, "omit")) {
+            fail(p, line, "%s: '%s' is not one of skip (record the case as skipped), omit (do "
+                 "not generate it)", key, s);
+            return -1;
+        }
+        kv->iv = malloc(sizeof *kv->iv);
+        if (!kv->iv) { fail(p, line, "out of memory"); return -1; }
+        kv->iv[0] = !strcmp(s, "omit");
+        return 0;
+    }
     if (kind == V_SEED) {
         char *end;
         errno = 0;
@@ -814,6 +829,7 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
     base.atol = kv[K_ATOL].line ? kv[K_ATOL].dv[0] : DEF_ATOL;
     base.rtol = kv[K_RTOL].line ? kv[K_RTOL].dv[0] : DEF_RTOL;
     base.seed = kv[K_SEED].line ? kv[K_SEED].seed : DEF_SEED;
+    base.omit_unsupported = kv[K_UNSUPPORTED].line ? (int)kv[K_UNSUPPORTED].iv[0] : 0;
     base.file = p->path;        /* replaced by the caselist's own copy at the end */
     base.line = sec->line;
 
@@ -850,7 +866,9 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
                 out->v = nv;
                 out->cap = cap;
             }
+            unsigned needs = attn_case_needs(&c);
             for (int i = 0; i < nk; i++) {
+                if (c.omit_unsupported && (needs & ~kernels[i]->caps)) continue;
                 attn_case *d = &out->v[out->n++];
                 *d = c;
                 d->kernel = kernels[i];

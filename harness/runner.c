@@ -350,11 +350,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     const char *why;
     if (!attn_kernel_usable(k, &why)) { skip(r, "%s%s", why, ""); return r->status; }
 
-    attn_problem p;
-    attn_problem_from_case(c, &p);
-    int dummy_len = 0;
-    if (c->mask & MASK_PADDING) p.kv_len = &dummy_len;   /* only its presence matters here */
-    unsigned missing = attn_problem_needs(&p, c->threads) & ~k->caps;
+    unsigned missing = attn_case_needs(c) & ~k->caps;
     if (missing) {
         char names[256] = "";
         for (int b = 0; b < ATTN_CAP_COUNT; b++)
@@ -365,6 +361,8 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         skip(r, "kernel %s does not support: %s", k->name, names);
         return r->status;
     }
+    attn_problem p;
+    attn_problem_from_case(c, &p);
     r->workspace_bytes = k->workspace_bytes(&p, c->threads);
     size_t need = attn_case_mem_need(c, o);
     if (need > o->mem_budget) {

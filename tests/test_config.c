@@ -80,20 +80,18 @@ static int same_shape(const attn_case *a, const attn_case *b)
 
 /* Shapes per kernel in each shipped config, counted by hand from its lists (each file's
  * header comment shows the multiplication):
- *   quick    3 seq_len x 2 head_dim x 2 mask                        = 12
  *   seqlen   6 seq_len (256..8192*2) x 2 mask x 2 threads           = 24
  *   heads    6 heads (1..32*2) x 2 threads                          = 12
  *   variants masks 1+1+2+2, cross 3x2x2, gqa 4x2, vdim 3, window 2x2,
  *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2,
  *            window_globals_mixed 3x2x2x2                          = 81
- * Their sections list kernels = *, so each shape runs every registered kernel (quick.ini:
- * only its first section, the second names the multi-threaded kernels). Other configs
- * (benchmarks with named kernels) must load with unique ids. */
-static const struct { const char *file; int shapes; int first_section_only; } shipped[] = {
-    { "configs/quick.ini", 12, 1 },     /* its [quick_threads] names its kernels */
-    { "configs/seqlen.ini", 24, 0 },
-    { "configs/heads.ini", 12, 0 },
-    { "configs/variants.ini", 81, 0 },
+ * Their sections list kernels = *, so each shape runs every registered kernel. Other
+ * configs (benchmarks with named kernels, quick.ini with `unsupported = omit`) must load
+ * with unique ids. */
+static const struct { const char *file; int shapes; } shipped[] = {
+    { "configs/seqlen.ini", 24 },
+    { "configs/heads.ini", 12 },
+    { "configs/variants.ini", 81 },
 };
 
 TEST(config_shipped_files_expand)
@@ -104,27 +102,20 @@ TEST(config_shipped_files_expand)
     CHECK(g.gl_pathc >= 4);
     for (size_t f = 0; f < g.gl_pathc; f++) {
         const char *path = g.gl_pathv[f];
-        int expect = -1, first_only = 0;
+        int expect = -1;
         for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++)
-            if (!strcmp(shipped[i].file, path)) {
-                expect = shipped[i].shapes * nk;
-                first_only = shipped[i].first_section_only;
-            }
+            if (!strcmp(shipped[i].file, path)) expect = shipped[i].shapes * nk;
 
         attn_caselist l;
         char msg[2048];
         int rc = load_capture(path, NULL, &l, msg, sizeof msg);
         CHECK_MSG(rc == 0, "%s: %s", path, msg);
         if (rc) continue;
-        int first = l.n;        /* the cases counted: all, or the first section's */
-        if (first_only)
-            for (first = 0; first < l.n && l.cases[first].line == l.cases[0].line;) first++;
-        if (expect > 0)
-            CHECK_MSG(first == expect, "%s: %d cases counted, expected %d", path, first, expect);
+        if (expect > 0) CHECK_MSG(l.n == expect, "%s: %d cases, expected %d", path, l.n, expect);
         for (int i = 0; i < l.n; i++) {
             const attn_case *c = &l.cases[i];
             /* kernel-minor: the kernels of one shape are adjacent, in registry order */
-            if (expect > 0 && i < first) {
+            if (expect > 0) {
                 CHECK(c->kernel == &attn_kernels(&nk)[i % nk]);
                 if (i % nk) CHECK(same_shape(c, &l.cases[i - i % nk]));
             }
@@ -138,6 +129,55 @@ TEST(config_shipped_files_expand)
         CHECK(l.cases == NULL && l.n == 0);
     }
     globfree(&g);
+}
+
+/* quick.ini is what CI and `make bench` run: every registered kernel is in it, and with
+ * `unsupported = omit` every case it generates is one its kernel can run. */
+TEST(config_quick_covers_every_kernel_with_runnable_cases)
+{
+    attn_caselist l;
+    char msg[2048];
+    int nk, rc = load_capture("configs/quick.ini", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (rc) return;
+    const attn_kernel *reg = attn_kernels(&nk);
+    for (int k = 0; k < nk; k++) {
+        int n = 0;
+        for (int i = 0; i < l.n; i++) n += l.cases[i].kernel == &reg[k];
+        CHECK_MSG(n > 0, "kernel %s has no case in configs/quick.ini", reg[k].name);
+    }
+    for (int i = 0; i < l.n; i++)
+        CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps),
+                  "%s: its kernel cannot run it", l.cases[i].id);
+    attn_caselist_free(&l);
+}
+
+TEST(config_unsupported_omit_drops_only_what_cannot_run)
+{
+    char path[] = "/tmp/attn-omit-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    const char *text = "[s]\nkernels = naive, blocked\nthreads = 1, 2\nunsupported = omit\n";
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    attn_caselist l;
+    char msg[2048];
+    int rc = load_capture(path, NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (!rc) {
+        /* naive and blocked are single-threaded: the threads = 2 cases are not generated */
+        CHECK(l.n == 2);
+        for (int i = 0; i < l.n; i++) CHECK(l.cases[i].threads == 1);
+        attn_caselist_free(&l);
+    }
+    FILE *f = fopen(path, "w");
+    fputs("[s]\nkernels = naive\nunsupported = drop\n", f);
+    fclose(f);
+    rc = load_capture(path, NULL, &l, msg, sizeof msg);
+    CHECK(rc == -1);
+    CHECK_MSG(strstr(msg, ":3: unsupported: 'drop' is not one of skip") != NULL, "%s", msg);
+    unlink(path);
 }
 
 /* ------------------------------------------------------------ bad files -- */
@@ -384,24 +424,24 @@ TEST(config_kernel_filter)
     attn_caselist l;
     char msg[1024];
     /* kernels = * restricted to naive */
-    int rc = load_capture("configs/quick.ini", "naive", &l, msg, sizeof msg);
+    int rc = load_capture("configs/seqlen.ini", "naive", &l, msg, sizeof msg);
     CHECK_MSG(rc == 0, "%s", msg);
     if (!rc) {
-        CHECK(l.n == 12);
+        CHECK(l.n == 24);
         for (int i = 0; i < l.n; i++) CHECK(!strcmp(l.cases[i].kernel->name, "naive"));
         attn_caselist_free(&l);
     }
     /* a name outside the registry is an error, said with the list of kernels */
-    rc = load_capture("configs/quick.ini", "naive, nope", &l, msg, sizeof msg);
+    rc = load_capture("configs/seqlen.ini", "naive, nope", &l, msg, sizeof msg);
     CHECK(rc == -1 && l.n == 0);
     CHECK_MSG(!strncmp(msg, "--kernels: unknown kernel 'nope'", 32), "%s", msg);
-    rc = load_capture("configs/quick.ini", "naive,", &l, msg, sizeof msg);
+    rc = load_capture("configs/seqlen.ini", "naive,", &l, msg, sizeof msg);
     CHECK(rc == -1 && strstr(msg, "--kernels: empty item"));
     if (nk < 2) return;
     /* the filter keeps the config's order, not its own */
     char filter[256];
     snprintf(filter, sizeof filter, "%s,naive", reg[nk - 1].name);
-    rc = load_capture("configs/quick.ini", filter, &l, msg, sizeof msg);
+    rc = load_capture("configs/seqlen.ini", filter, &l, msg, sizeof msg);
     CHECK_MSG(rc == 0, "%s", msg);
     if (!rc) {
         CHECK(l.cases[0].kernel == attn_kernel_find("naive"));
