@@ -11,7 +11,8 @@
  *                     then the "aggregate" entries <name>_mean, _median, _stddev, _cv ] }
  * Only cases with status ok and samples are written (Google Benchmark has no entry for a
  * skipped benchmark). Names come from attn_case_label: "kernel/b:1/h:8/q:256/...", stable
- * across sweeps; a family is one kernel. Each sample is one call (iterations 1), time in
+ * across sweeps; a family is one kernel. Each sample is one entry (iterations = the calls
+ * timed together for it, time_s.iters_per_sample; its time is per call), time in
  * ns. We measure wall time only, so cpu_time repeats real_time. The original attnbench
  * context is kept under "attnbench_context" (extra fields are ignored by readers).
  */
@@ -108,8 +109,9 @@ static cJSON *context_json(const cJSON *ctx)
     return g;
 }
 
+/* One benchmark entry; ns is the time of one call (iterations calls were timed together) */
 static cJSON *entry(const char *name, const char *run_name, int family, int instance,
-                    int reps, int threads, double ns)
+                    int reps, int threads, long iterations, double ns)
 {
     cJSON *e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "name", name);
@@ -119,17 +121,11 @@ static cJSON *entry(const char *name, const char *run_name, int family, int inst
     cJSON_AddStringToObject(e, "run_type", "iteration");
     cJSON_AddNumberToObject(e, "repetitions", reps);
     cJSON_AddNumberToObject(e, "threads", threads);
-    cJSON_AddNumberToObject(e, "iterations", 1);
+    cJSON_AddNumberToObject(e, "iterations", iterations);
     cJSON_AddNumberToObject(e, "real_time", ns);
     cJSON_AddNumberToObject(e, "cpu_time", ns);
     cJSON_AddStringToObject(e, "time_unit", "ns");
     return e;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 cJSON *attn_gbench_doc(const cJSON *doc)
@@ -163,25 +159,23 @@ cJSON *attn_gbench_doc(const cJSON *doc)
         k++;
         int threads = (int)num_field(cJSON_GetObjectItemCaseSensitive(c, "params"), "threads", 1);
         int inst = fam_count[f]++;
+        const cJSON *tsum = cJSON_GetObjectItemCaseSensitive(c, "time_s");
+        long iters = (long)num_field(tsum, "iters_per_sample", 1);
         for (int i = 0; i < n; i++) {
-            cJSON *e = entry(name, name, f, inst, n, threads, x[i] * 1e9);
+            cJSON *e = entry(name, name, f, inst, n, threads, iters, x[i] * 1e9);
             cJSON_AddNumberToObject(e, "repetition_index", i);
             cJSON_AddItemToArray(benchmarks, e);
         }
-        /* aggregates as Google Benchmark computes them: sample stddev, cv = stddev/mean */
-        double mean = 0, var = 0;
-        for (int i = 0; i < n; i++) mean += x[i];
-        mean /= n;
-        for (int i = 0; i < n; i++) var += (x[i] - mean) * (x[i] - mean);
-        double sd = n > 1 ? sqrt(var / (n - 1)) : 0;
-        qsort(x, (size_t)n, sizeof *x, cmp_double);
-        double med = n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+        /* aggregates as Google Benchmark computes them (sample stddev, cv = stddev/mean):
+         * the same statistics the run recorded in time_s */
+        double mean = num_field(tsum, "mean", 0), med = num_field(tsum, "median", 0);
+        double sd = num_field(tsum, "stddev", 0);
         static const char *agg[] = { "mean", "median", "stddev", "cv" };
         double val[] = { mean * 1e9, med * 1e9, sd * 1e9, mean > 0 ? sd / mean : 0 };
         for (int a = 0; a < 4; a++) {
             char an[ATTN_CASE_KEY_MAX + 16];
             snprintf(an, sizeof an, "%s_%s", name, agg[a]);
-            cJSON *e = entry(an, name, f, inst, n, threads, val[a]);
+            cJSON *e = entry(an, name, f, inst, n, threads, n, val[a]);
             cJSON_ReplaceItemInObject(e, "run_type", cJSON_CreateString("aggregate"));
             cJSON_ReplaceItemInObject(e, "iterations", cJSON_CreateNumber(n));
             cJSON_AddStringToObject(e, "aggregate_name", agg[a]);

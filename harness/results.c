@@ -107,6 +107,7 @@ static cJSON *time_json(const attn_result *r)
     add_num(o, "ci_low", s->ci_low);
     add_num(o, "ci_high", s->ci_high);
     cJSON_AddNumberToObject(o, "n", r->n_samples);
+    cJSON_AddNumberToObject(o, "iters_per_sample", r->iters_per_sample);
     cJSON_AddNumberToObject(o, "outliers_low", s->outliers_low);
     cJSON_AddNumberToObject(o, "outliers_high", s->outliers_high);
     cJSON *a = cJSON_AddArrayToObject(o, "samples");
@@ -177,7 +178,7 @@ static const struct { const char *name, *path; } csv_cols[] = {
     { "time_max", "time_s.max" }, { "time_mean", "time_s.mean" },
     { "time_stddev", "time_s.stddev" }, { "time_mad", "time_s.mad" },
     { "time_cv", "time_s.cv" }, { "time_ci_low", "time_s.ci_low" },
-    { "time_ci_high", "time_s.ci_high" }, { "n_samples", "time_s.n" },
+    { "time_ci_high", "time_s.ci_high" }, { "n_samples", "time_s.n" }, { "iters_per_sample", "time_s.iters_per_sample" },
     { "outliers_low", "time_s.outliers_low" }, { "outliers_high", "time_s.outliers_high" },
     { "unstable", "unstable" }, { "flops", "flops" }, { "gflops", "gflops" },
     { "pct_peak", "pct_peak" }, { "peak_rss_bytes", "memory.peak_rss_bytes" },

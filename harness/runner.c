@@ -29,6 +29,7 @@
 #include "runner.h"
 
 #define MAX_SAMPLES 100000
+#define SAMPLE_TARGET 1e-4      /* seconds: shorter calls are timed in batches */
 /* Validation compares every row when the naive reference costs at most this many FLOPs
  * (and its score matrix fits 256 MiB), otherwise a sample of rows costing about half as
  * much, first and last row always in. */
@@ -101,6 +102,7 @@ typedef struct {
     attn_validation val;
     long kernel_extra_bytes;
     int n_samples;
+    long iters_per_sample;
     char reason[256];
 } child_report;
 
@@ -277,11 +279,19 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
     /* warm-up: the first call, then more until a tenth of min_time has passed, and at
      * least one more when the first call was short (it paid for page faults) */
     double warm = first_call_s;
-    while (warm < 0.1 * c->min_time || (warm == first_call_s && first_call_s < 0.1)) {
+    long warm_calls = 0;
+    while (warm < 0.1 * c->min_time || (warm_calls == 0 && first_call_s < 0.1)) {
         double a = now_s();
         k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
         warm += now_s() - a;
+        warm_calls++;
     }
+    /* A sample times a batch of calls when one call is shorter than SAMPLE_TARGET (or a
+     * 200th of min_time): the clock and the loop then cost nothing measurable, and a tiny
+     * kernel yields a few hundred samples, not hundreds of thousands. */
+    double per_call = warm_calls ? (warm - first_call_s) / warm_calls : first_call_s;
+    double target = fmax(SAMPLE_TARGET, c->min_time / 200);
+    long iters = per_call > 0 && per_call < target ? (long)ceil(target / per_call) : 1;
 
     double *samples = malloc(MAX_SAMPLES * sizeof(double));
     if (!samples) {
@@ -293,13 +303,15 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
     int n = 0;
     while ((n < c->reps || total < c->min_time) && n < MAX_SAMPLES) {
         double a = now_s();
-        k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
+        for (long it = 0; it < iters; it++)
+            k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
         double dt = now_s() - a;
-        samples[n++] = dt;
+        samples[n++] = dt / iters;
         total += dt;
     }
     rep.stage = 3;
     rep.n_samples = n;
+    rep.iters_per_sample = iters;
     child_send(fd, &rep, samples);
     _exit(0);
 }
@@ -446,6 +458,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         snprintf(r->reason, sizeof r->reason, "%s", rep.reason);  /* e.g. a failed dump */
         r->samples = samples;
         r->n_samples = rep.n_samples;
+        r->iters_per_sample = rep.iters_per_sample;
         samples = NULL;
         attn_stats_compute(r->samples, r->n_samples, &r->st);
         r->unstable = r->st.cv > ATTN_UNSTABLE_CV;

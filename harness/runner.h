@@ -31,6 +31,7 @@ typedef struct attn_result {
     attn_validation val;
     double *samples;            /* seconds per call, malloc'd, n_samples long */
     int n_samples;
+    long iters_per_sample;      /* calls timed together for one sample (fast kernels) */
     attn_stats st;
     int unstable;
     double flops, gflops, pct_peak;   /* pct_peak < 0 when no peak is known */

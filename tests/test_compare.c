@@ -13,6 +13,7 @@
 #include "compare.h"
 #include "gbench.h"
 #include "results.h"
+#include "stats.h"
 #include "test.h"
 
 /* ---------------------------------------------------------------------------------- */
@@ -75,7 +76,14 @@ static cJSON *make_case(int i, const char *status, const double *samples, int n)
     cJSON_AddStringToObject(c, "status", status);
     cJSON_AddNumberToObject(c, "case_index", i);
     if (samples) {
+        /* the summary a run records beside its samples (gbench reads it) */
+        attn_stats st;
+        attn_stats_compute(samples, n, &st);
         cJSON *t = cJSON_AddObjectToObject(c, "time_s");
+        cJSON_AddNumberToObject(t, "median", st.median);
+        cJSON_AddNumberToObject(t, "mean", st.mean);
+        cJSON_AddNumberToObject(t, "stddev", st.stddev);
+        cJSON_AddNumberToObject(t, "cv", st.cv);
         cJSON_AddItemToObject(t, "samples", cJSON_CreateDoubleArray(samples, n));
     }
     return c;
