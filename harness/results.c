@@ -2,7 +2,8 @@
  *
  * The run is held in memory as one cJSON document { "schema": 1, "context", "cases" }
  * (DESIGN.md "Results schema"). After every attn_results_add the whole document is
- * printed and renamed into place (attn_write_file_atomic), and results.csv is
+ * written and renamed into place (attn_write_file_atomic; each case is printed once and
+ * its text kept, so a long sweep is not quadratic), and results.csv is
  * regenerated from the same document, so both files always agree, always parse, and
  * a resumed run's old cases appear in the CSV too. With gbench set, the Google Benchmark
  * view (gbench.c) is rewritten alongside.
@@ -24,6 +25,11 @@ struct attn_results {
     char json_path[4200];
     cJSON *doc;                 /* { schema, context, cases } */
     int gbench;
+    /* Printed text of each case, in the order of doc.cases (NULL: not printed yet).
+     * A case is printed once, not at every rewrite: printing every sample of every
+     * finished case after each case made long sweeps quadratic. */
+    char **case_text;
+    int n_text, cap_text;
 };
 
 const char *attn_status_name(attn_case_status s)
@@ -292,21 +298,16 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench)
+/* results.json (given as text), results.csv and results.gbench.json of doc into dir. */
+static int write_files(const char *dir, const char *json, const cJSON *doc, int gbench)
 {
     char path[4200];
-    char *json = cJSON_Print(doc);
-    if (!json) {
-        fprintf(stderr, "attnbench: %s: out of memory printing results\n", dir);
-        return -1;
-    }
     int rc = 0;
     snprintf(path, sizeof path, "%s/results.json", dir);
     if (attn_write_file_atomic(path, json, strlen(json)) != 0) {
         fprintf(stderr, "attnbench: %s: cannot write: %s\n", path, strerror(errno));
         rc = -1;
     }
-    free(json);
 
     size_t len = 0;
     snprintf(path, sizeof path, "%s/results.csv", dir);
@@ -325,9 +326,62 @@ int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench)
     return rc;
 }
 
+int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench)
+{
+    char *json = cJSON_Print(doc);
+    if (!json) {
+        fprintf(stderr, "attnbench: %s: out of memory printing results\n", dir);
+        return -1;
+    }
+    int rc = write_files(dir, json, doc, gbench);
+    free(json);
+    return rc;
+}
+
+/* The document as text, from the cached case texts: the same JSON cJSON_Print gives,
+ * laid out as { "schema", "context", "cases": [ case, case, ... ] }. */
+static char *doc_text(attn_results *r)
+{
+    const cJSON *cases = cJSON_GetObjectItemCaseSensitive(r->doc, "cases");
+    int n = cJSON_GetArraySize(cases);
+    if (n > r->cap_text) {
+        int cap = r->cap_text ? r->cap_text : 64;
+        while (cap < n) cap *= 2;
+        char **nt = realloc(r->case_text, (size_t)cap * sizeof *nt);
+        if (!nt) return NULL;
+        memset(nt + r->cap_text, 0, (size_t)(cap - r->cap_text) * sizeof *nt);
+        r->case_text = nt;
+        r->cap_text = cap;
+    }
+    r->n_text = n;
+    char *ctx = cJSON_Print(cJSON_GetObjectItemCaseSensitive(r->doc, "context"));
+    if (!ctx) return NULL;
+    size_t len = strlen(ctx) + 64;
+    int i = 0;
+    for (const cJSON *c = cases ? cases->child : NULL; c; c = c->next, i++) {
+        if (!r->case_text[i] && !(r->case_text[i] = cJSON_Print(c))) { free(ctx); return NULL; }
+        len += strlen(r->case_text[i]) + 3;
+    }
+    char *out = malloc(len), *w = out;
+    if (out) {
+        w += sprintf(w, "{\n\"schema\": %d,\n\"context\": %s,\n\"cases\": [", RESULTS_SCHEMA, ctx);
+        for (i = 0; i < n; i++) w += sprintf(w, "%s\n%s", i ? "," : "", r->case_text[i]);
+        sprintf(w, "\n]\n}\n");
+    }
+    free(ctx);
+    return out;
+}
+
 static int write_all(attn_results *r)
 {
-    return attn_results_write_doc(r->dir, r->doc, r->gbench);
+    char *json = doc_text(r);
+    if (!json) {
+        fprintf(stderr, "attnbench: %s: out of memory printing results\n", r->json_path);
+        return -1;
+    }
+    int rc = write_files(r->dir, json, r->doc, r->gbench);
+    free(json);
+    return rc;
 }
 
 /* The resumed run keeps the first run's context (that is when most cases were
@@ -413,35 +467,48 @@ fail:
     return NULL;
 }
 
-static cJSON *find_case(const attn_results *r, const char *id)
+/* The case with this id and its position in doc.cases, or NULL. */
+static cJSON *find_case(const attn_results *r, const char *id, int *pos)
 {
     cJSON *c;
+    int i = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(r->doc, "cases")) {
         const cJSON *cid = cJSON_GetObjectItemCaseSensitive(c, "id");
-        if (cJSON_IsString(cid) && !strcmp(cid->valuestring, id)) return c;
+        if (cJSON_IsString(cid) && !strcmp(cid->valuestring, id)) {
+            if (pos) *pos = i;
+            return c;
+        }
+        i++;
     }
     return NULL;
 }
 
 int attn_results_has(const attn_results *r, const char *case_id)
 {
-    return r && find_case(r, case_id) != NULL;
+    return r && find_case(r, case_id, NULL) != NULL;
 }
 
 int attn_results_add(attn_results *r, const attn_case *c, const attn_result *res)
 {
     cJSON *cases = cJSON_GetObjectItemCaseSensitive(r->doc, "cases");
     cJSON *item = attn_case_json(c, res);
-    cJSON *old = find_case(r, c->id);
+    int pos;
+    cJSON *old = find_case(r, c->id, &pos);
     /* a case measured again (a resumed run retrying it) replaces its old record */
-    if (old) cJSON_ReplaceItemViaPointer(cases, old, item);
-    else cJSON_AddItemToArray(cases, item);
+    if (old) {
+        cJSON_ReplaceItemViaPointer(cases, old, item);
+        if (pos < r->n_text) { free(r->case_text[pos]); r->case_text[pos] = NULL; }
+    } else {
+        cJSON_AddItemToArray(cases, item);
+    }
     return write_all(r);
 }
 
 void attn_results_close(attn_results *r)
 {
     if (!r) return;
+    for (int i = 0; i < r->cap_text; i++) free(r->case_text[i]);
+    free(r->case_text);
     cJSON_Delete(r->doc);
     free(r);
 }
