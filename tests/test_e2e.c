@@ -294,3 +294,40 @@ TEST(e2e_list_and_info)
     CHECK(sh(err, sizeof err, "%s info | grep -q cpu_model", bin()) == 0);
     CHECK(sh(err, sizeof err, "%s run --help | grep -q resume", bin()) == 0);
 }
+
+/* variants.ini is CI's sweep of every mask and shape variant over every kernel: nothing
+ * may be invalid, crash or time out; a skip must name a missing capability or ISA; and
+ * every usable kernel must have run (ok) on some variant. */
+TEST(e2e_variants_ini_every_kernel_every_variant)
+{
+    char dir[512], err[8192];
+    snprintf(dir, sizeof dir, "%s/variants", tmpdir());
+    int rc = sh(err, sizeof err, "%s run configs/variants.ini -q -o %s", bin(), dir);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK_MSG(doc != NULL, "%s", err);
+    if (!doc) return;
+    int nk;
+    const attn_kernel *reg = attn_kernels(&nk);
+    int *ok = calloc((size_t)nk, sizeof *ok);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const char *id = cJSON_GetStringValue(cJSON_GetObjectItem(c, "id"));
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+        const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(c, "reason"));
+        const char *kernel = cJSON_GetStringValue(cJSON_GetObjectItem(c, "kernel"));
+        if (!id || !st || !kernel) { CHECK(0); continue; }
+        if (!strcmp(st, "ok")) {
+            for (int k = 0; k < nk; k++) ok[k] += !strcmp(reg[k].name, kernel);
+            continue;
+        }
+        CHECK_MSG(!strcmp(st, "skipped") && reason &&
+                  (strstr(reason, "does not support") || strstr(reason, "cpu lacks")),
+                  "%s: %s (%s)", id, st, reason ? reason : "");
+    }
+    for (int k = 0; k < nk; k++)
+        if (attn_kernel_usable(&reg[k], &(const char *){0}))
+            CHECK_MSG(ok[k] > 0, "kernel %s ran no variant", reg[k].name);
+    free(ok);
+    cJSON_Delete(doc);
+}
