@@ -4,7 +4,7 @@
  * and the twice larger register file buy.
  *
  * Loop structure: flash_tile.h (a thread owns a query tile of BQ rows; key tiles of KT
- * keys; scores as K Q^T with a 4-key x 16-row register block; vectorised online softmax
+ * keys; scores as K Q^T with a 6-key x 16-row register block; vectorised online softmax
  * with a polynomial exp, 8 rows per vector; P V with a 4-row x 16-column register block;
  * rescale only the rows whose max grew; divide once at the end; tiles outside the
  * causal/window band are skipped whole).

@@ -4,7 +4,7 @@
  * Loop structure, per (b, h) (flash_tile.h with one thread):
  *   for each query tile of 64 rows (4 register blocks of scores_t):
  *     key range = union of the rows' bands (attn_band); for each key tile of 128 keys:
- *       S^T = scale * K_tile Q_tile^T     4 keys x 16 rows register block, K read in place
+ *       S^T = scale * K_tile Q_tile^T     6 keys x 16 rows register block, K read in place
  *       online softmax, 8 rows per vector (polynomial exp), rescale rows whose max grew
  *       acc += P V_tile                   4 rows x 16 columns register block
  *     out = acc / l
