@@ -1,21 +1,19 @@
-/* flash_avx2.c: FlashAttention-2 style tiled online softmax with the AVX2
- * microkernels of simd_avx2.h, OpenMP over (batch, head, query tile). The fastest
- * exact kernel of the suite on an AVX2 machine.
+/* flash_avx2.c: FlashAttention-2 style tiled online softmax with the AVX2 + FMA
+ * microkernels of simd_avx2.h, OpenMP over (batch, head, query tile). The fast exact
+ * kernel for CPUs without AVX-512; on an AVX-512 machine it shows what the wider vectors
+ * and the twice larger register file buy.
  *
  * Loop structure: flash_tile.h (a thread owns a query tile of BQ rows; key tiles of KT
- * keys; scores as K Q^T with a 4-key x 64-row register block; vectorised online softmax
- * with a polynomial exp; P V with a 4-row x 64-column register block; rescale only the
- * rows whose max grew; divide once at the end; tiles outside the causal/window band are
- * skipped whole).
+ * keys; scores as K Q^T with a 6-key x 16-row register block; vectorised online softmax
+ * with a polynomial exp, 8 rows per vector; P V with a 4-row x 16-column register block;
+ * rescale only the rows whose max grew; divide once at the end; tiles outside the
+ * causal/window band are skipped whole).
  *
  * Tile sizes, from the caches (L1d 32 KiB, L2 1 MiB per core on the EPYC of the targets):
- * the working set of one key tile is the score tile st (KT x BQ floats), the query tile
- * qt (D x BQ), the accumulator (BQ x Dv) and the K and V rows of the tile (KT x (D + Dv)).
- * BQ = 64 is one register block of scores_t (4 row vectors). KT = 64 keeps st at 16 KiB,
- * so st written by scores_t is still in L1 when the softmax and P V read it; K, V tiles
- * (32 KiB at D = 64) and acc stream from L2. The measured sweep (L = 4096, H = 8, D = 64,
- * 1 thread, GFLOP/s, see docs/perf.md) confirmed it: see the SWEEP note below.
- * Override at build time with -DFLASH_AVX2_BQ=... -DFLASH_AVX2_KT=... to re-sweep.
+ * the same derivation as flash_avx512.c: BQ = 64 rows, KT = 64 keys keep the score tile
+ * (KT x BQ floats) at 16 KiB so it is still in L1 when the softmax and P V read it, while
+ * the query tile (D x BQ, 16 KiB at D = 64), the accumulator and the K, V rows of the tile
+ * come from L2. Override with -DFLASH_AVX2_BQ=... -DFLASH_AVX2_KT=... to re-sweep.
  */
 #include "attn.h"
 #include "simd_avx2.h"

@@ -12,9 +12,15 @@
  * the working set of one key tile is the score tile st (KT x BQ floats), the query tile
  * qt (D x BQ), the accumulator (BQ x Dv) and the K and V rows of the tile (KT x (D + Dv)).
  * BQ = 64 is one register block of scores_t (4 row vectors). KT = 64 keeps st at 16 KiB,
- * so st written by scores_t is still in L1 when the softmax and P V read it; K, V tiles
- * (32 KiB at D = 64) and acc stream from L2. The measured sweep (L = 4096, H = 8, D = 64,
- * 1 thread, GFLOP/s, see docs/perf.md) confirmed it: see the SWEEP note below.
+ * so st written by scores_t is still in L1 when the softmax and P V read it; qt (16 KiB
+ * at D = 64), acc and the K, V rows of the tile come from L2. A sweep on that machine
+ * (1 thread, B = 1, H = 8, L = 4096, median GFLOP/s; noise about +-5%) agreed:
+ *     BQ x KT     64x64   64x128   64x256   128x64   128x128
+ *     D=64 none    94.8     70.4     94.5     88.4      87.1
+ *     D=64 causal  92.0     81.5     93.4     83.2      83.1
+ *     D=128 none   90.9     91.1     88.6     88.8      82.3
+ * KT = 128 (st = 32 KiB, the whole L1) dips at D = 64; BQ = 128 doubles qt and acc and
+ * loses a little everywhere; 64 x 64 is best or within noise of best.
  * Override at build time with -DFLASH_AVX512_BQ=... -DFLASH_AVX512_KT=... to re-sweep.
  */
 #include "attn.h"

@@ -2,14 +2,14 @@
  * simd_avx2.h, single-threaded: what SIMD alone buys over the scalar blocked kernel.
  *
  * Loop structure, per (b, h) (flash_tile.h with one thread):
- *   for each query tile of 64 rows (one register block of scores_t):
+ *   for each query tile of 64 rows (4 register blocks of scores_t):
  *     key range = union of the rows' bands (attn_band); for each key tile of 128 keys:
- *       S^T = scale * K_tile Q_tile^T     4 keys x 64 rows register block, K read in place
- *       online softmax, 16 rows per vector (polynomial exp), rescale rows whose max grew
- *       acc += P V_tile                   4 rows x 64 columns register block
+ *       S^T = scale * K_tile Q_tile^T     6 keys x 16 rows register block, K read in place
+ *       online softmax, 8 rows per vector (polynomial exp), rescale rows whose max grew
+ *       acc += P V_tile                   4 rows x 16 columns register block
  *     out = acc / l
- * The tile sizes are blocked.c's key tile (128) and the smallest query tile the score
- * microkernel allows (64); flash_avx2 is the same loop tuned and threaded.
+ * The tile sizes are blocked.c's key tile (128) and the query tile of simd_avx512 (64);
+ * flash_avx2 is the same loop tuned and threaded.
  */
 #include "attn.h"
 #include "simd_avx2.h"
