@@ -34,7 +34,7 @@ int attn_cmd_list(int argc, char **argv)
     if (md) {
         printf("| kernel | ISA | capabilities | description |\n|---|---|---|---|\n");
     } else {
-        printf("%-14s %-8s %-10s %s\n", "kernel", "isa", "available", "capabilities / description");
+        printf("%-16s %-8s %-10s %s\n", "kernel", "isa", "available", "capabilities / description");
     }
     for (int i = 0; i < n; i++) {
         const attn_kernel *k = &ks[i];
@@ -45,7 +45,7 @@ int attn_cmd_list(int argc, char **argv)
         if (md)
             printf("| `%s` | %s | %s | %s |\n", k->name, attn_isa_name(k->isa), caps, k->desc);
         else
-            printf("%-14s %-8s %-10s %s\n%-34s %s\n", k->name, attn_isa_name(k->isa),
+            printf("%-16s %-8s %-10s %s\n%-36s %s\n", k->name, attn_isa_name(k->isa),
                    ok ? "yes" : "no", caps, "", ok ? k->desc : why);
     }
     return 0;
