@@ -1,0 +1,33 @@
+/* test_docs.c: README.md stays in step with the code: its kernel table lists every
+ * registered kernel (with its ISA), and only those. */
+#include <stdlib.h>
+#include <string.h>
+#include "attn.h"
+#include "results.h"
+#include "test.h"
+
+TEST(docs_readme_kernel_table_matches_registry)
+{
+    char *readme = attn_read_file("README.md", NULL);
+    CHECK_MSG(readme != NULL, "README.md not found (run from the project root)");
+    if (!readme) return;
+    int nk;
+    const attn_kernel *reg = attn_kernels(&nk);
+    for (int i = 0; i < nk; i++) {
+        char row[128];
+        snprintf(row, sizeof row, "| `%s` | %s |", reg[i].name, attn_isa_name(reg[i].isa));
+        CHECK_MSG(strstr(readme, row) != NULL, "README.md kernel table lacks the row '%s...'", row);
+    }
+    /* every row of the table (in the "## Kernels" section) names a registered kernel */
+    char *sec = strstr(readme, "\n## Kernels\n");
+    CHECK(sec != NULL);
+    if (!sec) { free(readme); return; }
+    char *end = strstr(sec + 1, "\n## ");
+    if (end) *end = '\0';
+    for (const char *p = strstr(sec, "\n| `"); p; p = strstr(p + 1, "\n| `")) {
+        char name[64] = "";
+        if (sscanf(p, "\n| `%63[^`]`", name) == 1 && strstr(p, "` | ") == p + 4 + strlen(name))
+            CHECK_MSG(attn_kernel_find(name) != NULL, "README.md lists '%s', which is not registered", name);
+    }
+    free(readme);
+}
