@@ -84,6 +84,29 @@ static void progress(int done, int total, const attn_case *c, const attn_result 
     fprintf(stderr, "  ETA %s\n", e);
 }
 
+/* Measure the peak of (isa, threads) once. A multi-threaded peak far below threads x the
+ * 1-thread peak means another process held a core while it was measured: it is measured
+ * again (twice at most, keeping the best) and, if still low, said, because pct_peak of
+ * those cases would read too high. */
+static void measure_peak(attn_peaks *peaks, attn_isa isa, int t, int quiet)
+{
+    double *g = &peaks->gflops[isa][t];
+    if (*g > 0) return;
+    if (t > 1) measure_peak(peaks, isa, 1, quiet);
+    if (!quiet)
+        fprintf(stderr, "measuring %s peak with %d thread%s...\n", attn_isa_name(isa), t, t > 1 ? "s" : "");
+    double one = peaks->gflops[isa][1], expect = 0.75 * t * one;
+    *g = attn_peak_measure(isa, t, 0.3);
+    for (int again = 0; t > 1 && *g < expect && again < 2; again++) {
+        double g2 = attn_peak_measure(isa, t, 0.3);
+        if (g2 > *g) *g = g2;
+    }
+    if (t > 1 && *g < expect && t <= attn_cpu_cores())
+        fprintf(stderr, "attnbench: warning: %s peak on %d threads is %.1f GFLOP/s, under %.0f%% of "
+                "%d x the 1-thread %.1f: the cores seem busy; pct_peak of %d-thread cases may read high\n",
+                attn_isa_name(isa), t, *g, 75.0, t, one, t);
+}
+
 int attn_cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *out_dir = NULL, *kernels = NULL, *dump = NULL, *baseline = NULL;
@@ -154,14 +177,8 @@ int attn_cmd_run(int argc, char **argv)
     if (!peaks) { attn_caselist_free(&list); return 2; }
     for (int i = shard_k; i < list.n; i += shard_n) {
         const attn_case *c = &list.cases[i];
-        int t = c->threads;
-        if (t > ATTN_MAX_THREADS || !attn_kernel_usable(c->kernel, &(const char *){0})) continue;
-        double *g = &peaks->gflops[c->kernel->isa][t];
-        if (*g == 0) {
-            if (!quiet) fprintf(stderr, "measuring %s peak with %d thread%s...\n",
-                                attn_isa_name(c->kernel->isa), t, t > 1 ? "s" : "");
-            *g = attn_peak_measure(c->kernel->isa, t, 0.3);
-        }
+        if (c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0}))
+            measure_peak(peaks, c->kernel->isa, c->threads, quiet);
     }
     cJSON *ctx = attn_context_json(peaks);
     cJSON_AddStringToObject(ctx, "config", config);
