@@ -30,6 +30,8 @@ typedef struct attn_case {
     /* run settings */
     double min_time;            /* seconds of timed runs at least (0: exactly reps) */
     int reps;                   /* timed runs at least */
+    int rounds;                 /* timed in this many child processes, one per pass over the
+                                   sweep, reps and min_time split between them (default 1) */
     double timeout;             /* seconds for the whole case (child killed after) */
     double atol, rtol;          /* validation tolerance */
     int omit_unsupported;       /* config `unsupported = omit`: such cases are not generated */

@@ -192,30 +192,67 @@ int attn_cmd_run(int argc, char **argv)
 
     attn_run_opts opts = { .mem_budget = budget, .dump_dir = dump };
     int total = 0, done = 0, failed = 0, io_error = 0;
+    long units = 0, units_done = 0;     /* child runs (rounds) planned and done, for the ETA */
     for (int i = shard_k; i < list.n; i += shard_n)
-        if (!resume || !attn_results_has(res, list.cases[i].id)) total++;
+        if (!resume || !attn_results_has(res, list.cases[i].id)) {
+            total++;
+            units += list.cases[i].rounds > 1 ? list.cases[i].rounds : 1;
+        }
     if (!quiet)
         fprintf(stderr, "%d case%s to run, results in %s\n", total, total == 1 ? "" : "s", out_dir);
+
+    /* Rounds (config `rounds = R`): a case is timed in R child processes, one per pass
+     * over the sweep, each with reps/R calls and min_time/R seconds. A slow spell of a
+     * shared machine, or a process that happens to be placed badly, then spreads over
+     * every case's samples instead of biasing the few cases measured during it, and the
+     * statistics (and compare) see that noise inside the run. A case is written when its
+     * last round is done; one that fails a round is written at once. */
+    int max_rounds = 1;
+    for (int i = shard_k; i < list.n; i += shard_n)
+        if (list.cases[i].rounds > max_rounds) max_rounds = list.cases[i].rounds;
+    attn_result *acc = calloc((size_t)list.n, sizeof *acc);
+    if (!acc) { attn_results_close(res); free(peaks); attn_caselist_free(&list); return 2; }
 
     double spent = 0;
     struct timespec ts0;
     clock_gettime(CLOCK_MONOTONIC, &ts0);
-    for (int i = shard_k; i < list.n; i += shard_n) {
-        const attn_case *c = &list.cases[i];
-        if (resume && attn_results_has(res, c->id)) continue;
-        opts.peak_gflops = c->threads <= ATTN_MAX_THREADS ? peaks->gflops[c->kernel->isa][c->threads] : 0;
-        attn_result r;
-        attn_run_case(c, &opts, &r);
-        done++;
-        if (r.status == ST_INVALID || r.status == ST_CRASHED || r.status == ST_TIMEOUT) failed++;
-        if (attn_results_add(res, c, &r) != 0) io_error = 1;
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        spent = (ts.tv_sec - ts0.tv_sec) + 1e-9 * (ts.tv_nsec - ts0.tv_nsec);
-        if (!quiet) progress(done, total, c, &r, spent / done * (total - done));
-        attn_result_free(&r);
-        if (io_error) break;
-    }
+    for (int round = 0; round < max_rounds && !io_error; round++)
+        for (int i = shard_k; i < list.n; i += shard_n) {
+            const attn_case *c = &list.cases[i];
+            int rounds = c->rounds > 1 ? c->rounds : 1;
+            if (resume && attn_results_has(res, c->id)) continue;
+            if (round >= rounds || (round > 0 && acc[i].status != ST_OK)) continue;
+            attn_case part = *c;
+            part.reps = (c->reps + rounds - 1) / rounds;
+            part.min_time = c->min_time / rounds;
+            opts.peak_gflops = c->threads <= ATTN_MAX_THREADS ? peaks->gflops[c->kernel->isa][c->threads] : 0;
+            opts.no_validation = round > 0;
+            opts.dump_dir = round == 0 ? dump : NULL;
+            attn_result r;
+            attn_run_case(&part, &opts, &r);
+            units_done++;
+            if (r.status != ST_OK) units -= rounds - 1 - round;  /* its later rounds will not run */
+            if (round == 0) acc[i] = r;
+            else if (attn_result_merge(&acc[i], &r, &opts) != 0) {
+                attn_result_free(&r);
+                acc[i].status = ST_CRASHED;
+                snprintf(acc[i].reason, sizeof acc[i].reason, "out of memory merging rounds");
+            }
+            if (round < rounds - 1 && acc[i].status == ST_OK) continue;
+
+            done++;
+            if (acc[i].status == ST_INVALID || acc[i].status == ST_CRASHED || acc[i].status == ST_TIMEOUT)
+                failed++;
+            if (attn_results_add(res, c, &acc[i]) != 0) io_error = 1;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            spent = (ts.tv_sec - ts0.tv_sec) + 1e-9 * (ts.tv_nsec - ts0.tv_nsec);
+            if (!quiet) progress(done, total, c, &acc[i], spent / units_done * (units - units_done));
+            attn_result_free(&acc[i]);
+            if (io_error) break;
+        }
+    for (int i = 0; i < list.n; i++) attn_result_free(&acc[i]);
+    free(acc);
     attn_results_close(res);
     free(peaks);
     attn_caselist_free(&list);

@@ -70,7 +70,7 @@ typedef enum {
     K_BATCH, K_HEADS, K_KV_HEADS, K_HEAD_DIM, K_V_DIM, K_SEQ_LEN, K_KV_LEN,
     K_MASK, K_PAD, K_WINDOW, K_WINDOW_LEFT, K_WINDOW_RIGHT, K_GLOBALS, K_SCORE,
     K_ADDITIVE_DIM, K_THREADS,
-    K_MIN_TIME, K_REPS, K_TIMEOUT, K_ATOL, K_RTOL, K_SEED, K_UNSUPPORTED,
+    K_MIN_TIME, K_REPS, K_ROUNDS, K_TIMEOUT, K_ATOL, K_RTOL, K_SEED, K_UNSUPPORTED,
     K_COUNT
 } key_id;
 
@@ -98,6 +98,7 @@ static const struct { const char *name; vkind kind; } keys[K_COUNT] = {
     [K_THREADS]      = { "threads",      V_SIZE },
     [K_MIN_TIME]     = { "min_time",     V_SECONDS0 },
     [K_REPS]         = { "reps",         V_REPS },
+    [K_ROUNDS]       = { "rounds",       V_REPS },
     [K_TIMEOUT]      = { "timeout",      V_SECONDS },
     [K_ATOL]         = { "atol",         V_TOL },
     [K_RTOL]         = { "rtol",         V_TOL },
@@ -825,6 +826,7 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
     snprintf(base.sweep, sizeof base.sweep, "%s", sweep_name(sec));
     base.min_time = kv[K_MIN_TIME].line ? kv[K_MIN_TIME].dv[0] : DEF_MIN_TIME;
     base.reps = kv[K_REPS].line ? (int)kv[K_REPS].iv[0] : DEF_REPS;
+    base.rounds = kv[K_ROUNDS].line ? (int)kv[K_ROUNDS].iv[0] : 1;
     base.timeout = kv[K_TIMEOUT].line ? kv[K_TIMEOUT].dv[0] : DEF_TIMEOUT;
     base.atol = kv[K_ATOL].line ? kv[K_ATOL].dv[0] : DEF_ATOL;
     base.rtol = kv[K_RTOL].line ? kv[K_RTOL].dv[0] : DEF_RTOL;

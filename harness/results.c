@@ -80,6 +80,7 @@ static cJSON *settings_json(const attn_case *c)
     cJSON *s = cJSON_CreateObject();
     add_num(s, "min_time", c->min_time);
     cJSON_AddNumberToObject(s, "reps", c->reps);
+    cJSON_AddNumberToObject(s, "rounds", c->rounds > 0 ? c->rounds : 1);
     add_num(s, "timeout", c->timeout);
     add_num(s, "atol", c->atol);
     add_num(s, "rtol", c->rtol);
@@ -114,6 +115,7 @@ static cJSON *time_json(const attn_result *r)
     add_num(o, "ci_high", s->ci_high);
     cJSON_AddNumberToObject(o, "n", r->n_samples);
     cJSON_AddNumberToObject(o, "iters_per_sample", r->iters_per_sample);
+    cJSON_AddNumberToObject(o, "rounds", r->rounds);
     cJSON_AddNumberToObject(o, "outliers_low", s->outliers_low);
     cJSON_AddNumberToObject(o, "outliers_high", s->outliers_high);
     cJSON *a = cJSON_AddArrayToObject(o, "samples");

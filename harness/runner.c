@@ -263,7 +263,9 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
         _exit(0);
     }
 
-    if (validate(c, o, &in, &rep.val) != 0) {
+    if (o->no_validation) {             /* a later round of a case validated already */
+        rep.val.passed = 1;
+    } else if (validate(c, o, &in, &rep.val) != 0) {
         snprintf(rep.reason, sizeof rep.reason, "could not allocate the validation reference");
         child_send(fd, &rep, NULL);
         _exit(0);
@@ -459,14 +461,44 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         r->samples = samples;
         r->n_samples = rep.n_samples;
         r->iters_per_sample = rep.iters_per_sample;
+        r->rounds = 1;
         samples = NULL;
-        attn_stats_compute(r->samples, r->n_samples, &r->st);
-        r->unstable = r->st.cv > ATTN_UNSTABLE_CV;
-        if (r->st.median > 0) r->gflops = r->flops / r->st.median * 1e-9;
-        if (o->peak_gflops > 0) r->pct_peak = 100.0 * r->gflops / o->peak_gflops;
+        attn_result_finish(r, o);
     }
     free(samples);
     return r->status;
+}
+
+void attn_result_finish(attn_result *r, const attn_run_opts *o)
+{
+    attn_stats_compute(r->samples, r->n_samples, &r->st);
+    r->unstable = r->st.cv > ATTN_UNSTABLE_CV;
+    r->gflops = r->st.median > 0 ? r->flops / r->st.median * 1e-9 : 0;
+    r->pct_peak = o->peak_gflops > 0 ? 100.0 * r->gflops / o->peak_gflops : -1;
+}
+
+int attn_result_merge(attn_result *acc, attn_result *more, const attn_run_opts *o)
+{
+    if (more->status != ST_OK) {        /* a failing round decides the case */
+        attn_validation v = acc->val;
+        attn_result_free(acc);
+        *acc = *more;
+        if (!more->val.done) acc->val = v;
+        memset(more, 0, sizeof *more);
+        return 0;
+    }
+    double *s = realloc(acc->samples, (size_t)(acc->n_samples + more->n_samples) * sizeof *s);
+    if (!s) return -1;
+    memcpy(s + acc->n_samples, more->samples, (size_t)more->n_samples * sizeof *s);
+    acc->samples = s;
+    acc->n_samples += more->n_samples;
+    acc->rounds += more->rounds;
+    acc->wall_s += more->wall_s;
+    if (more->peak_rss_bytes > acc->peak_rss_bytes) acc->peak_rss_bytes = more->peak_rss_bytes;
+    if (more->iters_per_sample > acc->iters_per_sample) acc->iters_per_sample = more->iters_per_sample;
+    attn_result_free(more);
+    attn_result_finish(acc, o);
+    return 0;
 }
 
 void attn_result_free(attn_result *r)

@@ -32,6 +32,7 @@ typedef struct attn_result {
     double *samples;            /* seconds per call, malloc'd, n_samples long */
     int n_samples;
     long iters_per_sample;      /* calls timed together for one sample (fast kernels) */
+    int rounds;                 /* child processes whose samples these are (config `rounds`) */
     attn_stats st;
     int unstable;
     double flops, gflops, pct_peak;   /* pct_peak < 0 when no peak is known */
@@ -45,6 +46,7 @@ typedef struct attn_run_opts {
     size_t mem_budget;          /* bytes; cases needing more are skipped */
     const char *dump_dir;       /* NULL or directory for --dump */
     double peak_gflops;         /* measured peak for this kernel's ISA and threads (0: unknown) */
+    int no_validation;          /* later rounds of a case: validated in its first round */
     double ref_flops;           /* validate all rows when the naive reference costs at most
                                    this many FLOPs, else a sample costing about half (0: 2e9) */
 } attn_run_opts;
@@ -57,5 +59,10 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o);
 /* Run the case. Always fills r (free with attn_result_free). Returns r->status. */
 attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_result *r);
 void attn_result_free(attn_result *r);
+/* Statistics, GFLOP/s, % of peak and the unstable flag from r's samples. */
+void attn_result_finish(attn_result *r, const attn_run_opts *o);
+/* Add a later round of the same case to acc (more is emptied): its samples are appended
+ * and the statistics recomputed; a round that did not come out ok replaces acc. 0 or -1. */
+int attn_result_merge(attn_result *acc, attn_result *more, const attn_run_opts *o);
 
 #endif

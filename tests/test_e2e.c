@@ -331,3 +331,30 @@ TEST(e2e_variants_ini_every_kernel_every_variant)
     free(ok);
     cJSON_Delete(doc);
 }
+
+/* rounds = 3: each case is timed in three child processes, one per pass over the sweep;
+ * its samples are all of theirs together, its validation from the first */
+TEST(e2e_rounds_pool_samples_of_every_round)
+{
+    char ini[512], dir[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/rounds.ini", tmpdir());
+    snprintf(dir, sizeof dir, "%s/rounds", tmpdir());
+    write_text(ini, "[r]\nkernels = naive, blocked\nheads = 2\nseq_len = 19\nmin_time = 0\n"
+                    "reps = 7\nrounds = 3\n");
+    int rc = sh(err, sizeof err, "%s run %s -q -o %s", bin(), ini, dir);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases")) == 2);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const cJSON *t = cJSON_GetObjectItem(c, "time_s");
+        CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(t, "rounds")) == 3);
+        /* ceil(7 / 3) = 3 timed samples a round, min_time 0 */
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(t, "samples")) == 9);
+        CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(t, "n")) == 9);
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(c, "validation"), "passed")));
+    }
+    cJSON_Delete(doc);
+}
