@@ -358,3 +358,38 @@ TEST(e2e_rounds_pool_samples_of_every_round)
     }
     cJSON_Delete(doc);
 }
+
+/* ATTN_ISA caps the ISA for a run: the same binary then skips, with the reason, the
+ * kernels that need more, as it does on a CPU without them */
+TEST(e2e_isa_cap_skips_with_reason)
+{
+    char ini[512], dir[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/isa.ini", tmpdir());
+    snprintf(dir, sizeof dir, "%s/isa", tmpdir());
+    write_text(ini, "[isa]\nkernels = *\nunsupported = omit\nheads = 2\nseq_len = 33\nmin_time = 0\nreps = 2\n");
+    int rc = sh(err, sizeof err, "ATTN_ISA=portable %s run %s -q -o %s", bin(), ini, dir);
+    CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    int ok = 0, capped = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const char *isa = cJSON_GetStringValue(cJSON_GetObjectItem(c, "isa"));
+        const char *st = cJSON_GetStringValue(cJSON_GetObjectItem(c, "status"));
+        const char *reason = cJSON_GetStringValue(cJSON_GetObjectItem(c, "reason"));
+        if (!isa || !st) { CHECK(0); continue; }
+        if (!strcmp(isa, "portable")) {
+            CHECK_MSG(!strcmp(st, "ok"), "%s", st);
+            ok++;
+        } else {
+            CHECK_MSG(!strcmp(st, "skipped") && reason && strstr(reason, "ATTN_ISA=portable"),
+                      "%s: %s", st, reason ? reason : "");
+            capped++;
+        }
+    }
+    CHECK(ok > 0);
+    CHECK(capped > 0);
+    cJSON_Delete(doc);
+    CHECK(sh(err, sizeof err, "ATTN_ISA=portable %s list | grep '^flash_avx512' | grep -q ' no '", bin()) == 0);
+}
