@@ -111,6 +111,20 @@ static int cmp_strp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Does params field `name` change what is measured? Not the sweep's name (the same case
+ * in differently named sweeps is the same measurement), not pad without a padding mask,
+ * not additive_dim for dot scores. Key and label both leave these out. */
+static int param_matters(const cJSON *params, const char *name)
+{
+    if (!strcmp(name, "sweep")) return 0;
+    const cJSON *mask = cJSON_GetObjectItemCaseSensitive(params, "mask");
+    const cJSON *score = cJSON_GetObjectItemCaseSensitive(params, "score");
+    if (!strcmp(name, "pad") && cJSON_IsString(mask) && !strstr(mask->valuestring, "padding")) return 0;
+    if (!strcmp(name, "additive_dim") && cJSON_IsString(score) && strcmp(score->valuestring, "additive"))
+        return 0;
+    return 1;
+}
+
 int attn_case_key(const cJSON *c, char *out, size_t n)
 {
     out[0] = 0;
@@ -124,7 +138,7 @@ int attn_case_key(const cJSON *c, char *out, size_t n)
     if (!names) return -1;
     int k = 0;
     for (const cJSON *f = params->child; f; f = f->next)
-        if (f->string) names[k++] = f->string;
+        if (f->string && param_matters(params, f->string)) names[k++] = f->string;
     qsort(names, (size_t)k, sizeof *names, cmp_strp);
     for (int i = 0; i < k; i++) {
         char v[256];
@@ -179,7 +193,7 @@ void attn_case_label(const cJSON *c, char *out, size_t n)
     for (const cJSON *f = p ? p->child : NULL; f; f = f->next) {
         int known = 0;
         for (int i = 0; i < n_order && !known; i++) known = f->string && !strcmp(f->string, order[i].field);
-        if (known || !f->string) continue;
+        if (known || !f->string || !param_matters(p, f->string)) continue;
         char t[128];
         value_text(f, t, sizeof t);
         appendf(out, n, "/%s:%s", f->string, t);

@@ -255,8 +255,18 @@ TEST(compare_case_key_and_label)
     cJSON_ReplaceItemInObject(pc, "kv_heads", cJSON_CreateNumber(2));
     cJSON_ReplaceItemInObject(pc, "window_left", cJSON_CreateNumber(128));
     cJSON_AddNumberToObject(pc, "pad", 0.25);
+    cJSON_AddStringToObject(pc, "sweep", "perf");
+    /* pad matters only under a padding mask; the sweep's name never */
     attn_case_label(c, l, sizeof l);
-    CHECK_MSG(!strcmp(l, "flash_avx2/b:1/h:8/kv:2/q:4096/k:4096/d:64/t:2/mask:none/wl:128/pad:0.25"), "%s", l);
+    CHECK_MSG(!strcmp(l, "flash_avx2/b:1/h:8/kv:2/q:4096/k:4096/d:64/t:2/mask:none/wl:128"), "%s", l);
+    cJSON_ReplaceItemInObject(pc, "mask", cJSON_CreateString("causal_padding"));
+    attn_case_label(c, l, sizeof l);
+    CHECK_MSG(!strcmp(l, "flash_avx2/b:1/h:8/kv:2/q:4096/k:4096/d:64/t:2/mask:causal_padding/wl:128/pad:0.25"), "%s", l);
+    char k1[ATTN_CASE_KEY_MAX], k2[ATTN_CASE_KEY_MAX];
+    attn_case_key(c, k1, sizeof k1);
+    cJSON_ReplaceItemInObject(pc, "sweep", cJSON_CreateString("ci"));
+    attn_case_key(c, k2, sizeof k2);
+    CHECK_MSG(!strcmp(k1, k2) && !strstr(k1, "sweep"), "%s vs %s", k1, k2);
     cJSON_Delete(a); cJSON_Delete(b); cJSON_Delete(c);
 }
 
