@@ -50,7 +50,7 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
     const st_tile t = st_carve(slot, Dv, BK);
     st_span_tiles(p, b, i0, nq, BK, qbh, kbh, vbh, t);
 
-    for (int r = 0; r < nq; r++) {
+    for (int r = 0; r < nq && ng > 0; r++) {      /* ng = 0: no per-row work at all */
         const int gend = plan_global_end(p, b, i0 + r, glist, ng);
         const float *qi = qbh + (size_t)(i0 + r) * D;
         float *ar = t.acc + (size_t)r * Dv;
