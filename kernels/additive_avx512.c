@@ -45,26 +45,6 @@ static inline __m512 tanh512(__m512 x)
     return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), r, _mm512_set1_ps(1.0f));
 }
 
-/* Lanes [lo, hi) of a 16-lane vector whose lane 0 is element `base`. */
-static inline __mmask16 lanes(int base, int lo, int hi)
-{
-    int a = lo - base, b = hi - base;
-    if (a < 0) a = 0;
-    if (b > 16) b = 16;
-    if (a >= b) return 0;
-    return (__mmask16)(((1u << (b - a)) - 1u) << a);
-}
-
-static inline float dot512(const float *a, const float *b, int D)
-{
-    __m512 s = _mm512_setzero_ps();
-    for (int d = 0; d < D; d += 16) {
-        const __mmask16 m = lanes(d, 0, D);
-        s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + d), _mm512_maskz_loadu_ps(m, b + d), s);
-    }
-    return _mm512_reduce_add_ps(s);
-}
-
 /* s[j] for keys j in [j0, j1) (j1 - j0 <= 64): va . tanh(qp + kpT[:, j]); kpT is (A, ldk). */
 static inline void score_block(const float *qp, const float *va, const float *kpT, size_t ldk,
                                int A, int j0, int j1, float *s)
@@ -72,7 +52,7 @@ static inline void score_block(const float *qp, const float *va, const float *kp
     __mmask16 mk[4];
     __m512 c[4];
     for (int v = 0; v < 4; v++) {
-        mk[v] = lanes(j0 + 16 * v, j0, j1);
+        mk[v] = a512_lanes(j0 + 16 * v, j0, j1);
         c[v] = _mm512_setzero_ps();
     }
     for (int a = 0; a < A; a++) {
@@ -113,10 +93,9 @@ static void query_row(const attn_problem *p, int b, int i, const float *qi, cons
     float *gs = s + Lk;                 /* (Lk) scores of the out-of-band globals, in glist order */
     float *acc = gs + Lk;               /* (Dv) */
 
-    for (int a = 0; a < A; a++) qp[a] = dot512(p->wq + (size_t)a * p->D, qi, p->D);
+    for (int a = 0; a < A; a++) qp[a] = a512_dot(p->wq + (size_t)a * p->D, qi, p->D);
     int lo, hi;
-    const int global_row = plan_span(p, b, i, &lo, &hi);
-    const int cap = plan_cap(p, b, i);
+    plan_span(p, b, i, &lo, &hi);
 
     for (int j0 = lo; j0 < hi; j0 += KB)
         score_block(qp, p->va, kpT, (size_t)Lk, A, j0, hi - j0 < KB ? hi : j0 + KB, s);
@@ -124,21 +103,20 @@ static void query_row(const attn_problem *p, int b, int i, const float *qi, cons
     int any = lo < hi;
     __m512 mv = _mm512_set1_ps(-INFINITY);
     for (int j = lo; j < hi; j += 16)
-        mv = _mm512_mask_max_ps(mv, lanes(j, j, hi), mv, _mm512_loadu_ps(s + j));
+        mv = _mm512_mask_max_ps(mv, a512_lanes(j, j, hi), mv, _mm512_loadu_ps(s + j));
     if (any) mx = _mm512_reduce_max_ps(mv);
 
-    /* out-of-band global keys: gs[g] for glist[g] < cap outside [lo, hi), else unused */
-    int gend = 0;
-    if (!global_row)
-        for (; gend < ng && glist[gend] < cap; gend++) {
-            const int j = glist[gend];
-            if (j >= lo && j < hi) continue;
-            float t = 0.0f;
-            for (int a = 0; a < A; a++) t += p->va[a] * tanhf(qp[a] + kpT[(size_t)a * Lk + j]);
-            gs[gend] = t;
-            if (!any || t > mx) mx = t;
-            any = 1;
-        }
+    /* out-of-band global keys: gs[g] for g < gend outside [lo, hi), else unused */
+    const int gend = plan_global_end(p, b, i, glist, ng);
+    for (int g = 0; g < gend; g++) {
+        const int j = glist[g];
+        if (j >= lo && j < hi) continue;
+        float t = 0.0f;
+        for (int a = 0; a < A; a++) t += p->va[a] * tanhf(qp[a] + kpT[(size_t)a * Lk + j]);
+        gs[g] = t;
+        if (!any || t > mx) mx = t;
+        any = 1;
+    }
 
     for (int d = 0; d < Dv; d++) acc[d] = 0.0f;
     if (!any) {
@@ -150,7 +128,7 @@ static void query_row(const attn_problem *p, int b, int i, const float *qi, cons
     const __m512 mb = _mm512_set1_ps(mx);
     __m512 sum = _mm512_setzero_ps();
     for (int j = lo; j < hi; j += 16) {
-        const __mmask16 m = lanes(j, j, hi);
+        const __mmask16 m = a512_lanes(j, j, hi);
         const __m512 e = _mm512_maskz_mov_ps(m, a512_exp(_mm512_sub_ps(_mm512_loadu_ps(s + j), mb)));
         _mm512_mask_storeu_ps(s + j, m, e);
         sum = _mm512_add_ps(sum, e);
@@ -162,7 +140,7 @@ static void query_row(const attn_problem *p, int b, int i, const float *qi, cons
         __mmask16 md[4];
         __m512 av[4];
         for (int v = 0; v < 4; v++) {
-            md[v] = lanes(c0 + 16 * v, 0, Dv);
+            md[v] = a512_lanes(c0 + 16 * v, 0, Dv);
             av[v] = _mm512_setzero_ps();
         }
         for (int j = lo; j < hi; j++) {
@@ -212,7 +190,7 @@ static attn_status additive512_run(const attn_problem *p, const float *q, const 
             float *kp = kpT + (size_t)bhk * A * Lk;                 /* (A, Lk) */
             for (int j = j0; j < j1; j++)
                 for (int a = 0; a < A; a++)
-                    kp[(size_t)a * Lk + j] = dot512(p->wk + (size_t)a * D, kbh + (size_t)j * D, D);
+                    kp[(size_t)a * Lk + j] = a512_dot(p->wk + (size_t)a * D, kbh + (size_t)j * D, D);
         }
         /* (implicit barrier: every key projection is ready) */
 

@@ -17,6 +17,8 @@
  *   a512_load(p, n), a512_store  load / store the first n floats, zeros in the other lanes
  *   a512_exp(x)                  e^x, ~1 ulp on [-87.3, 88.3]; below (and -inf, NaN): 0
  *   a512_hmax(x), a512_hsum(x)   horizontal max / sum of the 16 lanes
+ *   a512_lanes(base, lo, hi)     lanes [lo, hi) of the vector starting at element base
+ *   a512_dot(a, b, n)            a . b over n floats
  *   a512_scores_t(...)           st = scale * K Q^T for 64-row groups  (register block 4x4)
  *   a512_softmax_tile(...)       online-softmax update of 16 rows against one key tile
  *   a512_scale_row(x, n, c)      x[0, n) *= c
@@ -81,6 +83,27 @@ static inline __m512 a512_exp(__m512 x)
 /* Largest / sum of the 16 lanes. */
 static inline float a512_hmax(__m512 x) { return _mm512_reduce_max_ps(x); }
 static inline float a512_hsum(__m512 x) { return _mm512_reduce_add_ps(x); }
+
+/* Lanes [lo, hi) of a 16-lane vector whose lane 0 is element `base` (none if empty). */
+static inline __mmask16 a512_lanes(int base, int lo, int hi)
+{
+    int a = lo - base, b = hi - base;
+    if (a < 0) a = 0;
+    if (b > 16) b = 16;
+    if (a >= b) return 0;
+    return (__mmask16)(((1u << (b - a)) - 1u) << a);
+}
+
+/* a . b over n floats (one vector accumulator, the last vector masked). */
+static inline float a512_dot(const float *a, const float *b, int n)
+{
+    __m512 s = _mm512_setzero_ps();
+    for (int d = 0; d < n; d += 16) {
+        const __mmask16 m = a512_lanes(d, 0, n);
+        s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + d), _mm512_maskz_loadu_ps(m, b + d), s);
+    }
+    return _mm512_reduce_add_ps(s);
+}
 
 /* ---------------------------------------------------------- microkernels -- */
 

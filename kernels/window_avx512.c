@@ -20,9 +20,6 @@
 #include "attn.h"
 #include "simd_avx512.h"
 #include "window_plan.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #define BQ 32
 #define BK 64
@@ -33,16 +30,6 @@
                         ATTN_CAP_THREADS)
 
 /* ------------------------------------------------------------ primitives -- */
-
-/* Lanes [lo, hi) of a 16-lane vector whose lane 0 is element `base`. */
-static inline __mmask16 lanes(int base, int lo, int hi)
-{
-    int a = lo - base, b = hi - base;
-    if (a < 0) a = 0;
-    if (b > 16) b = 16;
-    if (a >= b) return 0;
-    return (__mmask16)(((1u << (b - a)) - 1u) << a);
-}
 
 /* In-register transpose of 16 x 16 floats. */
 static inline void transpose16(__m512 r[16])
@@ -76,7 +63,7 @@ static void transpose_tile(const float *kt0, int nk, int D, float *Kt)
 {
     for (int j0 = 0; j0 < BK; j0 += 16)
         for (int d0 = 0; d0 < D; d0 += 16) {
-            const __mmask16 md = lanes(d0, 0, D);
+            const __mmask16 md = a512_lanes(d0, 0, D);
             __m512 r[16];
             for (int c = 0; c < 16; c++)
                 r[c] = j0 + c < nk ? _mm512_maskz_loadu_ps(md, kt0 + (size_t)(j0 + c) * D + d0)
@@ -116,7 +103,7 @@ static inline void pv_block(const float *P, const float *corr, const float *vt0,
 {
     for (int c0 = 0; c0 < Dv; c0 += 64) {
         __mmask16 mv[4];
-        for (int v = 0; v < 4; v++) mv[v] = lanes(c0 + 16 * v, 0, Dv);
+        for (int v = 0; v < 4; v++) mv[v] = a512_lanes(c0 + 16 * v, 0, Dv);
         __m512 a[RB][4];
         for (int r = 0; r < RB; r++) {
             const __m512 cr = _mm512_set1_ps(corr[r0 + r]);
@@ -140,21 +127,11 @@ static inline void pv_block(const float *P, const float *corr, const float *vt0,
     }
 }
 
-static inline float dot512(const float *a, const float *b, int D)
-{
-    __m512 s = _mm512_setzero_ps();
-    for (int d = 0; d < D; d += 16) {
-        const __mmask16 m = lanes(d, 0, D);
-        s = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + d), _mm512_maskz_loadu_ps(m, b + d), s);
-    }
-    return _mm512_reduce_add_ps(s);
-}
-
 /* acc (Dv) = c * acc + p * x (Dv). */
 static inline void axpby512(float c, float *acc, float pj, const float *x, int Dv)
 {
     for (int d = 0; d < Dv; d += 16) {
-        const __mmask16 m = lanes(d, 0, Dv);
+        const __mmask16 m = a512_lanes(d, 0, Dv);
         __m512 a = _mm512_mul_ps(_mm512_set1_ps(c), _mm512_maskz_loadu_ps(m, acc + d));
         a = _mm512_fmadd_ps(_mm512_set1_ps(pj), _mm512_maskz_loadu_ps(m, x + d), a);
         _mm512_mask_storeu_ps(acc + d, m, a);
@@ -174,9 +151,10 @@ static size_t slot_bytes(const attn_problem *p)
 /* Workspace: glist (Lk ints, global positions), then one slot per thread. */
 static size_t window512_workspace(const attn_problem *p, int threads)
 {
-    return plan_round64((size_t)p->Lk * sizeof(int)) + (size_t)threads * slot_bytes(p);
+    return plan_workspace(p, threads, slot_bytes(p));
 }
 
+/* One query tile [i0, i0 + nq) of head (b, h) (plan_tile_fn, window_plan.h). */
 static void query_tile(const attn_problem *p, int b, int i0, int nq,
                        const float *qbh, const float *kbh, const float *vbh, float *obh,
                        const int *glist, int ng, void *slot)
@@ -192,23 +170,17 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
     int *lo = (int *)(corr + BQ);               /* (BQ) span of each row: keys [lo, hi) */
     int *hi = lo + BQ;
 
-    int klo = p->Lk, khi = 0, any_ordinary = 0;
+    int klo, khi;
+    plan_spans(p, b, i0, nq, lo, hi, &klo, &khi);
     const __m512 sc = _mm512_set1_ps(p->scale);
     for (int r = 0; r < BQ; r++) {
         const float *qi = qbh + (size_t)(i0 + r) * D;
         for (int d = 0; d < D; d += 16) {
-            const __mmask16 md = lanes(d, 0, D);
+            const __mmask16 md = a512_lanes(d, 0, D);
             __m512 x = r < nq ? _mm512_maskz_loadu_ps(md, qi + d) : _mm512_setzero_ps();
             _mm512_mask_storeu_ps(Qs + (size_t)r * D + d, md, _mm512_mul_ps(sc, x));
         }
-        lo[r] = hi[r] = 0;
-        if (r < nq) {
-            if (!plan_span(p, b, i0 + r, &lo[r], &hi[r])) any_ordinary = 1;
-            if (lo[r] < hi[r]) {
-                if (lo[r] < klo) klo = lo[r];
-                if (hi[r] > khi) khi = hi[r];
-            }
-        }
+        if (r >= nq) lo[r] = hi[r] = 0;
         m[r] = -INFINITY;
         l[r] = 0.0f;
         for (int d = 0; d < Dv; d++) acc[(size_t)r * Dv + d] = 0.0f;
@@ -228,7 +200,7 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
             int any = 0;
             __m512 mx = _mm512_set1_ps(-INFINITY);
             for (int v = 0; v < 4; v++) {
-                mk[v] = r < nq ? lanes(16 * v, jl, jh < nk ? jh : nk) : 0;
+                mk[v] = r < nq ? a512_lanes(16 * v, jl, jh < nk ? jh : nk) : 0;
                 any |= mk[v];
                 mx = _mm512_mask_max_ps(mx, mk[v], mx, _mm512_loadu_ps(s + 16 * v));
             }
@@ -269,33 +241,30 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
     }
 
     /* global key columns outside an ordinary row's band (inside ones were in the span) */
-    if (ng > 0 && any_ordinary)
-        for (int r = 0; r < nq; r++) {
-            int blo, bhi;
-            if (plan_span(p, b, i0 + r, &blo, &bhi)) continue;     /* global query row */
-            const int cap = plan_cap(p, b, i0 + r);
-            const float *qi = Qs + (size_t)r * D;
-            float *ar = acc + (size_t)r * Dv;
-            for (int g = 0; g < ng && glist[g] < cap; g++) {
-                const int j = glist[g];
-                if (j >= lo[r] && j < hi[r]) continue;
-                const float s = dot512(qi, kbh + (size_t)j * D, D);
-                float c = 1.0f;
-                if (s > m[r]) {
-                    c = expf(m[r] - s);
-                    m[r] = s;
-                }
-                const float pj = expf(s - m[r]);
-                l[r] = l[r] * c + pj;
-                axpby512(c, ar, pj, vbh + (size_t)j * Dv, Dv);
+    for (int r = 0; r < nq; r++) {
+        const int gend = plan_global_end(p, b, i0 + r, glist, ng);
+        const float *qi = Qs + (size_t)r * D;
+        float *ar = acc + (size_t)r * Dv;
+        for (int g = 0; g < gend; g++) {
+            const int j = glist[g];
+            if (j >= lo[r] && j < hi[r]) continue;
+            const float s = a512_dot(qi, kbh + (size_t)j * D, D);
+            float c = 1.0f;
+            if (s > m[r]) {
+                c = expf(m[r] - s);
+                m[r] = s;
             }
+            const float pj = expf(s - m[r]);
+            l[r] = l[r] * c + pj;
+            axpby512(c, ar, pj, vbh + (size_t)j * Dv, Dv);
         }
+    }
 
     for (int r = 0; r < nq; r++) {
         float *orow = obh + (size_t)(i0 + r) * Dv;
         const __m512 inv = _mm512_set1_ps(l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
         for (int d = 0; d < Dv; d += 16) {
-            const __mmask16 md = lanes(d, 0, Dv);
+            const __mmask16 md = a512_lanes(d, 0, Dv);
             _mm512_mask_storeu_ps(orow + d, md,
                                   _mm512_mul_ps(inv, _mm512_maskz_loadu_ps(md, acc + (size_t)r * Dv + d)));
         }
@@ -308,30 +277,7 @@ static attn_status window512_run(const attn_problem *p, const float *q, const fl
     int st = attn_problem_check(p, WINDOW512_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
 
-    int *glist = workspace;                                     /* (Lk) */
-    const int ng = plan_globals(p, glist);
-    char *slots = (char *)workspace + plan_round64((size_t)p->Lk * sizeof(int));
-    const size_t sb = slot_bytes(p);
-    const int group = p->H / p->Hkv, ntiles = (p->Lq + BQ - 1) / BQ;
-    const long total = (long)p->B * p->H * ntiles;
-
-    #pragma omp parallel for num_threads(threads) schedule(dynamic)
-    for (long t = 0; t < total; t++) {
-        const int tile = (int)(t % ntiles), bh = (int)(t / ntiles);
-        const int b = bh / p->H, h = bh % p->H, hk = h / group;
-        const int i0 = tile * BQ, nq = p->Lq - i0 < BQ ? p->Lq - i0 : BQ;
-#ifdef _OPENMP
-        void *slot = slots + (size_t)omp_get_thread_num() * sb;
-#else
-        void *slot = slots;
-#endif
-        query_tile(p, b, i0, nq,
-                   q + ((size_t)b * p->H + h) * p->Lq * p->D,        /* (Lq, D) */
-                   k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,     /* (Lk, D) */
-                   v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,    /* (Lk, Dv) */
-                   out + ((size_t)b * p->H + h) * p->Lq * p->Dv,     /* (Lq, Dv) */
-                   glist, ng, slot);
-    }
+    plan_run(p, q, k, v, out, workspace, threads, BQ, slot_bytes(p), query_tile);
     return ATTN_OK;
 }
 

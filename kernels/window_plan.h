@@ -1,5 +1,6 @@
 /* window_plan.h: which keys each query row visits, shared by the window kernels
- * (window.c, window_avx2.c, window_avx512.c) and additive_avx512.c. No intrinsics.
+ * (window.c, window_avx512.c), additive_avx512.c and scalar_tile.h (blocked.c, omp.c,
+ * whose problems have no global tokens: there a span is the band). No intrinsics.
  *
  * attn.h's mask splits into two parts that tile differently:
  *   - a contiguous range of keys per query row, its "span" [lo, hi): the band of
@@ -16,6 +17,9 @@
 #define WINDOW_PLAN_H
 
 #include "attn.h"
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* Keys [0, cap) that padding and causality leave to query i of batch item b. */
 static inline int plan_cap(const attn_problem *p, int b, int i)
@@ -40,6 +44,34 @@ static inline int plan_span(const attn_problem *p, int b, int i, int *lo, int *h
     return 0;
 }
 
+/* Spans lo, hi (nq) of query rows [i0, i0 + nq) of batch b, and their union
+ * [*klo, *khi) over the non-empty ones (empty: *klo >= *khi). */
+static inline void plan_spans(const attn_problem *p, int b, int i0, int nq, int *lo, int *hi,
+                              int *klo, int *khi)
+{
+    *klo = p->Lk;
+    *khi = 0;
+    for (int r = 0; r < nq; r++) {
+        plan_span(p, b, i0 + r, &lo[r], &hi[r]);
+        if (lo[r] < hi[r]) {
+            if (lo[r] < *klo) *klo = lo[r];
+            if (hi[r] > *khi) *khi = hi[r];
+        }
+    }
+}
+
+/* The global key columns query i of batch b visits besides its span are the glist[g],
+ * g < the returned count, that lie outside the span (those inside are counted there):
+ * none for a global query row, else the global positions below plan_cap(). */
+static inline int plan_global_end(const attn_problem *p, int b, int i, const int *glist, int ng)
+{
+    if (ng == 0 || attn_query_is_global(p, i + p->Lk - p->Lq)) return 0;
+    const int cap = plan_cap(p, b, i);
+    int g = 0;
+    while (g < ng && glist[g] < cap) g++;
+    return g;
+}
+
 /* glist (Lk ints) = the global key positions, ascending; returns how many. */
 static inline int plan_globals(const attn_problem *p, int *glist)
 {
@@ -55,6 +87,52 @@ static inline int plan_globals(const attn_problem *p, int *glist)
 static inline size_t plan_round64(size_t bytes)
 {
     return (bytes + 63) & ~(size_t)63;
+}
+
+/* ------------------------------------------------ tile loop of the window kernels -- */
+
+/* A window kernel's work on query rows [i0, i0 + nq) of one head: qbh (Lq, D),
+ * kbh (Lk, D), vbh (Lk, Dv), obh (Lq, Dv); glist (ng) the global key positions; slot
+ * this thread's scratch. */
+typedef void plan_tile_fn(const attn_problem *p, int b, int i0, int nq,
+                          const float *qbh, const float *kbh, const float *vbh, float *obh,
+                          const int *glist, int ng, void *slot);
+
+/* Workspace of plan_run: glist (Lk ints), then one slot of slot_bytes per thread. */
+static inline size_t plan_workspace(const attn_problem *p, int threads, size_t slot_bytes)
+{
+    return plan_round64((size_t)p->Lk * sizeof(int)) + (size_t)threads * slot_bytes;
+}
+
+/* parallel for over (b, h, query tile of bq rows), schedule(dynamic): tile() on each,
+ * with this thread's slot of the workspace (plan_workspace; slot_bytes a multiple of 64). */
+static inline void plan_run(const attn_problem *p, const float *q, const float *k,
+                            const float *v, float *out, void *workspace, int threads,
+                            int bq, size_t slot_bytes, plan_tile_fn *tile)
+{
+    int *glist = workspace;                                     /* (Lk) */
+    const int ng = plan_globals(p, glist);
+    char *slots = (char *)workspace + plan_round64((size_t)p->Lk * sizeof(int));
+    const int group = p->H / p->Hkv, ntiles = (p->Lq + bq - 1) / bq;
+    const long total = (long)p->B * p->H * ntiles;
+
+    #pragma omp parallel for num_threads(threads) schedule(dynamic)
+    for (long t = 0; t < total; t++) {
+        const int ti = (int)(t % ntiles), bh = (int)(t / ntiles);
+        const int b = bh / p->H, h = bh % p->H, hk = h / group;
+        const int i0 = ti * bq, nq = p->Lq - i0 < bq ? p->Lq - i0 : bq;
+#ifdef _OPENMP
+        void *slot = slots + (size_t)omp_get_thread_num() * slot_bytes;
+#else
+        void *slot = slots;
+#endif
+        tile(p, b, i0, nq,
+             q + ((size_t)b * p->H + h) * p->Lq * p->D,          /* (Lq, D) */
+             k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,       /* (Lk, D) */
+             v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,      /* (Lk, Dv) */
+             out + ((size_t)b * p->H + h) * p->Lq * p->Dv,       /* (Lq, Dv) */
+             glist, ng, slot);
+    }
 }
 
 #endif /* WINDOW_PLAN_H */
