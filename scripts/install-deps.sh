@@ -2,7 +2,7 @@
 # install-deps.sh: make sure the libraries and tools attnbench needs are present.
 # Idempotent: prints nothing and exits 0 when everything is there. Uses apt-get, dnf or
 # brew when it can; otherwise prints the exact command to run and exits 1.
-# Required: inih (INI parser), cJSON (JSON reader). Optional: gnuplot (charts only).
+# Required: make, inih (INI parser), cJSON (JSON reader). Optional: gnuplot (charts only).
 set -u
 
 have_header() {  # have_header HEADER: can the C compiler include it?
@@ -11,6 +11,7 @@ have_header() {  # have_header HEADER: can the C compiler include it?
 }
 
 missing=""
+command -v make >/dev/null 2>&1 || missing="$missing make"
 have_header ini.h || missing="$missing inih"
 have_header cjson/cJSON.h || missing="$missing cjson"
 command -v gnuplot >/dev/null 2>&1 || missing="$missing gnuplot"
@@ -24,11 +25,11 @@ pkgs() {  # pkgs MANAGER: package names for what is missing
     for m in $missing; do
         case "$1:$m" in
             apt:inih) out="$out libinih-dev" ;;     apt:cjson) out="$out libcjson-dev" ;;
-            apt:gnuplot) out="$out gnuplot-nox" ;;
+            apt:gnuplot) out="$out gnuplot-nox" ;;   apt:make) out="$out make" ;;
             dnf:inih) out="$out inih-devel" ;;      dnf:cjson) out="$out cjson-devel" ;;
-            dnf:gnuplot) out="$out gnuplot" ;;
+            dnf:gnuplot) out="$out gnuplot" ;;      dnf:make) out="$out make" ;;
             brew:inih) out="$out inih" ;;           brew:cjson) out="$out cjson" ;;
-            brew:gnuplot) out="$out gnuplot" ;;
+            brew:gnuplot) out="$out gnuplot" ;;     brew:make) out="$out make" ;;
         esac
     done
     echo "$out"
@@ -49,10 +50,11 @@ else
 fi
 
 status=0
+command -v make >/dev/null 2>&1 || status=1
 have_header ini.h || status=1
 have_header cjson/cJSON.h || status=1
 if [ $status -ne 0 ]; then
-    echo "install-deps: could not install the libraries; run this, then make again:" >&2
+    echo "install-deps: could not install what the build needs; run this, then make again:" >&2
     echo "    $cmd" >&2
     exit 1
 fi
