@@ -13,6 +13,8 @@
 #include <stdio.h>
 
 typedef void (*test_fn)(void);
+/* Remove a directory tree a test made under /tmp (refuses any other path). */
+void test_rm_tree(const char *dir);
 void test_register(const char *name, test_fn fn, const char *file);
 void test_fail(const char *file, int line, const char *fmt, ...);
 

@@ -12,21 +12,6 @@
 #include "results.h"
 #include "test.h"
 
-static void rm_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[4200];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_tree(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 /* Check one .npy file: its shape string and that its data equals data[0..count). */
 static void check_npy(const char *path, const char *shape_str, const float *data, size_t count)
 {
@@ -69,7 +54,7 @@ TEST(npy_header_and_data)
     snprintf(path, sizeof path, "%s/b.npy", dir);
     CHECK(attn_npy_write(path, x, 1, shape1) == 0);
     check_npy(path, "(30,)", x, 30);             /* a 1-tuple needs its comma */
-    rm_tree(dir);
+    test_rm_tree(dir);
 }
 
 static attn_status fake_run(const attn_problem *p, const float *q, const float *k,
@@ -171,5 +156,5 @@ TEST(dump_case_additive)
     cJSON_Delete(doc);
     free(text);
     free(in.q); free(in.k); free(in.v); free(in.out); free(in.wq); free(in.wk); free(in.va);
-    rm_tree(dir);
+    test_rm_tree(dir);
 }

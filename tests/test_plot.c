@@ -93,14 +93,6 @@ static int count_ext(const char *dir, const char *ext)
     return n;
 }
 
-static void rm_rf(const char *dir)
-{
-    char cmd[600];
-    if (strncmp(dir, "/tmp/attn_test_plot_", 20)) return;     /* only what we made */
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) fprintf(stderr, "  (could not remove %s)\n", dir);
-}
-
 /* Every chart in names[] exists as non-empty PNG and SVG under plots, and the folder holds
  * exactly that many of each (so nothing else was drawn). */
 static void check_charts(const char *plots, const char *const *names, int n)
@@ -133,7 +125,7 @@ TEST(plot_seqlen_fixture_charts_and_report)
         CHECK(rc == 0);
         CHECK(strstr(err, "gnuplot not found") != NULL);
         free(err);
-        rm_rf(dir);
+        test_rm_tree(dir);
         return;
     }
     CHECK_MSG(rc == 0, "attnbench plot exited %d:\n%s", rc, err);
@@ -212,7 +204,7 @@ TEST(plot_seqlen_fixture_charts_and_report)
     free(md);
     free(html);
     free(err);
-    rm_rf(dir);
+    test_rm_tree(dir);
 }
 
 TEST(plot_heads_and_window_fixtures)
@@ -227,7 +219,7 @@ TEST(plot_heads_and_window_fixtures)
     static const char *const heads[] = { "heads-heads" };   /* only heads varies */
     check_charts(plots, heads, 1);
     free(err);
-    rm_rf(dir);
+    test_rm_tree(dir);
 
     CHECK(make_run("tests/data/plot_window.json", dir, sizeof dir) == 0);
     snprintf(plots, sizeof plots, "%s/plots", dir);
@@ -250,7 +242,7 @@ TEST(plot_heads_and_window_fixtures)
     CHECK(gp && strstr(gp, "speedup over flash_avx2"));
     free(gp);
     free(err);
-    rm_rf(dir);
+    test_rm_tree(dir);
 }
 
 TEST(plot_overlay_of_two_runs)
@@ -273,8 +265,8 @@ TEST(plot_overlay_of_two_runs)
     CHECK(md && strstr(md, "Run "));
     free(md);
     free(err);
-    rm_rf(a);
-    rm_rf(b);
+    test_rm_tree(a);
+    test_rm_tree(b);
 }
 
 TEST(plot_without_gnuplot_still_reports)
@@ -301,7 +293,7 @@ TEST(plot_without_gnuplot_still_reports)
     /* the scripts are still written, to draw the charts elsewhere */
     CHECK(file_size(plots, "data/seqlen-time-t1", ".gp") > 0);
     free(err);
-    rm_rf(dir);
+    test_rm_tree(dir);
     rmdir(empty);
 }
 

@@ -64,21 +64,6 @@ static char *temp_dir(char *buf, size_t n)
     return mkdtemp(buf);
 }
 
-static void rm_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    char p[4200];
-    while ((e = readdir(d))) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
-        if (unlink(p) != 0) rm_dir(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int count_tmp_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -152,14 +137,14 @@ TEST(results_schema_fields)
     if (!dir) return;
     attn_results *r = attn_results_open(dir, minimal_context("2024-01-01T00:00:00Z"), 0, 0);
     CHECK(r != NULL);
-    if (!r) { rm_dir(dir); return; }
+    if (!r) { test_rm_tree(dir); return; }
     write_four(r);
     attn_results_close(r);
     CHECK(count_tmp_files(dir) == 0);
 
     cJSON *doc = attn_results_load(dir, err, sizeof err);
     CHECK_MSG(doc != NULL, "%s", err);
-    if (!doc) { rm_dir(dir); return; }
+    if (!doc) { test_rm_tree(dir); return; }
     CHECK(cJSON_IsNumber(get(doc, "schema")) && get(doc, "schema")->valuedouble == 1);
     HAS(doc, "context", cJSON_IsObject);
     const cJSON *cases = get(doc, "cases");
@@ -239,7 +224,7 @@ TEST(results_schema_fields)
         i++;
     }
     cJSON_Delete(doc);
-    rm_dir(dir);
+    test_rm_tree(dir);
 }
 
 TEST(results_refuse_and_resume)
@@ -250,7 +235,7 @@ TEST(results_refuse_and_resume)
     if (!dir) return;
     attn_results *r = attn_results_open(dir, minimal_context("2024-01-01T00:00:00Z"), 0, 0);
     CHECK(r != NULL);
-    if (!r) { rm_dir(dir); return; }
+    if (!r) { test_rm_tree(dir); return; }
     write_four(r);
     CHECK(attn_results_has(r, "unit-fake-skipped"));
     CHECK(!attn_results_has(r, "unit-fake-other"));
@@ -266,7 +251,7 @@ TEST(results_refuse_and_resume)
     /* with resume: old cases kept, a new one appended, the context says it resumed */
     r = attn_results_open(dir, minimal_context("2024-01-02T00:00:00Z"), 1, 0);
     CHECK(r != NULL);
-    if (!r) { rm_dir(dir); return; }
+    if (!r) { test_rm_tree(dir); return; }
     CHECK(attn_results_has(r, "unit-fake-ok"));
     CHECK(attn_results_has(r, "unit-fake-crashed"));
     CHECK(!attn_results_has(r, "unit-fake-new"));
@@ -285,7 +270,7 @@ TEST(results_refuse_and_resume)
 
     doc = attn_results_load(dir, err, sizeof err);
     CHECK_MSG(doc != NULL, "%s", err);
-    if (!doc) { rm_dir(dir); return; }
+    if (!doc) { test_rm_tree(dir); return; }
     const cJSON *cases = get(doc, "cases");
     CHECK(cJSON_GetArraySize(cases) == 5);
     const cJSON *last = cJSON_GetArrayItem(cases, 4);
@@ -300,7 +285,7 @@ TEST(results_refuse_and_resume)
     CHECK(r0 && cJSON_IsString(get(r0, "date")) &&
           !strcmp(get(r0, "date")->valuestring, "2024-01-02T00:00:00Z"));
     cJSON_Delete(doc);
-    rm_dir(dir);
+    test_rm_tree(dir);
 }
 
 /* Split one CSV line into fields (RFC 4180 quoting). Returns the field count; the
@@ -342,14 +327,14 @@ TEST(results_csv_shape)
     if (!dir) return;
     attn_results *r = attn_results_open(dir, minimal_context("2024-01-01T00:00:00Z"), 0, 0);
     CHECK(r != NULL);
-    if (!r) { rm_dir(dir); return; }
+    if (!r) { test_rm_tree(dir); return; }
     write_four(r);
     attn_results_close(r);
 
     snprintf(path, sizeof path, "%s/results.csv", dir);
     char *text = attn_read_file(path, NULL);
     CHECK(text != NULL);
-    if (!text) { rm_dir(dir); return; }
+    if (!text) { test_rm_tree(dir); return; }
     /* no field here holds a line break, so lines are rows */
     int rows = 0, header_cols = 0, reason_col = -1, status_col = -1;
     char *save = NULL;
@@ -381,7 +366,7 @@ TEST(results_csv_shape)
     CHECK(reason_col >= 0 && status_col >= 0);
     free(text);
     CHECK(count_tmp_files(dir) == 0);
-    rm_dir(dir);
+    test_rm_tree(dir);
 }
 
 TEST(results_status_names)
