@@ -30,9 +30,9 @@
 
 #define MAX_SAMPLES 100000
 #define SAMPLE_TARGET 1e-4      /* seconds: shorter calls are timed in batches */
-/* Validation compares every row when the naive reference costs at most this many FLOPs
- * (and its score matrix fits 256 MiB), otherwise a sample of rows costing about half as
- * much, first and last row always in. */
+/* Validation runs the whole naive kernel when it costs at most this many FLOPs and its
+ * score matrix fits 256 MiB and the memory budget; otherwise it computes rows one by one,
+ * a sample costing about half as much, first and last row always in. */
 #define REF_FLOPS_DEFAULT 2e9
 
 static double now_s(void)
@@ -50,6 +50,25 @@ typedef struct {
     int n_rows;     /* rows per (b, h) when sampling */
 } ref_plan;
 
+/* Bytes the full reference adds to the case: its output (B, H, Lq, Dv) and the naive
+ * kernel's workspace. */
+static size_t full_reference_bytes(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    const attn_kernel *naive = attn_kernel_find("naive");
+    return (size_t)c->batch * c->heads * c->q_len * c->v_dim * sizeof(float) +
+           (naive ? naive->workspace_bytes(&p, 1) : 0);
+}
+
+/* Inputs and the kernel's workspace: what the case needs before validation. */
+static size_t case_base_bytes(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    return attn_inputs_bytes(c) + c->kernel->workspace_bytes(&p, c->threads);
+}
+
 static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
 {
     double limit = o->ref_flops > 0 ? o->ref_flops : REF_FLOPS_DEFAULT;
@@ -57,9 +76,12 @@ static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
                      (c->score == ATTN_SCORE_ADDITIVE ? 4.0 * c->additive_dim * c->head_dim : 0));
     double bh = (double)c->batch * c->heads;
     ref_plan r = { 0, c->q_len };
+    /* the full reference also has to fit the memory budget (DESIGN.md "Validation"),
+     * else a case a sampled reference would fit is skipped as over budget */
     if (bh * c->q_len * per_row <= limit &&
         (double)c->q_len * c->kv_len * sizeof(float) <= 256.0 * 1024 * 1024 &&
-        strcmp(c->kernel->name, "naive") != 0) {
+        strcmp(c->kernel->name, "naive") != 0 &&
+        case_base_bytes(c) + full_reference_bytes(c) <= o->mem_budget) {
         r.full = 1;
         return r;
     }
@@ -80,12 +102,10 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o)
 {
     attn_problem p;
     attn_problem_from_case(c, &p);
-    size_t need = attn_inputs_bytes(c) + c->kernel->workspace_bytes(&p, c->threads);
+    size_t need = case_base_bytes(c);
     ref_plan r = plan_reference(c, o);
-    size_t out = (size_t)c->batch * c->heads * c->q_len * c->v_dim * sizeof(float);
     if (r.full) {
-        const attn_kernel *naive = attn_kernel_find("naive");
-        need += out + (naive ? naive->workspace_bytes(&p, 1) : 0);
+        need += full_reference_bytes(c);
     } else {
         need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (sizeof(float) + sizeof(double)) +
                 attn_reference_scratch_bytes(&p);

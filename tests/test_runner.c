@@ -172,3 +172,23 @@ TEST(runner_large_case_samples_rows)
               "rows %ld of %ld", r.val.rows_checked, r.val.rows_total);
     attn_result_free(&r);
 }
+
+TEST(runner_reference_samples_rows_to_fit_the_budget)
+{
+    /* DESIGN.md: the reference samples rows when the full one would not fit the memory
+     * budget. A budget just under what the full reference needs must give a sampled
+     * validation, not an over-budget skip. */
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    c.batch = 1; c.heads = 1; c.kv_heads = 1; c.q_len = 256; c.kv_len = 256;
+    attn_run_opts o = opts();
+    size_t full = attn_case_mem_need(&c, &o);     /* 256 KiB naive workspace inside */
+    o.mem_budget = full - 1;
+    size_t sampled = attn_case_mem_need(&c, &o);
+    CHECK_MSG(sampled < full - 200000, "need %zu with budget %zu, %zu without", sampled, o.mem_budget, full);
+    attn_result r;
+    CHECK_MSG(attn_run_case(&c, &o, &r) == ST_OK, "status %s: %s", attn_status_name(r.status), r.reason);
+    /* row by row, the reference needs one score row, so every row is still checked */
+    CHECK_MSG(r.val.done && r.val.passed && r.val.rows_checked == r.val.rows_total,
+              "rows %ld of %ld", r.val.rows_checked, r.val.rows_total);
+    attn_result_free(&r);
+}
