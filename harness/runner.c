@@ -12,6 +12,7 @@
  * thread pools inside the child only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -346,12 +347,13 @@ static int read_full(int fd, void *buf, size_t n, double deadline)
 {
     char *p = buf;
     while (n) {
-        int left_ms = (int)((deadline - now_s()) * 1000);
-        if (left_ms <= 0) return -2;
+        double left_ms = (deadline - now_s()) * 1000;
+        if (left_ms < 1) return -2;
+        /* a long timeout is waited in slices: more than INT_MAX ms does not fit poll() */
         struct pollfd pf = { .fd = fd, .events = POLLIN };
-        int pr = poll(&pf, 1, left_ms);
+        int pr = poll(&pf, 1, left_ms < INT_MAX ? (int)left_ms : INT_MAX);
         if (pr < 0 && errno == EINTR) continue;
-        if (pr == 0) return -2;                 /* deadline */
+        if (pr == 0) continue;                  /* slice over; the deadline check decides */
         ssize_t r = read(fd, p, n);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) return -1;                  /* EOF before the whole report: died */

@@ -192,3 +192,15 @@ TEST(runner_reference_samples_rows_to_fit_the_budget)
               "rows %ld of %ld", r.val.rows_checked, r.val.rows_total);
     attn_result_free(&r);
 }
+
+TEST(runner_huge_timeout_is_no_timeout)
+{
+    /* timeout is any positive number of seconds; 1e7 s (or more) must not overflow the
+     * poll() milliseconds into an instant timeout */
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    c.timeout = 1e7;
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK_MSG(attn_run_case(&c, &o, &r) == ST_OK, "status %s: %s", attn_status_name(r.status), r.reason);
+    attn_result_free(&r);
+}
