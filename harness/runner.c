@@ -207,7 +207,7 @@ static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in,
     sample_rows(c->q_len, n, rows);
     if (is_naive) {
         if (!(ref_d = malloc(ref_n * sizeof(double)))) goto done;
-        attn_ref64_rows(p, in->q, in->k, in->v, rows, n, ref_d);
+        if (attn_ref64_rows(p, in->q, in->k, in->v, rows, n, ref_d) != 0) goto done;
     } else {
         ref_f = attn_alloc(ref_n * sizeof(float));
         scratch = attn_alloc(attn_reference_scratch_bytes(p) + 64);
