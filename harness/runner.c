@@ -108,8 +108,12 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o)
     if (r.full) {
         need += full_reference_bytes(c);
     } else {
-        need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (sizeof(float) + sizeof(double)) +
-                attn_reference_scratch_bytes(&p);
+        /* sampled rows: (B, H, n, Dv) floats, or doubles for the naive kernel, whose
+         * float64 reference (ref64.c) also holds its score row and tables as doubles,
+         * twice the float scratch of attn_reference_rows */
+        int is_naive = !strcmp(c->kernel->name, "naive");
+        need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (is_naive ? sizeof(double) : sizeof(float)) +
+                (size_t)r.n_rows * sizeof(int) + attn_reference_scratch_bytes(&p) * (is_naive ? 2 : 1) + 64;
     }
     return need;
 }

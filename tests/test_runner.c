@@ -204,3 +204,18 @@ TEST(runner_huge_timeout_is_no_timeout)
     CHECK_MSG(attn_run_case(&c, &o, &r) == ST_OK, "status %s: %s", attn_status_name(r.status), r.reason);
     attn_result_free(&r);
 }
+
+TEST(runner_mem_need_covers_the_float64_reference)
+{
+    /* the naive kernel is validated by ref64.c, whose tables are doubles: (Lk) scores and
+     * (Lk, A) additive key projections; the budget check must count them at 8 bytes */
+    attn_case c = small_case(attn_kernel_find("naive"));
+    c.batch = 1; c.heads = 1; c.kv_heads = 1; c.q_len = 8; c.kv_len = 4096;
+    c.score = ATTN_SCORE_ADDITIVE; c.additive_dim = 64;
+    attn_run_opts o = opts();
+    attn_problem p;
+    attn_problem_from_case(&c, &p);
+    size_t ref64 = sizeof(double) * ((size_t)c.kv_len * (1 + c.additive_dim) + c.additive_dim);
+    size_t floor = attn_inputs_bytes(&c) + c.kernel->workspace_bytes(&p, 1) + ref64;
+    CHECK_MSG(attn_case_mem_need(&c, &o) >= floor, "need %zu < %zu", attn_case_mem_need(&c, &o), floor);
+}
