@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -424,6 +427,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     }
     fflush(NULL);
     double start = now_s();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -434,6 +438,13 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     }
     if (pid == 0) {
         close(fds[0]);
+#ifdef __linux__
+        /* the parent killed alone (not its process group) must not leave the case
+         * running on, unwatched: die with it (and check it did not die already) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent) _exit(0);
+#else
+        (void)parent;
+#endif
         child_main(c, o, fds[1]);
         _exit(0);
     }
