@@ -1,6 +1,7 @@
 /* jsonio.c: whole-file I/O shared by the results writer and every reader of results
  * (compare, plot, history, merge): atomic writes, and loading results.json. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,19 +16,34 @@ int attn_write_file_atomic(const char *path, const char *data, size_t len)
         errno = ENAMETOOLONG;
         return -1;
     }
+    /* Ctrl-C (or a kill) between creating tmp and the rename would leave tmp behind:
+     * the signals that end a sweep wait until the file is in place or removed */
+    sigset_t stop, old;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGHUP);
+    sigprocmask(SIG_BLOCK, &stop, &old);
+    int rc = 0;
     FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
-    int ok = fwrite(data, 1, len, f) == len;
-    ok = (fflush(f) == 0) && ok;
-    ok = (fsync(fileno(f)) == 0) && ok;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-        return -1;
+    if (!f) {
+        rc = -1;
+    } else {
+        int ok = fwrite(data, 1, len, f) == len;
+        ok = (fflush(f) == 0) && ok;
+        ok = (fsync(fileno(f)) == 0) && ok;
+        ok = (fclose(f) == 0) && ok;
+        if (!ok || rename(tmp, path) != 0) {
+            int e = errno;
+            unlink(tmp);
+            errno = e;
+            rc = -1;
+        }
     }
-    return 0;
+    int e = errno;
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    errno = e;
+    return rc;
 }
 
 char *attn_read_file(const char *path, size_t *len)

@@ -12,12 +12,16 @@
  * thread pools inside the child only.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,9 +34,9 @@
 
 #define MAX_SAMPLES 100000
 #define SAMPLE_TARGET 1e-4      /* seconds: shorter calls are timed in batches */
-/* Validation compares every row when the naive reference costs at most this many FLOPs
- * (and its score matrix fits 256 MiB), otherwise a sample of rows costing about half as
- * much, first and last row always in. */
+/* Validation runs the whole naive kernel when it costs at most this many FLOPs and its
+ * score matrix fits 256 MiB and the memory budget; otherwise it computes rows one by one,
+ * a sample costing about half as much, first and last row always in. */
 #define REF_FLOPS_DEFAULT 2e9
 
 static double now_s(void)
@@ -50,6 +54,25 @@ typedef struct {
     int n_rows;     /* rows per (b, h) when sampling */
 } ref_plan;
 
+/* Bytes the full reference adds to the case: its output (B, H, Lq, Dv) and the naive
+ * kernel's workspace. */
+static size_t full_reference_bytes(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    const attn_kernel *naive = attn_kernel_find("naive");
+    return (size_t)c->batch * c->heads * c->q_len * c->v_dim * sizeof(float) +
+           (naive ? naive->workspace_bytes(&p, 1) : 0);
+}
+
+/* Inputs and the kernel's workspace: what the case needs before validation. */
+static size_t case_base_bytes(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    return attn_inputs_bytes(c) + c->kernel->workspace_bytes(&p, c->threads);
+}
+
 static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
 {
     double limit = o->ref_flops > 0 ? o->ref_flops : REF_FLOPS_DEFAULT;
@@ -57,9 +80,12 @@ static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
                      (c->score == ATTN_SCORE_ADDITIVE ? 4.0 * c->additive_dim * c->head_dim : 0));
     double bh = (double)c->batch * c->heads;
     ref_plan r = { 0, c->q_len };
+    /* the full reference also has to fit the memory budget (DESIGN.md "Validation"),
+     * else a case a sampled reference would fit is skipped as over budget */
     if (bh * c->q_len * per_row <= limit &&
         (double)c->q_len * c->kv_len * sizeof(float) <= 256.0 * 1024 * 1024 &&
-        strcmp(c->kernel->name, "naive") != 0) {
+        strcmp(c->kernel->name, "naive") != 0 &&
+        case_base_bytes(c) + full_reference_bytes(c) <= o->mem_budget) {
         r.full = 1;
         return r;
     }
@@ -80,15 +106,17 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o)
 {
     attn_problem p;
     attn_problem_from_case(c, &p);
-    size_t need = attn_inputs_bytes(c) + c->kernel->workspace_bytes(&p, c->threads);
+    size_t need = case_base_bytes(c);
     ref_plan r = plan_reference(c, o);
-    size_t out = (size_t)c->batch * c->heads * c->q_len * c->v_dim * sizeof(float);
     if (r.full) {
-        const attn_kernel *naive = attn_kernel_find("naive");
-        need += out + (naive ? naive->workspace_bytes(&p, 1) : 0);
+        need += full_reference_bytes(c);
     } else {
-        need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (sizeof(float) + sizeof(double)) +
-                attn_reference_scratch_bytes(&p);
+        /* sampled rows: (B, H, n, Dv) floats, or doubles for the naive kernel, whose
+         * float64 reference (ref64.c) also holds its score row and tables as doubles,
+         * twice the float scratch of attn_reference_rows */
+        int is_naive = !strcmp(c->kernel->name, "naive");
+        need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (is_naive ? sizeof(double) : sizeof(float)) +
+                (size_t)r.n_rows * sizeof(int) + attn_reference_scratch_bytes(&p) * (is_naive ? 2 : 1) + 64;
     }
     return need;
 }
@@ -186,7 +214,7 @@ static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in,
     sample_rows(c->q_len, n, rows);
     if (is_naive) {
         if (!(ref_d = malloc(ref_n * sizeof(double)))) goto done;
-        attn_ref64_rows(p, in->q, in->k, in->v, rows, n, ref_d);
+        if (attn_ref64_rows(p, in->q, in->k, in->v, rows, n, ref_d) != 0) goto done;
     } else {
         ref_f = attn_alloc(ref_n * sizeof(float));
         scratch = attn_alloc(attn_reference_scratch_bytes(p) + 64);
@@ -326,12 +354,13 @@ static int read_full(int fd, void *buf, size_t n, double deadline)
 {
     char *p = buf;
     while (n) {
-        int left_ms = (int)((deadline - now_s()) * 1000);
-        if (left_ms <= 0) return -2;
+        double left_ms = (deadline - now_s()) * 1000;
+        if (left_ms < 1) return -2;
+        /* a long timeout is waited in slices: more than INT_MAX ms does not fit poll() */
         struct pollfd pf = { .fd = fd, .events = POLLIN };
-        int pr = poll(&pf, 1, left_ms);
+        int pr = poll(&pf, 1, left_ms < INT_MAX ? (int)left_ms : INT_MAX);
         if (pr < 0 && errno == EINTR) continue;
-        if (pr == 0) return -2;                 /* deadline */
+        if (pr == 0) continue;                  /* slice over; the deadline check decides */
         ssize_t r = read(fd, p, n);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) return -1;                  /* EOF before the whole report: died */
@@ -398,6 +427,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     }
     fflush(NULL);
     double start = now_s();
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
@@ -408,6 +438,13 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     }
     if (pid == 0) {
         close(fds[0]);
+#ifdef __linux__
+        /* the parent killed alone (not its process group) must not leave the case
+         * running on, unwatched: die with it (and check it did not die already) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent) _exit(0);
+#else
+        (void)parent;
+#endif
         child_main(c, o, fds[1]);
         _exit(0);
     }

@@ -6,6 +6,8 @@
  * writes leave no temporary files behind.
  */
 #include <dirent.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -376,4 +378,38 @@ TEST(results_status_names)
     CHECK(!strcmp(attn_status_name(ST_SKIPPED), "skipped"));
     CHECK(!strcmp(attn_status_name(ST_CRASHED), "crashed"));
     CHECK(!strcmp(attn_status_name(ST_TIMEOUT), "timeout"));
+}
+
+TEST(results_interrupt_leaves_no_tmp_file)
+{
+    /* Ctrl-C in the middle of a sweep: the file being rewritten must end up whole under
+     * its name, with no results.json.tmp.* beside it. A child rewrites a 16 MiB file in a
+     * loop (so a signal almost surely lands inside a write) until SIGINT ends it. */
+    char dir[64];
+    if (!temp_dir(dir, sizeof dir)) { CHECK(0); return; }
+    char path[128];
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        size_t len = (size_t)16 << 20;
+        char *buf = malloc(len);
+        if (!buf) _exit(3);
+        memset(buf, 'x', len);
+        for (;;)
+            if (attn_write_file_atomic(path, buf, len) != 0) _exit(4);
+    }
+    CHECK(pid > 0);
+    if (pid <= 0) { test_rm_tree(dir); return; }
+    for (int i = 0; i < 200 && access(path, F_OK) != 0; i++) usleep(10000);
+    usleep(30000);
+    kill(pid, SIGINT);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    CHECK_MSG(WIFSIGNALED(st) && WTERMSIG(st) == SIGINT, "child status %d", st);
+    CHECK_MSG(count_tmp_files(dir) == 0, "temporary files left in %s", dir);
+    size_t n = 0;
+    char *text = attn_read_file(path, &n);
+    CHECK(text && n == (size_t)16 << 20);
+    free(text);
+    test_rm_tree(dir);
 }

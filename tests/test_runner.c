@@ -4,8 +4,10 @@
  * skipped with its name. The misbehaving kernels are local to this file (never in the
  * registry): they exist only to prove the runner survives them. */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "inputs.h"
@@ -171,4 +173,112 @@ TEST(runner_large_case_samples_rows)
     CHECK_MSG(r.val.rows_checked < r.val.rows_total && r.val.rows_checked >= 8,
               "rows %ld of %ld", r.val.rows_checked, r.val.rows_total);
     attn_result_free(&r);
+}
+
+TEST(runner_reference_samples_rows_to_fit_the_budget)
+{
+    /* DESIGN.md: the reference samples rows when the full one would not fit the memory
+     * budget. A budget just under what the full reference needs must give a sampled
+     * validation, not an over-budget skip. */
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    c.batch = 1; c.heads = 1; c.kv_heads = 1; c.q_len = 256; c.kv_len = 256;
+    attn_run_opts o = opts();
+    size_t full = attn_case_mem_need(&c, &o);     /* 256 KiB naive workspace inside */
+    o.mem_budget = full - 1;
+    size_t sampled = attn_case_mem_need(&c, &o);
+    CHECK_MSG(sampled < full - 200000, "need %zu with budget %zu, %zu without", sampled, o.mem_budget, full);
+    attn_result r;
+    CHECK_MSG(attn_run_case(&c, &o, &r) == ST_OK, "status %s: %s", attn_status_name(r.status), r.reason);
+    /* row by row, the reference needs one score row, so every row is still checked */
+    CHECK_MSG(r.val.done && r.val.passed && r.val.rows_checked == r.val.rows_total,
+              "rows %ld of %ld", r.val.rows_checked, r.val.rows_total);
+    attn_result_free(&r);
+}
+
+TEST(runner_huge_timeout_is_no_timeout)
+{
+    /* timeout is any positive number of seconds; 1e7 s (or more) must not overflow the
+     * poll() milliseconds into an instant timeout */
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    c.timeout = 1e7;
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK_MSG(attn_run_case(&c, &o, &r) == ST_OK, "status %s: %s", attn_status_name(r.status), r.reason);
+    attn_result_free(&r);
+}
+
+TEST(runner_mem_need_covers_the_float64_reference)
+{
+    /* the naive kernel is validated by ref64.c, whose tables are doubles: (Lk) scores and
+     * (Lk, A) additive key projections; the budget check must count them at 8 bytes */
+    attn_case c = small_case(attn_kernel_find("naive"));
+    c.batch = 1; c.heads = 1; c.kv_heads = 1; c.q_len = 8; c.kv_len = 4096;
+    c.score = ATTN_SCORE_ADDITIVE; c.additive_dim = 64;
+    attn_run_opts o = opts();
+    attn_problem p;
+    attn_problem_from_case(&c, &p);
+    size_t ref64 = sizeof(double) * ((size_t)c.kv_len * (1 + c.additive_dim) + c.additive_dim);
+    size_t floor = attn_inputs_bytes(&c) + c.kernel->workspace_bytes(&p, 1) + ref64;
+    CHECK_MSG(attn_case_mem_need(&c, &o) >= floor, "need %zu < %zu", attn_case_mem_need(&c, &o), floor);
+}
+
+/* writes its process id to the file named by ATTN_TEST_PIDFILE, then never returns */
+static attn_status hang_pid_run(const attn_problem *p, const float *q, const float *k, const float *v,
+                                float *out, void *ws, int threads)
+{
+    (void)p; (void)q; (void)k; (void)v; (void)out; (void)ws; (void)threads;
+    FILE *f = fopen(getenv("ATTN_TEST_PIDFILE"), "w");
+    if (f) { fprintf(f, "%ld\n", (long)getpid()); fclose(f); }
+    for (;;) pause();
+    return ATTN_OK;
+}
+static const attn_kernel k_hang_pid = { "test_hang_pid", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_pid_run };
+
+/* 1 while process pid exists and is not a zombie */
+static int alive(long pid)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
+TEST(runner_child_dies_with_the_sweep)
+{
+    /* `kill` of the attnbench process alone (not its group) must not leave a case's
+     * child running on: a hung kernel would burn a core until its timeout or forever */
+    char pidfile[] = "/tmp/attn_test_pid_XXXXXX";
+    int fd = mkstemp(pidfile);
+    if (fd < 0) { CHECK(0); return; }
+    close(fd);
+    unlink(pidfile);
+    setenv("ATTN_TEST_PIDFILE", pidfile, 1);
+    pid_t sweep = fork();
+    if (sweep == 0) {
+        attn_case c = small_case(&k_hang_pid);
+        c.timeout = 120;
+        attn_run_opts o = opts();
+        attn_result r;
+        attn_run_case(&c, &o, &r);
+        _exit(0);
+    }
+    long child = 0;
+    for (int i = 0; i < 500 && child <= 0; i++) {
+        usleep(10000);
+        FILE *f = fopen(pidfile, "r");
+        if (f) { if (fscanf(f, "%ld", &child) != 1) child = 0; fclose(f); }
+    }
+    kill(sweep, SIGKILL);
+    waitpid(sweep, NULL, 0);
+    CHECK(child > 0);
+    int gone = 0;
+    for (int i = 0; i < 200 && child > 0 && !(gone = !alive(child)); i++) usleep(10000);
+    CHECK_MSG(gone, "case child %ld still running after its parent was killed", child);
+    if (!gone && child > 0) kill((pid_t)child, SIGKILL);
+    unlink(pidfile);
 }
