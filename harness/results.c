@@ -496,7 +496,8 @@ int attn_results_add(attn_results *r, const attn_case *c, const attn_result *res
     cJSON *item = attn_case_json(c, res);
     int pos;
     cJSON *old = find_case(r, c->id, &pos);
-    /* a case measured again (a resumed run retrying it) replaces its old record */
+    /* a case added twice (the same id) keeps its newest record; --resume skips the ids
+     * already held, whatever their status, so it never gets here for them */
     if (old) {
         cJSON_ReplaceItemViaPointer(cases, old, item);
         if (pos < r->n_text) { free(r->case_text[pos]); r->case_text[pos] = NULL; }

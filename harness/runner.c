@@ -472,8 +472,8 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
 
     if (rd == -2) {
         r->status = ST_TIMEOUT;
-        snprintf(r->reason, sizeof r->reason, "timeout after %.0f s (stage: %s)", c->timeout,
-                 rep.stage >= 2 ? "timing" : "first call or validation");
+        /* the child reports only at its end, so the stage it hung in is unknown here */
+        snprintf(r->reason, sizeof r->reason, "timeout after %g s", c->timeout);
     } else if (WIFSIGNALED(wstatus)) {
         r->status = ST_CRASHED;
         snprintf(r->reason, sizeof r->reason, "killed by signal %s", attn_signal_name(WTERMSIG(wstatus)));
