@@ -80,8 +80,6 @@ static int same_shape(const attn_case *a, const attn_case *b)
 
 /* Shapes per kernel in each shipped config, counted by hand from its lists (each file's
  * header comment shows the multiplication):
- *   seqlen   6 seq_len (256..8192*2) x 2 mask x 2 threads           = 24
- *   heads    6 heads (1..32*2) x 2 threads                          = 12
  *   variants masks 1+1+2+2, cross 3x2x2, gqa 4x2, vdim 3, window 2x2,
  *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2,
  *            window_globals_mixed 3x2x2x2                          = 81
@@ -89,8 +87,6 @@ static int same_shape(const attn_case *a, const attn_case *b)
  * configs (benchmarks with named kernels, quick.ini with `unsupported = omit`) must load
  * with unique ids. */
 static const struct { const char *file; int shapes; } shipped[] = {
-    { "configs/seqlen.ini", 24 },
-    { "configs/heads.ini", 12 },
     { "configs/variants.ini", 81 },
 };
 
@@ -149,6 +145,26 @@ TEST(config_quick_covers_every_kernel_with_runnable_cases)
     for (int i = 0; i < l.n; i++)
         CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps),
                   "%s: its kernel cannot run it", l.cases[i].id);
+    attn_caselist_free(&l);
+}
+
+/* seqlen.ini with `unsupported = omit`: 6 seq_len x 2 mask x 2 threads = 24 shapes for a
+ * multi-threaded dot kernel, the 12 one-thread shapes for a single-threaded one, none for
+ * a kernel without the dot score. */
+TEST(config_seqlen_gives_each_kernel_the_shapes_it_can_run)
+{
+    attn_caselist l;
+    char msg[2048];
+    int nk, rc = load_capture("configs/seqlen.ini", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == 0, "%s", msg);
+    if (rc) return;
+    const attn_kernel *reg = attn_kernels(&nk);
+    for (int k = 0; k < nk; k++) {
+        int n = 0;
+        for (int i = 0; i < l.n; i++) n += l.cases[i].kernel == &reg[k];
+        int want = !(reg[k].caps & ATTN_CAP_DOT) ? 0 : (reg[k].caps & ATTN_CAP_THREADS) ? 24 : 12;
+        CHECK_MSG(n == want, "%s: %d cases, expected %d", reg[k].name, n, want);
+    }
     attn_caselist_free(&l);
 }
 
