@@ -440,24 +440,24 @@ TEST(config_kernel_filter)
     attn_caselist l;
     char msg[1024];
     /* kernels = * restricted to naive */
-    int rc = load_capture("configs/seqlen.ini", "naive", &l, msg, sizeof msg);
+    int rc = load_capture("configs/variants.ini", "naive", &l, msg, sizeof msg);
     CHECK_MSG(rc == 0, "%s", msg);
     if (!rc) {
-        CHECK(l.n == 24);
+        CHECK(l.n == 81);
         for (int i = 0; i < l.n; i++) CHECK(!strcmp(l.cases[i].kernel->name, "naive"));
         attn_caselist_free(&l);
     }
     /* a name outside the registry is an error, said with the list of kernels */
-    rc = load_capture("configs/seqlen.ini", "naive, nope", &l, msg, sizeof msg);
+    rc = load_capture("configs/variants.ini", "naive, nope", &l, msg, sizeof msg);
     CHECK(rc == -1 && l.n == 0);
     CHECK_MSG(!strncmp(msg, "--kernels: unknown kernel 'nope'", 32), "%s", msg);
-    rc = load_capture("configs/seqlen.ini", "naive,", &l, msg, sizeof msg);
+    rc = load_capture("configs/variants.ini", "naive,", &l, msg, sizeof msg);
     CHECK(rc == -1 && strstr(msg, "--kernels: empty item"));
     if (nk < 2) return;
     /* the filter keeps the config's order, not its own */
     char filter[256];
     snprintf(filter, sizeof filter, "%s,naive", reg[nk - 1].name);
-    rc = load_capture("configs/seqlen.ini", filter, &l, msg, sizeof msg);
+    rc = load_capture("configs/variants.ini", filter, &l, msg, sizeof msg);
     CHECK_MSG(rc == 0, "%s", msg);
     if (!rc) {
         CHECK(l.cases[0].kernel == attn_kernel_find("naive"));
