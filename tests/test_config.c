@@ -127,6 +127,14 @@ TEST(config_shipped_files_expand)
     globfree(&g);
 }
 
+/* Cases of kernel k in l. */
+static int cases_of(const attn_caselist *l, const attn_kernel *k)
+{
+    int n = 0;
+    for (int i = 0; i < l->n; i++) n += l->cases[i].kernel == k;
+    return n;
+}
+
 /* quick.ini is what CI and `make bench` run: every registered kernel is in it, and with
  * `unsupported = omit` every case it generates is one its kernel can run. */
 TEST(config_quick_covers_every_kernel_with_runnable_cases)
@@ -137,11 +145,8 @@ TEST(config_quick_covers_every_kernel_with_runnable_cases)
     CHECK_MSG(rc == 0, "%s", msg);
     if (rc) return;
     const attn_kernel *reg = attn_kernels(&nk);
-    for (int k = 0; k < nk; k++) {
-        int n = 0;
-        for (int i = 0; i < l.n; i++) n += l.cases[i].kernel == &reg[k];
-        CHECK_MSG(n > 0, "kernel %s has no case in configs/quick.ini", reg[k].name);
-    }
+    for (int k = 0; k < nk; k++)
+        CHECK_MSG(cases_of(&l, &reg[k]) > 0, "kernel %s has no case in configs/quick.ini", reg[k].name);
     for (int i = 0; i < l.n; i++)
         CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps),
                   "%s: its kernel cannot run it", l.cases[i].id);
@@ -160,8 +165,7 @@ TEST(config_seqlen_gives_each_kernel_the_shapes_it_can_run)
     if (rc) return;
     const attn_kernel *reg = attn_kernels(&nk);
     for (int k = 0; k < nk; k++) {
-        int n = 0;
-        for (int i = 0; i < l.n; i++) n += l.cases[i].kernel == &reg[k];
+        int n = cases_of(&l, &reg[k]);
         int want = !(reg[k].caps & ATTN_CAP_DOT) ? 0 : (reg[k].caps & ATTN_CAP_THREADS) ? 24 : 12;
         CHECK_MSG(n == want, "%s: %d cases, expected %d", reg[k].name, n, want);
     }
