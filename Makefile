@@ -15,11 +15,11 @@ BUILD    ?= build
 ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(OMPFLAG) -MMD -MP
 
 ARCH := $(shell uname -m)
-ISA_SRC := $(wildcard kernels/*_avx2.c kernels/*_avx512.c harness/*_avx2.c harness/*_avx512.c)
+ISA_SRC := $(wildcard kernels/*_avx2.c kernels/*_avx512.c harness/*/*_avx2.c harness/*/*_avx512.c)
 ifeq ($(filter x86_64 amd64,$(ARCH)),)
-  SRC_LIB := $(filter-out $(ISA_SRC) harness/main.c, $(wildcard kernels/*.c harness/*.c))
+  SRC_LIB := $(filter-out $(ISA_SRC) harness/cli/main.c, $(wildcard kernels/*.c harness/*/*.c))
 else
-  SRC_LIB := $(filter-out harness/main.c, $(wildcard kernels/*.c harness/*.c))
+  SRC_LIB := $(filter-out harness/cli/main.c, $(wildcard kernels/*.c harness/*/*.c))
 endif
 OBJ_LIB  := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 SRC_TEST := $(wildcard tests/*.c)
@@ -66,7 +66,7 @@ clean:
 install: $(BUILD)/attnbench
 	install -D -m 755 $(BUILD)/attnbench $(DESTDIR)$(or $(PREFIX),/usr/local)/bin/attnbench
 
-$(BUILD)/attnbench: $(BUILD)/obj/harness/main.o $(BUILD)/libattn.a
+$(BUILD)/attnbench: $(BUILD)/obj/harness/cli/main.o $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_attn: $(OBJ_TEST) $(BUILD)/libattn.a
@@ -84,8 +84,8 @@ $(BUILD)/obj/%_avx2.o:   ISA_FLAGS = $(AVX2_FLAGS)
 $(BUILD)/obj/%_avx512.o: ISA_FLAGS = $(AVX512_FLAGS)
 
 # machine.c records the build in every results file, so it is rebuilt every time
-$(BUILD)/obj/harness/machine.o: FORCE
-$(BUILD)/obj/harness/machine.o: CPPFLAGS += -DATTN_GIT_SHA='"$(GIT_SHA)"' \
+$(BUILD)/obj/harness/core/machine.o: FORCE
+$(BUILD)/obj/harness/core/machine.o: CPPFLAGS += -DATTN_GIT_SHA='"$(GIT_SHA)"' \
 	-DATTN_CFLAGS='"$(strip $(CFLAGS) $(OMPFLAG))"' -DATTN_ISA_FLAGS='"avx2: $(AVX2_FLAGS); avx512: $(AVX512_FLAGS)"'
 
--include $(OBJ_LIB:.o=.d) $(OBJ_TEST:.o=.d) $(BUILD)/obj/harness/main.d
+-include $(OBJ_LIB:.o=.d) $(OBJ_TEST:.o=.d) $(BUILD)/obj/harness/cli/main.d

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "test.h"
-#include "case.h"
-#include "inputs.h"
+#include "core/case.h"
+#include "core/inputs.h"
 
 static attn_case base_case(void)
 {

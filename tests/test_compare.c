@@ -8,12 +8,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "baseline.h"
-#include "commands.h"
-#include "compare.h"
-#include "gbench.h"
-#include "results.h"
-#include "stats.h"
+#include "record/baseline.h"
+#include "cli/commands.h"
+#include "analysis/compare.h"
+#include "record/gbench.h"
+#include "record/results.h"
+#include "core/stats.h"
 #include "test.h"
 
 /* ---------------------------------------------------------------------------------- */

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "test.h"
 
 /* attn_config_load() with stderr captured into msg. */

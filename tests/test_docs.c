@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "attn.h"
-#include "results.h"
+#include "record/results.h"
 #include "test.h"
 
 TEST(docs_readme_kernel_table_matches_registry)

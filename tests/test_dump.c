@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "dump.h"
-#include "results.h"
+#include "record/dump.h"
+#include "record/results.h"
 #include "test.h"
 
 /* Check one .npy file: its shape string and that its data equals data[0..count). */

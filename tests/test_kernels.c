@@ -9,9 +9,9 @@
 #include <string.h>
 #include "test.h"
 #include "attn.h"
-#include "case.h"
-#include "inputs.h"
-#include "ref64.h"
+#include "core/case.h"
+#include "core/inputs.h"
+#include "core/ref64.h"
 
 #define ATOL 1e-5
 #define RTOL 1e-4

@@ -1,6 +1,6 @@
 /* test_machine.c: machine context (harness/machine.c) and measured peak (harness/peak.c). */
 #include <string.h>
-#include "machine.h"
+#include "core/machine.h"
 #include "test.h"
 
 TEST(machine_context_fields)

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "commands.h"
-#include "results.h"
+#include "cli/commands.h"
+#include "record/results.h"
 #include "test.h"
 
 /* ----------------------------------------------------------------- helpers -- */

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "results.h"
+#include "record/results.h"
 #include "test.h"
 
 static void make_case(attn_case *c, const char *id, attn_mask mask)

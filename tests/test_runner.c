@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "inputs.h"
-#include "runner.h"
+#include "core/inputs.h"
+#include "core/runner.h"
 #include "test.h"
 
 static size_t no_ws(const attn_problem *p, int threads) { (void)p; (void)threads; return 0; }

@@ -1,7 +1,7 @@
 /* test_stats.c: summary statistics (harness/stats.c) on data with hand-computed answers. */
 #include <string.h>
 
-#include "stats.h"
+#include "core/stats.h"
 #include "test.h"
 
 TEST(stats_one_to_ten)

@@ -1,0 +1,165 @@
+/* cmd_compare.c: `attnbench compare BASE NEW`: options, loading, the baseline lookup and
+ * the exit code. The comparison itself is analysis/compare.c. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/util.h"
+#include "analysis/compare.h"
+#include "cli/commands.h"
+#include "record/baseline.h"
+#include "record/results.h"
+
+/* ---------------------------------------------------------------------------------- */
+/* the command                                                                          */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+"usage: attnbench compare BASE NEW [options]\n"
+"       attnbench compare --baseline NAME NEW [options]\n"
+"\n"
+"Compare two runs case by case (matched by kernel and params). BASE and NEW are results\n"
+"files or results directories. Per case: the change of the median with its 90%% CI, a\n"
+"Mann-Whitney U test on the raw samples, and a verdict: regressed, improved, unchanged,\n"
+"new, missing, invalid. A regression needs p < alpha, a change above the threshold, and\n"
+"a CI whose lower end clears half the threshold; with 8 or more cases, also a change\n"
+"beyond the run-to-run noise seen across cases. Exit 1 when a case regressed or became\n"
+"invalid. Method: docs/regression.md.\n"
+"\n"
+"options:\n"
+"  --threshold PCT   smallest change that counts, in percent (default %g)\n"
+"  --alpha A         significance level of the U test (default %g)\n"
+"  --format F        text (default), md (for CI comments) or json\n"
+"  -o FILE           write the report to FILE instead of stdout\n"
+"  --baseline NAME   BASE is the baseline NAME stored for NEW's machine under\n"
+"                    %s/<machine>/NAME.json (saved by run --save-baseline NAME)\n"
+"  --force           compare with a baseline from another CPU anyway\n"
+"  --help            this text\n",
+            100 * ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA, attn_baseline_root());
+}
+
+/* "--name=value" or "--name value": returns the value, advancing *i; NULL if not this option. */
+static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+    size_t l = strlen(name);
+    if (strncmp(argv[*i], name, l)) return NULL;
+    if (argv[*i][l] == '=') return argv[*i] + l + 1;
+    if (argv[*i][l]) return NULL;
+    if (*i + 1 >= argc) { *missing = 1; return NULL; }
+    return argv[++*i];
+}
+
+/* A percentage or number: strict, with an optional trailing '%'. */
+static int parse_double(const char *s, double *out)
+{
+    char buf[64];
+    size_t l = strlen(s);
+    if (l == 0 || l >= sizeof buf) return -1;
+    memcpy(buf, s, l + 1);
+    if (buf[l - 1] == '%') buf[l - 1] = 0;
+    return attn_parse_double(buf, out);
+}
+
+int attn_cmd_compare(int argc, char **argv)
+{
+    attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    const char *fmt = "text", *baseline = NULL, *outfile = NULL, *pos[2] = { NULL, NULL };
+    int npos = 0, force = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int missing = 0;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
+        else if (!strcmp(argv[i], "--force")) force = 1;
+        else if ((v = opt_value(argc, argv, &i, "--threshold", &missing))) {
+            double pct;
+            if (parse_double(v, &pct) || pct < 0 || pct >= 1000) {
+                fprintf(stderr, "compare: --threshold '%s': expected a percentage such as 5\n", v);
+                return 2;
+            }
+            o.threshold = pct / 100;
+        } else if ((v = opt_value(argc, argv, &i, "--alpha", &missing))) {
+            if (parse_double(v, &o.alpha) || !(o.alpha > 0 && o.alpha < 1)) {
+                fprintf(stderr, "compare: --alpha '%s': expected a number between 0 and 1 such as 0.01\n", v);
+                return 2;
+            }
+        } else if ((v = opt_value(argc, argv, &i, "--format", &missing))) {
+            if (strcmp(v, "text") && strcmp(v, "md") && strcmp(v, "json")) {
+                fprintf(stderr, "compare: --format '%s': expected text, md or json\n", v);
+                return 2;
+            }
+            fmt = v;
+        } else if ((v = opt_value(argc, argv, &i, "--baseline", &missing))) {
+            baseline = v;
+        } else if ((v = opt_value(argc, argv, &i, "-o", &missing))) {
+            outfile = v;
+        } else if (missing) {
+            fprintf(stderr, "compare: %s needs a value\n", argv[i]);
+            return 2;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "compare: unknown option '%s' (see attnbench compare --help)\n", argv[i]);
+            return 2;
+        } else if (npos < 2) {
+            pos[npos++] = argv[i];
+        } else {
+            fprintf(stderr, "compare: too many arguments ('%s')\n", argv[i]);
+            return 2;
+        }
+    }
+    if (baseline ? npos != 1 : npos != 2) {
+        fprintf(stderr, baseline ? "compare: with --baseline NAME give only NEW\n"
+                                 : "compare: need BASE and NEW\n");
+        usage(stderr);
+        return 2;
+    }
+    const char *new_path = baseline ? pos[0] : pos[1];
+    char err[4096], base_path[4096];
+    cJSON *new_ = attn_results_load(new_path, err, sizeof err);
+    if (!new_) { fprintf(stderr, "compare: %s\n", err); return 2; }
+    if (baseline) {
+        const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(new_, "context");
+        if (attn_baseline_find(ctx, baseline, base_path, sizeof base_path) != 0) {
+            cJSON_Delete(new_);
+            return 2;
+        }
+    } else {
+        snprintf(base_path, sizeof base_path, "%s", pos[0]);
+    }
+    cJSON *base = attn_results_load(base_path, err, sizeof err);
+    if (!base) { fprintf(stderr, "compare: %s\n", err); cJSON_Delete(new_); return 2; }
+    if (baseline) {
+        /* a baseline is only meaningful on the CPU that made it: refuse, not warn */
+        const char *cb = attn_json_str(cJSON_GetObjectItemCaseSensitive(base, "context"), "cpu_model", "?");
+        const char *cn = attn_json_str(cJSON_GetObjectItemCaseSensitive(new_, "context"), "cpu_model", "?");
+        if (strcmp(cb, cn) && !force) {
+            fprintf(stderr, "compare: baseline %s was measured on '%s', NEW on '%s'; timings of "
+                    "different CPUs are not comparable (--force to compare anyway)\n",
+                    base_path, cb, cn);
+            cJSON_Delete(base);
+            cJSON_Delete(new_);
+            return 2;
+        }
+    }
+    attn_cmp_report r;
+    if (attn_compare_docs(base, new_, &o, &r) != 0) {
+        fprintf(stderr, "compare: out of memory\n");
+        cJSON_Delete(base);
+        cJSON_Delete(new_);
+        return 2;
+    }
+    FILE *f = stdout;
+    if (outfile && !(f = fopen(outfile, "w"))) {
+        fprintf(stderr, "compare: -o %s: %s\n", outfile, strerror(errno));
+        f = stdout;
+    }
+    attn_cmp_print(f, fmt, &r, &o, base, new_, base_path, new_path);
+    if (f != stdout) fclose(f);
+    /* warnings also on stderr when the report goes elsewhere or is machine-read */
+    if (f != stdout || strcmp(fmt, "text"))
+        for (int i = 0; i < r.n_warnings; i++) fprintf(stderr, "compare: warning: %s\n", r.warnings[i]);
+    int rc = attn_cmp_exit_code(&r);
+    attn_cmp_report_free(&r);
+    cJSON_Delete(base);
+    cJSON_Delete(new_);
+    return rc;
+}

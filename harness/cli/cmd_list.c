@@ -1,0 +1,52 @@
+/* cmd_list.c: `attnbench list`: every registered kernel, what it can do, whether it runs here. */
+#include <stdio.h>
+#include <string.h>
+#include "attn.h"
+#include "cli/commands.h"
+
+static const char usage_text[] =
+    "usage: attnbench list [--markdown]\n"
+    "\n"
+    "Kernels in registry order: name, ISA, capabilities, available here (or why not),\n"
+    "description. --markdown prints the table README.md carries.\n";
+
+static void caps_string(unsigned caps, char *buf, size_t n)
+{
+    buf[0] = 0;
+    for (int b = 0; b < ATTN_CAP_COUNT; b++)
+        if (caps & (1u << b)) {
+            if (buf[0]) strncat(buf, ",", n - strlen(buf) - 1);
+            strncat(buf, attn_cap_name(1u << b), n - strlen(buf) - 1);
+        }
+}
+
+int attn_cmd_list(int argc, char **argv)
+{
+    int md = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) { fputs(usage_text, stdout); return 0; }
+        if (!strcmp(argv[i], "--markdown")) { md = 1; continue; }
+        fprintf(stderr, "attnbench list: unknown option '%s'\n%s", argv[i], usage_text);
+        return 2;
+    }
+    int n;
+    const attn_kernel *ks = attn_kernels(&n);
+    if (md) {
+        printf("| kernel | ISA | capabilities | description |\n|---|---|---|---|\n");
+    } else {
+        printf("%-16s %-8s %-10s %s\n", "kernel", "isa", "available", "capabilities / description");
+    }
+    for (int i = 0; i < n; i++) {
+        const attn_kernel *k = &ks[i];
+        char caps[256];
+        caps_string(k->caps, caps, sizeof caps);
+        const char *why = "";
+        int ok = attn_kernel_usable(k, &why);
+        if (md)
+            printf("| `%s` | %s | %s | %s |\n", k->name, attn_isa_name(k->isa), caps, k->desc);
+        else
+            printf("%-16s %-8s %-10s %s\n%-36s %s\n", k->name, attn_isa_name(k->isa),
+                   ok ? "yes" : "no", caps, "", ok ? k->desc : why);
+    }
+    return 0;
+}

@@ -1,0 +1,170 @@
+/* case.c: names of case enums, case ids, and the exact count of attended pairs (case.h).
+ *
+ * The pair count is what FLOPs and GFLOP/s are computed from, so it must agree with the
+ * mask every kernel applies: it takes the padding lengths and global positions from the
+ * same helpers that build the tensors (inputs.c) and the band from attn_band().
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/case.h"
+#include "core/inputs.h"
+
+/* ----------------------------------------------------------------- names -- */
+
+static const char *const mask_names[] = { "none", "causal", "padding", "causal_padding" };
+static const char *const score_names[] = { "dot", "additive" };
+
+const char *attn_mask_name(attn_mask m)
+{
+    return (unsigned)m < 4 ? mask_names[m] : "?";
+}
+
+int attn_mask_parse(const char *s, attn_mask *out)
+{
+    for (int i = 0; i < 4; i++)
+        if (s && strcmp(s, mask_names[i]) == 0) { *out = (attn_mask)i; return 0; }
+    return -1;
+}
+
+const char *attn_score_name(attn_score s)
+{
+    return (unsigned)s < 2 ? score_names[s] : "?";
+}
+
+int attn_score_parse(const char *s, attn_score *out)
+{
+    for (int i = 0; i < 2; i++)
+        if (s && strcmp(s, score_names[i]) == 0) { *out = (attn_score)i; return 0; }
+    return -1;
+}
+
+/* -------------------------------------------------------------------- id -- */
+
+/* Shortest %g form of x that reads back as x, so distinct pads give distinct ids. */
+static void format_double(char *buf, size_t n, double x)
+{
+    for (int prec = 6; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, x);
+        if (strtod(buf, NULL) == x) return;
+    }
+}
+
+/* One window side: "inf" for unbounded (-1), else the extent. */
+static void format_side(char *buf, size_t n, int w)
+{
+    if (w < 0) snprintf(buf, n, "inf");
+    else snprintf(buf, n, "%d", w);
+}
+
+/* "<sweep>-<kernel>-b1-h8-kv8-q256-k256-d64-dv64-t1-<mask>[-p0.25][-wl<L>-wr<R>][-g<n>]-<score>[-a<A>]"
+ * Parts that do not change the measurement are left out: pad without a padding mask,
+ * the window when both sides are unbounded, globals when there are none, additive_dim for
+ * dot scores. Characters outside [A-Za-z0-9._-] in the sweep name become '_'. */
+void attn_case_make_id(attn_case *c)
+{
+    char sweep[sizeof c->sweep], pad[40] = "", win[64] = "", glob[24] = "", add[24] = "";
+    size_t i;
+    for (i = 0; c->sweep[i] && i + 1 < sizeof sweep; i++) {
+        char ch = c->sweep[i];
+        int safe = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                   (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+        sweep[i] = safe ? ch : '_';
+    }
+    sweep[i] = '\0';
+    if (i == 0) snprintf(sweep, sizeof sweep, "sweep");
+
+    if (c->mask & MASK_PADDING) {
+        char x[32];
+        format_double(x, sizeof x, c->pad);
+        snprintf(pad, sizeof pad, "-p%s", x);
+    }
+    if (c->window_left >= 0 || c->window_right >= 0) {
+        char l[16], r[16];
+        format_side(l, sizeof l, c->window_left);
+        format_side(r, sizeof r, c->window_right);
+        snprintf(win, sizeof win, "-wl%s-wr%s", l, r);
+    }
+    if (c->globals > 0) snprintf(glob, sizeof glob, "-g%d", c->globals);
+    if (c->score == ATTN_SCORE_ADDITIVE) snprintf(add, sizeof add, "-a%d", c->additive_dim);
+
+    snprintf(c->id, sizeof c->id, "%s-%s-b%d-h%d-kv%d-q%d-k%d-d%d-dv%d-t%d-%s%s%s%s-%s%s",
+             sweep, c->kernel ? c->kernel->name : "none", c->batch, c->heads, c->kv_heads,
+             c->q_len, c->kv_len, c->head_dim, c->v_dim, c->threads, attn_mask_name(c->mask),
+             pad, win, glob, attn_score_name(c->score), add);
+}
+
+/* ----------------------------------------------------------------- pairs -- */
+
+/* Is x in the sorted array a (n)? */
+static int contains(const int *a, int n, int x)
+{
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && a[lo] == x;
+}
+
+/* Per query row: the band's width, plus the global keys outside the band that padding
+ * and causality still let it see; a global query sees every such key. O(B*Lq*(1+G)). */
+double attn_case_pairs(const attn_case *c)
+{
+    int *kv = malloc(sizeof(int) * (size_t)(c->batch > 0 ? c->batch : 1));
+    int *gpos = malloc(sizeof(int) * (size_t)(c->globals > 0 ? c->globals : 1));
+    if (!kv || !gpos) {
+        free(kv);
+        free(gpos);
+        return -1.0;
+    }
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    attn_kv_lengths(c, kv);
+    p.kv_len = kv;
+    int ng = attn_global_positions(c, gpos);
+
+    double pairs = 0.0;
+    for (int b = 0; b < c->batch; b++) {
+        for (int i = 0; i < c->q_len; i++) {
+            int lo, hi;
+            attn_band(&p, b, i, &lo, &hi);
+            long n = hi - lo;
+            if (ng > 0) {
+                long a = (long)i + c->kv_len - c->q_len;
+                long cap = kv[b];                       /* keys padding and causality allow */
+                if (p.causal && a + 1 < cap) cap = a + 1;
+                if (cap < 0) cap = 0;
+                if (a >= 0 && a < c->kv_len && contains(gpos, ng, (int)a)) {
+                    n = cap;
+                } else {
+                    for (int g = 0; g < ng; g++)
+                        if (gpos[g] < cap && (gpos[g] < lo || gpos[g] >= hi)) n++;
+                }
+            }
+            pairs += (double)n;
+        }
+    }
+    free(kv);
+    free(gpos);
+    return pairs * c->heads;
+}
+
+double attn_case_flops(const attn_case *c)
+{
+    double pairs = attn_case_pairs(c);
+    if (c->score == ATTN_SCORE_DOT) return pairs * (2.0 * c->head_dim + 2.0 * c->v_dim);
+    double A = c->additive_dim;
+    double proj = 2.0 * A * c->head_dim * ((double)c->q_len + c->kv_len) * c->batch * c->heads;
+    return pairs * (3.0 * A + 2.0 * c->v_dim) + proj;
+}
+
+unsigned attn_case_needs(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    static const int any_length = 0;
+    if (c->mask & MASK_PADDING) p.kv_len = &any_length;   /* only its presence matters */
+    return attn_problem_needs(&p, c->threads);
+}

@@ -1,0 +1,207 @@
+/* inputs.c: deterministic tensors and mask tables for one case (see inputs.h).
+ *
+ * Every tensor comes from its own splitmix64 stream, seeded by the case's seed mixed with
+ * the shape and the tensor's name: never with the kernel or the thread count, so every
+ * kernel of a shape sees the same numbers. Values are uniform in [-1, 1) with 24 random
+ * bits, exact in fp32.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/inputs.h"
+
+/* ------------------------------------------------------------ allocation -- */
+
+#define ALIGN 64
+
+static size_t round_up(size_t n) { return (n + ALIGN - 1) / ALIGN * ALIGN; }
+
+void *attn_alloc(size_t bytes)
+{
+    void *ptr = NULL;
+    /* rounded up so the size is a multiple of the alignment (aligned_alloc's rule); the
+     * memory is not touched here, so its first touch happens where it is used */
+    if (posix_memalign(&ptr, ALIGN, round_up(bytes ? bytes : 1)) != 0) return NULL;
+    return ptr;
+}
+
+void attn_free(void *ptr) { free(ptr); }
+
+/* ------------------------------------------------------------ mask rules -- */
+
+void attn_kv_lengths(const attn_case *c, int *out)
+{
+    for (int b = 0; b < c->batch; b++) {
+        int n = c->kv_len;
+        if (c->mask & MASK_PADDING) {
+            long lose = lround(c->pad * (b + 1) / c->batch * c->kv_len);
+            if (lose < 0) lose = 0;
+            if (lose > c->kv_len) lose = c->kv_len;
+            n = c->kv_len - (int)lose;
+        }
+        out[b] = n;
+    }
+}
+
+int attn_global_positions(const attn_case *c, int *out)
+{
+    int n = c->globals < c->kv_len ? c->globals : c->kv_len;
+    if (n < 0) n = 0;
+    for (int g = 0; g < n; g++) out[g] = (int)((long)g * c->kv_len / n);
+    return n;
+}
+
+/* --------------------------------------------------------------- problem -- */
+
+void attn_problem_from_case(const attn_case *c, attn_problem *p)
+{
+    memset(p, 0, sizeof *p);
+    p->B = c->batch;
+    p->H = c->heads;
+    p->Hkv = c->kv_heads;
+    p->Lq = c->q_len;
+    p->Lk = c->kv_len;
+    p->D = c->head_dim;
+    p->Dv = c->v_dim;
+    p->scale = 1.0f / sqrtf((float)c->head_dim);
+    p->causal = (c->mask & MASK_CAUSAL) != 0;
+    p->window_left = c->window_left;
+    p->window_right = c->window_right;
+    p->n_globals = c->globals;
+    p->score = c->score;
+    p->A = c->score == ATTN_SCORE_ADDITIVE ? c->additive_dim : 0;
+}
+
+/* ---------------------------------------------------------------- inputs -- */
+
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Seed of one tensor's stream: the case seed, the shape, and the tensor's name. */
+static uint64_t stream_seed(const attn_case *c, const char *tensor)
+{
+    const long shape[] = { c->batch, c->heads, c->kv_heads, c->q_len, c->kv_len,
+                           c->head_dim, c->v_dim, c->additive_dim };
+    uint64_t s = c->seed;
+    for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++) {
+        s ^= (uint64_t)shape[i];
+        s = splitmix64(&s);
+    }
+    for (const char *t = tensor; *t; t++) {
+        s ^= (uint64_t)(unsigned char)*t;
+        s = splitmix64(&s);
+    }
+    return s;
+}
+
+/* x (n) = uniform [-1, 1) * mul from the named stream. */
+static void fill_uniform(const attn_case *c, const char *tensor, float *x, size_t n, float mul)
+{
+    uint64_t s = stream_seed(c, tensor);
+    for (size_t i = 0; i < n; i++) {
+        float u = (float)(splitmix64(&s) >> 40) * (1.0f / 8388608.0f) - 1.0f;  /* 2^-23 */
+        x[i] = u * mul;
+    }
+}
+
+/* Element counts of every array attn_inputs_make allocates, in allocation order. */
+typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global; } sizes;
+
+static sizes sizes_of(const attn_case *c)
+{
+    sizes z;
+    int add = c->score == ATTN_SCORE_ADDITIVE;
+    z.q = (size_t)c->batch * c->heads * c->q_len * c->head_dim;
+    z.k = (size_t)c->batch * c->kv_heads * c->kv_len * c->head_dim;
+    z.v = (size_t)c->batch * c->kv_heads * c->kv_len * c->v_dim;
+    z.out = (size_t)c->batch * c->heads * c->q_len * c->v_dim;
+    z.wq = z.wk = add ? (size_t)c->additive_dim * c->head_dim : 0;
+    z.va = add ? (size_t)c->additive_dim : 0;
+    z.kv_len = (size_t)c->batch;
+    z.gpos = c->globals > 0 ? (size_t)c->globals : 0;
+    z.is_global = c->globals > 0 ? (size_t)c->kv_len : 0;
+    return z;
+}
+
+size_t attn_inputs_bytes(const attn_case *c)
+{
+    sizes z = sizes_of(c);
+    return round_up(z.q * 4) + round_up(z.k * 4) + round_up(z.v * 4) + round_up(z.out * 4) +
+           round_up(z.wq * 4) + round_up(z.wk * 4) + round_up(z.va * 4) +
+           round_up(z.kv_len * sizeof(int)) + round_up(z.gpos * sizeof(int)) + round_up(z.is_global);
+}
+
+void attn_inputs_free(attn_inputs *in)
+{
+    attn_free(in->q);
+    attn_free(in->k);
+    attn_free(in->v);
+    attn_free(in->out);
+    attn_free(in->wq);
+    attn_free(in->wk);
+    attn_free(in->va);
+    attn_free(in->kv_len);
+    attn_free(in->global_pos);
+    attn_free(in->key_is_global);
+    memset(in, 0, sizeof *in);
+}
+
+int attn_inputs_make(const attn_case *c, attn_inputs *in)
+{
+    sizes z = sizes_of(c);
+    memset(in, 0, sizeof *in);
+    in->q = attn_alloc(z.q * sizeof(float));
+    in->k = attn_alloc(z.k * sizeof(float));
+    in->v = attn_alloc(z.v * sizeof(float));
+    in->out = attn_alloc(z.out * sizeof(float));
+    in->kv_len = attn_alloc(z.kv_len * sizeof(int));
+    int ok = in->q && in->k && in->v && in->out && in->kv_len;
+    if (z.wq) {
+        in->wq = attn_alloc(z.wq * sizeof(float));
+        in->wk = attn_alloc(z.wk * sizeof(float));
+        in->va = attn_alloc(z.va * sizeof(float));
+        ok = ok && in->wq && in->wk && in->va;
+    }
+    if (z.gpos) {
+        in->global_pos = attn_alloc(z.gpos * sizeof(int));
+        in->key_is_global = attn_alloc(z.is_global);
+        ok = ok && in->global_pos && in->key_is_global;
+    }
+    if (!ok) {
+        attn_inputs_free(in);
+        return -1;
+    }
+
+    fill_uniform(c, "q", in->q, z.q, 1.0f);
+    fill_uniform(c, "k", in->k, z.k, 1.0f);
+    fill_uniform(c, "v", in->v, z.v, 1.0f);
+    memset(in->out, 0, z.out * sizeof(float));
+
+    attn_problem_from_case(c, &in->p);
+    attn_kv_lengths(c, in->kv_len);
+    if (c->mask & MASK_PADDING) in->p.kv_len = in->kv_len;
+    if (z.wq) {
+        /* 1/sqrt(D) keeps Wq q + Wk k near unit size, so tanh is not saturated */
+        float w = 1.0f / sqrtf((float)c->head_dim);
+        fill_uniform(c, "wq", in->wq, z.wq, w);
+        fill_uniform(c, "wk", in->wk, z.wk, w);
+        fill_uniform(c, "va", in->va, z.va, 1.0f);
+        in->p.wq = in->wq;
+        in->p.wk = in->wk;
+        in->p.va = in->va;
+    }
+    if (z.gpos) {
+        int n = attn_global_positions(c, in->global_pos);
+        memset(in->key_is_global, 0, z.is_global);
+        for (int g = 0; g < n; g++) in->key_is_global[in->global_pos[g]] = 1;
+        in->p.n_globals = n;
+        in->p.global_pos = in->global_pos;
+        in->p.key_is_global = in->key_is_global;
+    }
+    return 0;
+}

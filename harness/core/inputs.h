@@ -1,0 +1,42 @@
+/* inputs.h: deterministic tensors and mask tables for one case.
+ *
+ * Inputs depend only on the case's shape and seed, never on the kernel, so every
+ * kernel of a sweep sees exactly the same numbers (fair comparison, validation against
+ * the naive reference, reproducible dumps). Values are uniform in [-1, 1).
+ */
+#ifndef ATTN_INPUTS_H
+#define ATTN_INPUTS_H
+
+#include <stddef.h>
+#include "core/case.h"
+
+typedef struct attn_inputs {
+    attn_problem p;             /* points into the arrays below */
+    float *q, *k, *v, *out;     /* 64-byte aligned, shapes as in attn.h */
+    float *wq, *wk, *va;        /* additive parameters, NULL for dot scores */
+    int *kv_len;                /* (B) */
+    int *global_pos;            /* (n_globals) */
+    uint8_t *key_is_global;     /* (Lk) */
+} attn_inputs;
+
+/* Fill the problem description from a case (no allocation; tables left NULL). */
+void attn_problem_from_case(const attn_case *c, attn_problem *p);
+/* Allocate and fill. Returns 0, or -1 when memory is short (everything freed). */
+int attn_inputs_make(const attn_case *c, attn_inputs *in);
+void attn_inputs_free(attn_inputs *in);
+/* Bytes attn_inputs_make will allocate. */
+size_t attn_inputs_bytes(const attn_case *c);
+
+/* The one rule for the mask tables, shared by the tensors and by attn_case_pairs():
+ * out (batch) = valid keys per item: kv_len - round(pad*(b+1)/batch*kv_len) for padding
+ * masks (pad = 1 leaves the last item no keys), else kv_len. */
+void attn_kv_lengths(const attn_case *c, int *out);
+/* out (globals) = sorted global token positions g*kv_len/globals (the first is 0, like a
+ * CLS token). Returns the count, 0 when there are none. */
+int attn_global_positions(const attn_case *c, int *out);
+
+/* 64-byte aligned allocation used for every tensor and workspace (NULL on failure). */
+void *attn_alloc(size_t bytes);
+void attn_free(void *ptr);
+
+#endif

@@ -1,0 +1,185 @@
+/* peak.c: measured fp32 peak GFLOP/s per ISA and thread count (`attnbench peak`), the
+ * roof that pct_peak and the roofline charts divide by.
+ *
+ * attn_peak_measure forks a child; the child calibrates the ISA's register-only FMA
+ * loop (peak.h) to about seconds/5 per call, runs it 5 times on `threads` OpenMP
+ * threads and sends the best rate back through a pipe. Forking keeps the parent free of
+ * OpenMP: a process that has started an OpenMP thread pool cannot safely fork, and the
+ * runner forks for every case. The portable roof is a baseline-compiled mul + add loop,
+ * the honest ceiling for kernels written in plain C.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "core/peak.h"
+
+#define PORTABLE_ACC 48         /* 12 SSE vectors of 4 (+2 constants) fit 16 xmm registers */
+
+volatile float attn_peak_sink_portable;
+
+/* ------------------------------------------------------------ the loops -- */
+
+double attn_peak_loop_portable(long iters)
+{
+    /* acc is (PORTABLE_ACC): independent chains; the compiler keeps them in registers
+     * and vectorises across j with whatever the baseline ISA offers */
+    float acc[PORTABLE_ACC];
+    for (int j = 0; j < PORTABLE_ACC; j++) acc[j] = 0.5f + 0.001f * (float)j;
+    const float m = 0.9999f, a = 1e-4f;
+    for (long i = 0; i < iters; i++)
+        for (int j = 0; j < PORTABLE_ACC; j++) acc[j] = acc[j] * m + a;
+    float s = 0;
+    for (int j = 0; j < PORTABLE_ACC; j++) s += acc[j];
+    attn_peak_sink_portable = s;
+    return 2.0 * PORTABLE_ACC * (double)iters;
+}
+
+typedef double (*peak_loop)(long iters);
+
+static peak_loop loop_for(attn_isa isa)
+{
+    switch (isa) {
+    case ATTN_ISA_PORTABLE: return attn_peak_loop_portable;
+#if defined(__x86_64__)
+    case ATTN_ISA_AVX2:     return attn_peak_loop_avx2;
+    case ATTN_ISA_AVX512:   return attn_peak_loop_avx512;
+#endif
+    default:                return NULL;
+    }
+}
+
+/* ------------------------------------------------------------ the child -- */
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* Best GFLOP/s of PEAK_TRIALS parallel runs of fn; runs only in the forked child. */
+static double measure_here(peak_loop fn, int threads, double seconds)
+{
+    double trial = seconds / PEAK_TRIALS;
+    /* calibrate on one thread: every thread runs the same iteration count */
+    long iters = 1024;
+    double dt = 0;
+    for (;;) {
+        double t0 = now();
+        fn(iters);
+        dt = now() - t0;
+        if (dt >= 0.01 || dt >= trial / 2 || iters > (1L << 40)) break;
+        iters *= 2;
+    }
+    if (dt > 0) iters = (long)((double)iters * trial / dt);
+    if (iters < 1) iters = 1;
+
+    double best = 0;
+#ifdef _OPENMP
+    omp_set_dynamic(0);
+    int got = 0;
+    #pragma omp parallel num_threads(threads)   /* start the pool outside the timing */
+    {
+        #pragma omp single
+        got = omp_get_num_threads();
+    }
+    if (got != threads) {
+        fprintf(stderr, "attnbench peak: asked for %d threads, OpenMP gave %d\n", threads, got);
+        return 0;
+    }
+    for (int r = 0; r < PEAK_TRIALS; r++) {
+        double flops = 0, t0 = now();
+        #pragma omp parallel num_threads(threads) reduction(+:flops)
+        flops += fn(iters);
+        double rate = flops / (now() - t0) * 1e-9;
+        if (rate > best) best = rate;
+    }
+#else
+    if (threads != 1) {
+        fprintf(stderr, "attnbench peak: built without OpenMP, cannot run %d threads\n", threads);
+        return 0;
+    }
+    for (int r = 0; r < PEAK_TRIALS; r++) {
+        double t0 = now();
+        double rate = fn(iters) / (now() - t0) * 1e-9;
+        if (rate > best) best = rate;
+    }
+#endif
+    return best;
+}
+
+double attn_peak_measure(attn_isa isa, int threads, double seconds)
+{
+    peak_loop fn = loop_for(isa);
+    if (!fn || isa > attn_isa_available() || threads < 1 || threads > ATTN_MAX_THREADS)
+        return 0;
+    if (!(seconds > 0)) seconds = 0.05;
+
+    int fd[2];
+    if (pipe(fd) != 0) {
+        fprintf(stderr, "attnbench peak: pipe: %s\n", strerror(errno));
+        return 0;
+    }
+    fflush(NULL);               /* the child must not flush the parent's buffers again */
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "attnbench peak: fork: %s\n", strerror(errno));
+        close(fd[0]);
+        close(fd[1]);
+        return 0;
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        alarm((unsigned)(seconds * 4) + 30);     /* a stuck child must not hang a sweep */
+        double r = measure_here(fn, threads, seconds);
+        ssize_t w = write(fd[1], &r, sizeof r);
+        _exit(w == (ssize_t)sizeof r ? 0 : 1);
+    }
+    close(fd[1]);
+    double r = 0;
+    ssize_t n;
+    do n = read(fd[0], &r, sizeof r); while (n < 0 && errno == EINTR);
+    close(fd[0]);
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
+    if (n != (ssize_t)sizeof r || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (WIFSIGNALED(st))
+            fprintf(stderr, "attnbench peak: %s x %d threads: child killed by signal %d (%s)\n",
+                    attn_isa_name(isa), threads, WTERMSIG(st), strsignal(WTERMSIG(st)));
+        else
+            fprintf(stderr, "attnbench peak: %s x %d threads: measurement failed\n",
+                    attn_isa_name(isa), threads);
+        return 0;
+    }
+    return r;
+}
+
+cJSON *attn_peaks_json(const attn_peaks *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!p) return o;
+    for (int i = 0; i < ATTN_ISA_COUNT; i++) {
+        cJSON *per = NULL;
+        for (int t = 1; t <= ATTN_MAX_THREADS; t++) {
+            if (!(p->gflops[i][t] > 0)) continue;
+            if (!per) per = cJSON_AddObjectToObject(o, attn_isa_name((attn_isa)i));
+            char key[16];
+            snprintf(key, sizeof key, "%d", t);
+            cJSON_AddNumberToObject(per, key, p->gflops[i][t]);
+        }
+    }
+    return o;
+}
+
+int attn_peak_usable(attn_isa isa)
+{
+    return isa <= attn_isa_available() && loop_for(isa) != NULL;
+}

@@ -1,0 +1,560 @@
+/* runner.c: run one case in a forked child; see runner.h.
+ *
+ * Parent                                 Child
+ *   skip checks: ISA, capabilities,        make inputs (fixed seed, same for every kernel)
+ *   memory budget                          first kernel call, watching resident memory
+ *   fork ------------------------------->  validate against the reference
+ *   read the report pipe until EOF or      (--dump: write inputs and output)
+ *   the deadline (then SIGKILL)            warm-up, timed repetitions
+ *   wait4: exit status, signal, peak RSS   write one report + raw samples, _exit(0)
+ *
+ * The parent never enters an OpenMP region, so forking stays safe; kernels start their
+ * thread pools inside the child only.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "record/dump.h"
+#include "core/inputs.h"
+#include "core/ref64.h"
+#include "core/runner.h"
+
+#define MAX_SAMPLES 100000
+#define SAMPLE_TARGET 1e-4      /* seconds: shorter calls are timed in batches */
+/* Validation runs the whole naive kernel when it costs at most this many FLOPs and its
+ * score matrix fits 256 MiB and the memory budget; otherwise it computes rows one by one,
+ * a sample costing about half as much, first and last row always in. */
+#define REF_FLOPS_DEFAULT 2e9
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* ------------------------------------------------------------ plan --------- */
+
+/* How validation will be done for a case: all rows, or n_rows sampled rows. */
+typedef struct {
+    int full;       /* 1: run the naive kernel on the whole problem */
+    int n_rows;     /* rows per (b, h) when sampling */
+} ref_plan;
+
+/* Bytes the full reference adds to the case: its output (B, H, Lq, Dv) and the naive
+ * kernel's workspace. */
+static size_t full_reference_bytes(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    const attn_kernel *naive = attn_kernel_find("naive");
+    return (size_t)c->batch * c->heads * c->q_len * c->v_dim * sizeof(float) +
+           (naive ? naive->workspace_bytes(&p, 1) : 0);
+}
+
+/* Inputs and the kernel's workspace: what the case needs before validation. */
+static size_t case_base_bytes(const attn_case *c)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    return attn_inputs_bytes(c) + c->kernel->workspace_bytes(&p, c->threads);
+}
+
+static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
+{
+    double limit = o->ref_flops > 0 ? o->ref_flops : REF_FLOPS_DEFAULT;
+    double per_row = (double)c->kv_len * (2.0 * c->head_dim + 2.0 * c->v_dim +
+                     (c->score == ATTN_SCORE_ADDITIVE ? 4.0 * c->additive_dim * c->head_dim : 0));
+    double bh = (double)c->batch * c->heads;
+    ref_plan r = { 0, c->q_len };
+    /* the full reference also has to fit the memory budget (DESIGN.md "Validation"),
+     * else a case a sampled reference would fit is skipped as over budget */
+    if (bh * c->q_len * per_row <= limit &&
+        (double)c->q_len * c->kv_len * sizeof(float) <= 256.0 * 1024 * 1024 &&
+        strcmp(c->kernel->name, "naive") != 0 &&
+        case_base_bytes(c) + full_reference_bytes(c) <= o->mem_budget) {
+        r.full = 1;
+        return r;
+    }
+    double n = 0.5 * limit / (bh * per_row);
+    if (n < 8) n = 8;
+    if (n < r.n_rows) r.n_rows = (int)n;
+    return r;
+}
+
+/* rows[0..n) spread evenly over [0, Lq), first and last included. */
+static void sample_rows(int Lq, int n, int *rows)
+{
+    for (int t = 0; t < n; t++)
+        rows[t] = n == 1 ? 0 : (int)((double)t * (Lq - 1) / (n - 1) + 0.5);
+}
+
+size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o)
+{
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    size_t need = case_base_bytes(c);
+    ref_plan r = plan_reference(c, o);
+    if (r.full) {
+        need += full_reference_bytes(c);
+    } else {
+        /* sampled rows: (B, H, n, Dv) floats, or doubles for the naive kernel, whose
+         * float64 reference (ref64.c) also holds its score row and tables as doubles,
+         * twice the float scratch of attn_reference_rows */
+        int is_naive = !strcmp(c->kernel->name, "naive");
+        need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (is_naive ? sizeof(double) : sizeof(float)) +
+                (size_t)r.n_rows * sizeof(int) + attn_reference_scratch_bytes(&p) * (is_naive ? 2 : 1) + 64;
+    }
+    return need;
+}
+
+/* ------------------------------------------------------------ child -------- */
+
+/* What the child sends back, followed by n_samples doubles. */
+typedef struct {
+    int stage;                  /* how far it got: 0 inputs, 1 ran, 2 validated, 3 timed */
+    int kernel_status;          /* attn_status of the first call */
+    attn_validation val;
+    long kernel_extra_bytes;
+    int n_samples;
+    long iters_per_sample;
+    char reason[256];
+} child_report;
+
+static long status_kb(const char *field)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    size_t n = strlen(field);
+    while (fgets(line, sizeof line, f))
+        if (!strncmp(line, field, n) && line[n] == ':') { v = atol(line + n + 1); break; }
+    fclose(f);
+    return v;
+}
+
+/* Reset the kernel's high-water mark so VmHWM after the call is the call's own peak. */
+static int reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f) return -1;
+    int ok = fputs("5", f) >= 0;
+    return (fclose(f) == 0 && ok) ? 0 : -1;
+}
+
+static void compare_rows(const attn_case *c, const float *out, const float *ref_f, const double *ref_d,
+                         const int *rows, int n, attn_validation *v)
+{
+    int B = c->batch, H = c->heads, Lq = c->q_len, Dv = c->v_dim;
+    v->passed = 1;
+    v->max_abs_err = v->max_rel_err = 0;
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++)
+            for (int t = 0; t < n; t++) {
+                int i = rows ? rows[t] : t;
+                const float *o = out + (((size_t)b * H + h) * Lq + i) * Dv;
+                size_t r0 = (((size_t)b * H + h) * n + t) * Dv;
+                for (int d = 0; d < Dv; d++) {
+                    double ref = ref_d ? ref_d[r0 + d] : ref_f[r0 + d];
+                    double err = fabs((double)o[d] - ref);
+                    if (!(err <= c->atol + c->rtol * fabs(ref))) v->passed = 0;  /* NaN fails */
+                    if (isnan(err)) err = INFINITY;
+                    double rel = err / fmax(fabs(ref), c->atol);
+                    if (err > v->max_abs_err) v->max_abs_err = err;
+                    if (rel > v->max_rel_err) v->max_rel_err = rel;
+                }
+            }
+    v->rows_checked = (long)B * H * n;
+    v->rows_total = (long)B * H * Lq;
+    v->done = 1;
+}
+
+/* Validate in->out. Returns 0, or -1 if memory for the reference ran out. */
+static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in, attn_validation *v)
+{
+    const attn_problem *p = &in->p;
+    ref_plan plan = plan_reference(c, o);
+    size_t out_n = (size_t)c->batch * c->heads * c->q_len * c->v_dim;
+    int is_naive = !strcmp(c->kernel->name, "naive");
+    v->against = is_naive ? "float64" : "naive";
+
+    if (plan.full) {
+        const attn_kernel *naive = attn_kernel_find("naive");
+        float *ref = attn_alloc(out_n * sizeof(float));
+        void *ws = attn_alloc(naive->workspace_bytes(p, 1) + 64);
+        if (!ref || !ws) { attn_free(ref); attn_free(ws); return -1; }
+        naive->run(p, in->q, in->k, in->v, ref, ws, 1);
+        compare_rows(c, in->out, ref, NULL, NULL, c->q_len, v);
+        attn_free(ref);
+        attn_free(ws);
+        return 0;
+    }
+    int n = plan.n_rows;
+    int *rows = malloc(n * sizeof(int));
+    size_t ref_n = (size_t)c->batch * c->heads * n * c->v_dim;
+    float *ref_f = NULL;
+    double *ref_d = NULL;
+    void *scratch = NULL;
+    int rc = -1;
+    if (!rows) goto done;
+    sample_rows(c->q_len, n, rows);
+    if (is_naive) {
+        if (!(ref_d = malloc(ref_n * sizeof(double)))) goto done;
+        if (attn_ref64_rows(p, in->q, in->k, in->v, rows, n, ref_d) != 0) goto done;
+    } else {
+        ref_f = attn_alloc(ref_n * sizeof(float));
+        scratch = attn_alloc(attn_reference_scratch_bytes(p) + 64);
+        if (!ref_f || !scratch) goto done;
+        attn_reference_rows(p, in->q, in->k, in->v, rows, n, ref_f, scratch);
+    }
+    compare_rows(c, in->out, ref_f, ref_d, rows, n, v);
+    rc = 0;
+done:
+    free(rows);
+    free(ref_d);
+    attn_free(ref_f);
+    attn_free(scratch);
+    return rc;
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const char *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void child_send(int fd, child_report *rep, const double *samples)
+{
+    write_all(fd, rep, sizeof *rep);
+    if (rep->n_samples) write_all(fd, samples, rep->n_samples * sizeof(double));
+}
+
+static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
+{
+    child_report rep;
+    memset(&rep, 0, sizeof rep);
+    attn_inputs in;
+    if (attn_inputs_make(c, &in) != 0) {
+        snprintf(rep.reason, sizeof rep.reason, "could not allocate %zu bytes of inputs",
+                 attn_inputs_bytes(c));
+        child_send(fd, &rep, NULL);
+        _exit(0);
+    }
+    const attn_kernel *k = c->kernel;
+    size_t ws_bytes = k->workspace_bytes(&in.p, c->threads);
+    void *ws = attn_alloc(ws_bytes + 64);   /* +64: never a zero-size allocation */
+    if (!ws) {
+        snprintf(rep.reason, sizeof rep.reason, "could not allocate %zu bytes of workspace", ws_bytes);
+        child_send(fd, &rep, NULL);
+        _exit(0);
+    }
+
+    /* first call: the kernel's own memory (workspace pages are first touched here) */
+    long rss0 = status_kb("VmRSS");
+    int have_hwm = reset_peak_rss() == 0;
+    struct rusage ru0, ru1;
+    getrusage(RUSAGE_SELF, &ru0);
+    double first_call_s = now_s();
+    rep.kernel_status = k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
+    first_call_s = now_s() - first_call_s;
+    getrusage(RUSAGE_SELF, &ru1);
+    long hwm = have_hwm ? status_kb("VmHWM") : -1;
+    if (hwm >= 0 && rss0 >= 0)
+        rep.kernel_extra_bytes = (hwm > rss0 ? hwm - rss0 : 0) * 1024;
+    else  /* no clear_refs: growth of the lifetime peak, a lower bound */
+        rep.kernel_extra_bytes = (ru1.ru_maxrss - ru0.ru_maxrss) * 1024;
+    rep.stage = 1;
+    if (rep.kernel_status != ATTN_OK) {
+        snprintf(rep.reason, sizeof rep.reason, "kernel returned status %d", rep.kernel_status);
+        child_send(fd, &rep, NULL);
+        _exit(0);
+    }
+
+    if (o->no_validation) {             /* a later round of a case validated already */
+        rep.val.passed = 1;
+    } else if (validate(c, o, &in, &rep.val) != 0) {
+        snprintf(rep.reason, sizeof rep.reason, "could not allocate the validation reference");
+        child_send(fd, &rep, NULL);
+        _exit(0);
+    }
+    rep.stage = 2;
+    if (o->dump_dir && attn_dump_case(o->dump_dir, c, &in) != 0)
+        snprintf(rep.reason, sizeof rep.reason, "dump to %s failed", o->dump_dir);
+    if (!rep.val.passed) {
+        child_send(fd, &rep, NULL);
+        _exit(0);
+    }
+
+    /* warm-up: the first call, then more until a tenth of min_time has passed, and at
+     * least one more when the first call was short (it paid for page faults) */
+    double warm = first_call_s;
+    long warm_calls = 0;
+    while (warm < 0.1 * c->min_time || (warm_calls == 0 && first_call_s < 0.1)) {
+        double a = now_s();
+        k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
+        warm += now_s() - a;
+        warm_calls++;
+    }
+    /* A sample times a batch of calls when one call is shorter than SAMPLE_TARGET (or a
+     * 200th of min_time): the clock and the loop then cost nothing measurable, and a tiny
+     * kernel yields a few hundred samples, not hundreds of thousands. */
+    double per_call = warm_calls ? (warm - first_call_s) / warm_calls : first_call_s;
+    double target = fmax(SAMPLE_TARGET, c->min_time / 200);
+    long iters = per_call > 0 && per_call < target ? (long)ceil(target / per_call) : 1;
+
+    double *samples = malloc(MAX_SAMPLES * sizeof(double));
+    if (!samples) {
+        snprintf(rep.reason, sizeof rep.reason, "could not allocate the sample buffer");
+        child_send(fd, &rep, NULL);
+        _exit(0);
+    }
+    double total = 0;
+    int n = 0;
+    while ((n < c->reps || total < c->min_time) && n < MAX_SAMPLES) {
+        double a = now_s();
+        for (long it = 0; it < iters; it++)
+            k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
+        double dt = now_s() - a;
+        samples[n++] = dt / iters;
+        total += dt;
+    }
+    rep.stage = 3;
+    rep.n_samples = n;
+    rep.iters_per_sample = iters;
+    child_send(fd, &rep, samples);
+    _exit(0);
+}
+
+/* ------------------------------------------------------------ parent ------- */
+
+const char *attn_signal_name(int sig);
+
+static int read_full(int fd, void *buf, size_t n, double deadline)
+{
+    char *p = buf;
+    while (n) {
+        double left_ms = (deadline - now_s()) * 1000;
+        if (left_ms < 1) return -2;
+        /* a long timeout is waited in slices: more than INT_MAX ms does not fit poll() */
+        struct pollfd pf = { .fd = fd, .events = POLLIN };
+        int pr = poll(&pf, 1, left_ms < INT_MAX ? (int)left_ms : INT_MAX);
+        if (pr < 0 && errno == EINTR) continue;
+        if (pr == 0) continue;                  /* slice over; the deadline check decides */
+        ssize_t r = read(fd, p, n);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;                  /* EOF before the whole report: died */
+        p += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void skip(attn_result *r, const char *fmt, const char *a, const char *b)
+{
+    r->status = ST_SKIPPED;
+    snprintf(r->reason, sizeof r->reason, fmt, a, b);
+}
+
+static void human_bytes(double b, char *out, size_t n)
+{
+    const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    int i = 0;
+    while (b >= 1024 && i < 4) { b /= 1024; i++; }
+    snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
+}
+
+attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->pct_peak = -1;
+    r->flops = attn_case_flops(c);
+    const attn_kernel *k = c->kernel;
+    const char *why;
+    if (!attn_kernel_usable(k, &why)) { skip(r, "%s%s", why, ""); return r->status; }
+
+    unsigned missing = attn_case_needs(c) & ~k->caps;
+    if (missing) {
+        char names[256] = "";
+        for (int b = 0; b < ATTN_CAP_COUNT; b++)
+            if (missing & (1u << b)) {
+                if (*names) strncat(names, ", ", sizeof names - strlen(names) - 1);
+                strncat(names, attn_cap_name(1u << b), sizeof names - strlen(names) - 1);
+            }
+        skip(r, "kernel %s does not support: %s", k->name, names);
+        return r->status;
+    }
+    attn_problem p;
+    attn_problem_from_case(c, &p);
+    r->workspace_bytes = k->workspace_bytes(&p, c->threads);
+    size_t need = attn_case_mem_need(c, o);
+    if (need > o->mem_budget) {
+        char a[32], b[32];
+        human_bytes((double)need, a, sizeof a);
+        human_bytes((double)o->mem_budget, b, sizeof b);
+        r->status = ST_SKIPPED;
+        snprintf(r->reason, sizeof r->reason,
+                 "over memory budget: needs %zu bytes (%s), budget %zu bytes (%s)",
+                 need, a, o->mem_budget, b);
+        return r->status;
+    }
+
+    int fds[2];
+    if (pipe(fds) != 0) {
+        r->status = ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "pipe: %s", strerror(errno));
+        return r->status;
+    }
+    fflush(NULL);
+    double start = now_s();
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fds[0]);
+        close(fds[1]);
+        r->status = ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "fork: %s", strerror(errno));
+        return r->status;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+#ifdef __linux__
+        /* the parent killed alone (not its process group) must not leave the case
+         * running on, unwatched: die with it (and check it did not die already) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent) _exit(0);
+#else
+        (void)parent;
+#endif
+        child_main(c, o, fds[1]);
+        _exit(0);
+    }
+    close(fds[1]);
+
+    child_report rep;
+    memset(&rep, 0, sizeof rep);
+    double deadline = start + c->timeout;
+    int rd = read_full(fds[0], &rep, sizeof rep, deadline);
+    double *samples = NULL;
+    if (rd == 0 && rep.n_samples > 0 && rep.n_samples <= MAX_SAMPLES) {
+        samples = malloc(rep.n_samples * sizeof(double));
+        rd = samples ? read_full(fds[0], samples, rep.n_samples * sizeof(double), deadline) : -1;
+    }
+    if (rd == -2) kill(pid, SIGKILL);
+    close(fds[0]);
+    int wstatus = 0;
+    struct rusage ru;
+    memset(&ru, 0, sizeof ru);
+    while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {}
+    r->wall_s = now_s() - start;
+    r->peak_rss_bytes = ru.ru_maxrss * 1024L;
+    r->kernel_extra_bytes = rep.kernel_extra_bytes;
+    r->val = rep.val;
+
+    if (rd == -2) {
+        r->status = ST_TIMEOUT;
+        /* the child reports only at its end, so the stage it hung in is unknown here */
+        snprintf(r->reason, sizeof r->reason, "timeout after %g s", c->timeout);
+    } else if (WIFSIGNALED(wstatus)) {
+        r->status = ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "killed by signal %s", attn_signal_name(WTERMSIG(wstatus)));
+    } else if (rd != 0 || (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)) {
+        r->status = ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "child exited with status %d before reporting",
+                 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+    } else if (rep.stage < 2) {
+        r->status = rep.kernel_status == ATTN_ERR_UNSUPPORTED ? ST_SKIPPED : ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "%s", rep.reason);
+    } else if (!rep.val.passed) {
+        r->status = ST_INVALID;
+        snprintf(r->reason, sizeof r->reason,
+                 "output differs from %s: max abs err %.3g, max rel err %.3g (atol %g, rtol %g)",
+                 rep.val.against, rep.val.max_abs_err, rep.val.max_rel_err, c->atol, c->rtol);
+    } else if (rep.stage < 3) {
+        r->status = ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "%s", rep.reason);
+    } else {
+        r->status = ST_OK;
+        snprintf(r->reason, sizeof r->reason, "%s", rep.reason);  /* e.g. a failed dump */
+        r->samples = samples;
+        r->n_samples = rep.n_samples;
+        r->iters_per_sample = rep.iters_per_sample;
+        r->rounds = 1;
+        samples = NULL;
+        attn_result_finish(r, o);
+    }
+    free(samples);
+    return r->status;
+}
+
+void attn_result_finish(attn_result *r, const attn_run_opts *o)
+{
+    attn_stats_compute(r->samples, r->n_samples, &r->st);
+    r->unstable = r->st.cv > ATTN_UNSTABLE_CV;
+    r->gflops = r->st.median > 0 ? r->flops / r->st.median * 1e-9 : 0;
+    r->pct_peak = o->peak_gflops > 0 ? 100.0 * r->gflops / o->peak_gflops : -1;
+}
+
+int attn_result_merge(attn_result *acc, attn_result *more, const attn_run_opts *o)
+{
+    if (more->status != ST_OK) {        /* a failing round decides the case */
+        attn_validation v = acc->val;
+        attn_result_free(acc);
+        *acc = *more;
+        if (!more->val.done) acc->val = v;
+        memset(more, 0, sizeof *more);
+        return 0;
+    }
+    double *s = realloc(acc->samples, (size_t)(acc->n_samples + more->n_samples) * sizeof *s);
+    if (!s) return -1;
+    memcpy(s + acc->n_samples, more->samples, (size_t)more->n_samples * sizeof *s);
+    acc->samples = s;
+    acc->n_samples += more->n_samples;
+    acc->rounds += more->rounds;
+    acc->wall_s += more->wall_s;
+    if (more->peak_rss_bytes > acc->peak_rss_bytes) acc->peak_rss_bytes = more->peak_rss_bytes;
+    if (more->iters_per_sample > acc->iters_per_sample) acc->iters_per_sample = more->iters_per_sample;
+    attn_result_free(more);
+    attn_result_finish(acc, o);
+    return 0;
+}
+
+void attn_result_free(attn_result *r)
+{
+    free(r->samples);
+    r->samples = NULL;
+    r->n_samples = 0;
+}
+
+const char *attn_signal_name(int sig)
+{
+    static const struct { int sig; const char *name; } names[] = {
+        { SIGSEGV, "SIGSEGV" }, { SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGILL, "SIGILL" },
+        { SIGABRT, "SIGABRT" }, { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" }, { SIGINT, "SIGINT" },
+        { SIGXCPU, "SIGXCPU" }, { SIGPIPE, "SIGPIPE" }, { SIGTRAP, "SIGTRAP" },
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].sig == sig) return names[i].name;
+    static char buf[32];
+    snprintf(buf, sizeof buf, "%d", sig);
+    return buf;
+}

@@ -1,0 +1,103 @@
+/* stats.c: summary statistics of timing samples (see stats.h).
+ *
+ * Order statistics work on a sorted copy; the caller's array is never reordered.
+ *
+ * 95% CI of the median: distribution-free, from order statistics with EXACT binomial
+ * ranks. The number of samples below the true median is Binomial(n, 1/2), so
+ * [x(k), x(n+1-k)] (1-based ranks of the sorted data) covers the median with probability
+ * 1 - 2 P(X <= k-1). We take the largest k with P(X <= k-1) <= 0.025, which gives
+ * coverage >= 95% (n = 10: ranks 2 and 9; n = 20: ranks 6 and 15, as in the usual
+ * tables). For n <= 5 even k = 1 falls short: the interval is [min, max] and its
+ * coverage is only 1 - 2^(1-n).
+ *
+ * Outliers: Tukey's fences [Q1 - 1.5 IQR, Q3 + 1.5 IQR], quartiles by type-7 quantiles
+ * (linear interpolation between order statistics, R's and NumPy's default).
+ *
+ * n = 0 gives all zeros; n = 1 gives stddev 0 (no division by n - 1 = 0), cv 0 and a
+ * zero-width CI at the one value.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/util.h"
+#include "core/stats.h"
+
+double attn_quantile_sorted(const double *sorted, int n, double q)
+{
+    if (n <= 0) return 0.0;     /* no data: callers check n first; 0 rather than NaN */
+    if (q <= 0) return sorted[0];
+    if (q >= 1) return sorted[n - 1];
+    double h = (n - 1) * q;     /* type 7: 0-based fractional rank */
+    int i = (int)floor(h);
+    if (i >= n - 1) return sorted[n - 1];
+    return sorted[i] + (h - i) * (sorted[i + 1] - sorted[i]);
+}
+
+/* Largest rank k >= 1 with P(X <= k-1) <= alpha / 2 for X ~ Binomial(n, 1/2); 1 when
+ * even P(X = 0) exceeds it. The pmf is summed in log space so large n do not underflow. */
+static int median_ci_rank(int n)
+{
+    const double tail = 0.025;
+    double cdf = 0;
+    int k = 1;
+    for (int j = 0; j < n; j++) {
+        double logp = lgamma(n + 1.0) - lgamma(j + 1.0) - lgamma(n - j + 1.0) - n * log(2.0);
+        cdf += exp(logp);       /* cdf = P(X <= j) */
+        if (cdf > tail) break;
+        k = j + 1;              /* P(X <= k-1) <= tail */
+    }
+    if (k > (n + 1) / 2) k = (n + 1) / 2;   /* never cross the median (cannot happen for tail < 0.5) */
+    return k;
+}
+
+void attn_stats_compute(const double *x, int n, attn_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    s->n = n > 0 ? n : 0;
+    if (n <= 0) return;
+
+    double sum = 0, mn = x[0], mx = x[0];
+    for (int i = 0; i < n; i++) {
+        sum += x[i];
+        if (x[i] < mn) mn = x[i];
+        if (x[i] > mx) mx = x[i];
+    }
+    double mean = sum / n, ss = 0;
+    for (int i = 0; i < n; i++) ss += (x[i] - mean) * (x[i] - mean);
+    s->min = mn;
+    s->max = mx;
+    s->mean = mean;
+    s->stddev = n > 1 ? sqrt(ss / (n - 1)) : 0.0;
+    s->cv = mean != 0 ? s->stddev / fabs(mean) : 0.0;
+
+    double *sorted = malloc((size_t)n * sizeof *sorted);
+    if (!sorted) {
+        /* out of memory: the order statistics fall back to what needs no copy */
+        s->median = mean;
+        s->ci_low = mn;
+        s->ci_high = mx;
+        return;
+    }
+    memcpy(sorted, x, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, attn_cmp_double);
+
+    s->median = attn_quantile_sorted(sorted, n, 0.5);
+    int k = median_ci_rank(n);
+    s->ci_low = sorted[k - 1];
+    s->ci_high = sorted[n - k];
+
+    double q1 = attn_quantile_sorted(sorted, n, 0.25);
+    double q3 = attn_quantile_sorted(sorted, n, 0.75);
+    double lo = q1 - 1.5 * (q3 - q1), hi = q3 + 1.5 * (q3 - q1);
+    for (int i = 0; i < n; i++) {
+        s->outliers_low += sorted[i] < lo;
+        s->outliers_high += sorted[i] > hi;
+    }
+
+    /* MAD: median of |x - median|, reusing the copy */
+    for (int i = 0; i < n; i++) sorted[i] = fabs(sorted[i] - s->median);
+    qsort(sorted, (size_t)n, sizeof *sorted, attn_cmp_double);
+    s->mad = attn_quantile_sorted(sorted, n, 0.5);
+    free(sorted);
+}

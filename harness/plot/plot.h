@@ -1,0 +1,168 @@
+/* plot.h: what `attnbench plot` shares between its three files.
+ *
+ *   plot.c          the command: load results, flatten cases, decide which charts a sweep
+ *                   calls for (x = the varied axis, one chart per combination of the other
+ *                   varied axes, one series per kernel and run), build them
+ *   plot_gnuplot.c  write each chart as plots/data/<name>.dat + <name>.gp and run gnuplot
+ *   report.c        report.md and report.html next to the charts
+ *
+ * Everything is drawn from results.json alone; nothing is re-run.
+ */
+#ifndef ATTN_PLOT_H
+#define ATTN_PLOT_H
+
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+/* snprintf that says whether the text fit: 0, or -1 when it was cut short (paths are
+ * then refused; titles are merely shortened). */
+int plot_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ------------------------------------------------------------------ cases -- */
+
+/* One case of a results file, flattened. Strings point into the run's cJSON document. */
+typedef struct plot_case {
+    int run;                    /* index into plot_set.runs */
+    const char *id, *kernel, *isa, *sweep, *status, *reason, *mask, *score;
+    int batch, heads, kv_heads, q_len, kv_len, head_dim, v_dim, threads;
+    int wl, wr;                 /* window_left, window_right; -1 = unbounded */
+    int globals, additive_dim;
+    double pad;
+    int ok;                     /* status "ok" with a median time */
+    int unstable;
+    double t_med, t_lo, t_hi, cv;   /* seconds (NAN when not timed) */
+    double gflops, pct_peak;        /* NAN when absent */
+    double rss, extra, workspace;   /* bytes (NAN when absent) */
+    double need_bytes;          /* over-budget skip: bytes the case needed; NAN otherwise */
+} plot_case;
+
+typedef struct plot_run {
+    const char *dir;            /* as given on the command line */
+    char label[64];             /* short name in legends: the directory's basename */
+    cJSON *doc;                 /* the whole results.json */
+    const cJSON *context;       /* doc.context (may be NULL) */
+} plot_run;
+
+typedef struct plot_set {
+    plot_run *runs;
+    int n_runs;
+    plot_case *cases;
+    int n_cases;
+    const char *baseline;       /* kernel speedups are measured against ("naive") */
+} plot_set;
+
+/* Peak GFLOP/s of `isa` on `threads` threads from a run's context; NAN when unknown. */
+double plot_peak(const plot_run *run, const char *isa, int threads);
+
+/* The baseline case matching c's shape in c's run: same params with the same thread count
+ * when it has a valid one, otherwise its single-thread case (*fallback set to 1).
+ * NULL when there is none or c is itself the baseline. */
+const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fallback);
+
+/* Compact "h8 d64 t2 causal"-style text of the params of c that are listed in `axes`
+ * (a bit set of plot_axis), used in file names (safe) and labels (readable). */
+enum plot_axis {
+    AX_BATCH, AX_HEADS, AX_KV_HEADS, AX_Q_LEN, AX_KV_LEN, AX_HEAD_DIM, AX_V_DIM,
+    AX_THREADS, AX_MASK, AX_PAD, AX_WINDOW, AX_GLOBALS, AX_SCORE, AX_ADDITIVE_DIM,
+    AX_COUNT
+};
+const char *plot_axis_name(int axis);                /* "heads", "head_dim", ... */
+void plot_axis_value_text(const plot_case *c, int axis, char *buf, size_t n); /* "8", "causal", "full" */
+/* Bit set of the axes that take more than one value among the cases of one sweep. */
+unsigned plot_varied_axes(const plot_set *s, const char *sweep);
+
+/* Kernel colour, "#rrggbb": from the kernel's position in the registry when this build
+ * knows it, else from a stable hash of its name; the same in every chart and report. */
+const char *plot_kernel_colour(const char *kernel);
+
+/* ----------------------------------------------------------------- charts -- */
+
+typedef enum {
+    PS_ERRLINES,    /* x y ylo yhi: line through points with error bars */
+    PS_LINES,       /* x y: line through points */
+    PS_MARKS,       /* x y: big open markers only (unstable, over budget) */
+    PS_HLINE,       /* constant y = value, dashed (peak, full attention) */
+    PS_IDEAL,       /* y = x / x0 (ideal speedup), thin black dashed */
+    PS_KEYONLY,     /* no data: a legend entry explaining a marker or dash style */
+} plot_style;
+
+typedef struct plot_point {
+    double x, y, ylo, yhi;
+    const char *id;             /* case id, written next to the point in the data file */
+} plot_point;
+
+typedef struct plot_series {
+    char title[160];            /* legend text; empty = not in the legend */
+    plot_style style;
+    char colour[8];             /* "#rrggbb" */
+    int dash;                   /* gnuplot dash type, 1 = solid */
+    int point;                  /* gnuplot point type */
+    double value;               /* PS_HLINE: the constant; PS_IDEAL: x0 */
+    plot_point *pts;
+    int n, cap;
+} plot_series;
+
+typedef struct plot_panel {
+    char title[160];
+    char ylabel[128];
+    int logy;
+    double yscale;              /* data values are multiplied by this for display (units) */
+    double y2_peak;             /* > 0: right axis shows % of this (in displayed units) */
+    char y2label[128];
+    int y_from_zero;            /* linear axis starting at 0 */
+    plot_series *series;
+    int n_series, cap;
+} plot_panel;
+
+#define PLOT_MAX_PANELS 2
+typedef struct plot_chart {
+    char name[200];             /* file stem: <sweep>-<kind>[-<group>] */
+    char title[400];            /* may hold "\n" */
+    char xlabel[128];
+    int logx;
+    plot_panel panels[PLOT_MAX_PANELS];
+    int n_panels;
+} plot_chart;
+
+plot_series *plot_panel_add(plot_panel *p, const char *title, plot_style style,
+                            const char *colour, int dash, int point);
+void plot_series_add(plot_series *s, double x, double y, double ylo, double yhi, const char *id);
+int plot_panel_points(const plot_panel *p);      /* data points in it (markers included) */
+void plot_chart_free(plot_chart *c);
+
+/* ------------------------------------------------------------- gnuplot -- */
+
+typedef struct plot_gnuplot {
+    int present;                /* gnuplot found on PATH */
+    int pngcairo, png, svg;     /* terminals it offers */
+    int problems;               /* charts gnuplot complained about (warnings or errors) */
+    int drawn;                  /* charts drawn */
+} plot_gnuplot;
+
+/* Look for gnuplot and its terminals. */
+void plot_gnuplot_probe(plot_gnuplot *g);
+/* Write outdir/data/<name>.dat and .gp, and (when gnuplot is present) render
+ * outdir/<name>.png and .svg. Gnuplot's complaints are printed to stderr and counted.
+ * Returns 0 when the chart was drawn. */
+int plot_gnuplot_render(plot_gnuplot *g, const plot_chart *c, const char *outdir);
+
+/* ------------------------------------------------------------- report -- */
+
+/* Names of the charts drawn, in order, with their titles, for the report. */
+typedef struct plot_drawn {
+    char name[200];
+    char title[400];
+} plot_drawn;
+
+/* Write report.md and report.html into report_dir. plots_rel is the charts' folder
+ * relative to report_dir ("plots" or ""); plots_abs the same folder as a path (to read
+ * the SVGs the HTML inlines). Returns 0 or -1 (message printed). */
+int plot_report_write(const plot_set *s, const plot_drawn *charts, int n_charts,
+                      const char *report_dir, const char *plots_rel, const char *plots_abs);
+
+/* `attnbench plot`: load the results in dirs, draw every sweep's charts into out (NULL:
+ * beside the first run), write the report. Returns the command's exit code (0, 1 gnuplot
+ * reported a problem, 2 unreadable results or output). */
+int plot_main(const char *const *dirs, int n_dirs, const char *out, const char *baseline);
+
+#endif

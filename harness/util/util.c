@@ -1,0 +1,85 @@
+/* util.c: see util.h. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "util/util.h"
+
+const char *attn_json_str(const cJSON *o, const char *name, const char *dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring ? v->valuestring : dflt;
+}
+
+double attn_json_num(const cJSON *o, const char *name, double dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+int attn_json_int(const cJSON *o, const char *name, int dflt)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsNumber(v) ? v->valueint : dflt;
+}
+
+int attn_parse_double(const char *s, double *out)
+{
+    char *end;
+    if (!s || !*s) return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+int attn_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    if (!s || !*s) return -1;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+int attn_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void attn_fmt_time(double s, char *buf, size_t n)
+{
+    if (!(s > 0)) snprintf(buf, n, "-");
+    else if (s >= 1) snprintf(buf, n, "%.3g s", s);
+    else if (s >= 1e-3) snprintf(buf, n, "%.3g ms", s * 1e3);
+    else snprintf(buf, n, "%.3g µs", s * 1e6);
+}
+
+int attn_mkdir_p(const char *path)
+{
+    char tmp[4200];
+    int r = snprintf(tmp, sizeof tmp, "%s", path);
+    if (r < 0 || (size_t)r >= sizeof tmp) { errno = ENAMETOOLONG; return -1; }
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir(tmp, 0777) && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0777) && errno != EEXIST ? -1 : 0;
+}
+
+void attn_results_dir(const char *arg, char *buf, size_t n)
+{
+    struct stat st;
+    snprintf(buf, n, "%s", arg);
+    if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) return;
+    char *slash = strrchr(buf, '/');
+    if (slash) *slash = 0; else snprintf(buf, n, ".");
+}

@@ -1,0 +1,43 @@
+/* util.h: the helpers every layer uses, written once: JSON field readers, strict number
+ * parsing, directories, time formatting, a double comparator. The bottom layer: it
+ * includes nothing of the harness. */
+#ifndef ATTN_UTIL_H
+#define ATTN_UTIL_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* ------------------------------------------------------------ JSON fields -- */
+
+/* o[name] when it is a string (else dflt). */
+const char *attn_json_str(const cJSON *o, const char *name, const char *dflt);
+/* o[name] when it is a number (else dflt). */
+double attn_json_num(const cJSON *o, const char *name, double dflt);
+/* o[name] when it is a number, as int (else dflt). */
+int attn_json_int(const cJSON *o, const char *name, int dflt);
+
+/* --------------------------------------------------------------- numbers -- */
+
+/* Strict: the whole of s is one finite number (no NaN, no infinity, no trailing junk,
+ * no overflow). 0, or -1 with *out untouched. */
+int attn_parse_double(const char *s, double *out);
+/* Strict decimal integer in [lo, hi]. 0, or -1 with *out untouched. */
+int attn_parse_long(const char *s, long lo, long hi, long *out);
+
+/* qsort comparator for doubles, ascending. */
+int attn_cmp_double(const void *a, const void *b);
+
+/* ------------------------------------------------------------------ text -- */
+
+/* "12.3 ms", "1.20 s", "850 µs"; "-" for a time that is not positive. */
+void attn_fmt_time(double s, char *buf, size_t n);
+
+/* ----------------------------------------------------------------- files -- */
+
+/* mkdir -p: 0, or -1 with errno set. */
+int attn_mkdir_p(const char *path);
+/* The directory of a results argument: the argument itself when it is a directory,
+ * otherwise the folder holding the file ("." for a bare file name). */
+void attn_results_dir(const char *arg, char *buf, size_t n);
+
+#endif
