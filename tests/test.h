@@ -10,6 +10,7 @@
 #define ATTN_TEST_H
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 
 typedef void (*test_fn)(void);
@@ -35,5 +36,13 @@ void test_fail(const char *file, int line, const char *fmt, ...);
          if (!(fabs(a_ - b_) <= (tol)))                                     \
              test_fail(__FILE__, __LINE__, "%s = %.9g, %s = %.9g, |diff| > %g", \
                        #a, a_, #b, b_, (double)(tol)); } while (0)
+
+/* tests/test_util.c: for tests that run build/attnbench ($ATTNBENCH) */
+const char *test_bin(void);
+/* One temporary directory for the whole test run, removed at exit. */
+const char *test_tmpdir(void);
+/* Run a shell command; its exit status, its stderr captured into err (if given). */
+int test_sh(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void test_write_text(const char *path, const char *text);
 
 #endif

@@ -17,59 +17,6 @@
 #include "record/results.h"
 #include "test.h"
 
-static const char *bin(void)
-{
-    const char *b = getenv("ATTNBENCH");
-    return b ? b : "build/attnbench";
-}
-
-static char tmp_root[256];
-
-static const char *tmpdir(void)
-{
-    if (!tmp_root[0]) {
-        snprintf(tmp_root, sizeof tmp_root, "/tmp/attnbench-e2e-XXXXXX");
-        if (!mkdtemp(tmp_root)) { perror("mkdtemp"); exit(2); }
-    }
-    return tmp_root;
-}
-
-__attribute__((destructor)) static void remove_tmp(void)
-{
-    if (!tmp_root[0] || getenv("ATTN_KEEP_TMP")) return;
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp_root);
-}
-
-/* Run a shell command; returns its exit status, stderr captured into err (if given). */
-static int sh(char *err, size_t errlen, const char *fmt, ...)
-{
-    char cmd[4096], errfile[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    snprintf(errfile, sizeof errfile, "%s/stderr.txt", tmpdir());
-    char full[5000];
-    snprintf(full, sizeof full, "%s 2>%s >/dev/null", cmd, errfile);
-    int st = system(full);
-    if (err) {
-        err[0] = 0;
-        char *text = attn_read_file(errfile, NULL);
-        if (text) { snprintf(err, errlen, "%s", text); free(text); }
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    if (!f) { perror(path); exit(2); }
-    fputs(text, f);
-    fclose(f);
-}
-
 static int exists(const char *path)
 {
     struct stat st;
@@ -99,8 +46,8 @@ static const char small_ini[] =
 TEST(e2e_quick_ini_all_cases_ok)
 {
     char dir[512], err[8192];
-    snprintf(dir, sizeof dir, "%s/quick", tmpdir());
-    int rc = sh(err, sizeof err, "%s run configs/quick.ini -q -o %s", bin(), dir);
+    snprintf(dir, sizeof dir, "%s/quick", test_tmpdir());
+    int rc = test_sh(err, sizeof err, "%s run configs/quick.ini -q -o %s", test_bin(), dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
 
     attn_caselist list;
@@ -163,10 +110,10 @@ TEST(e2e_quick_ini_all_cases_ok)
 TEST(e2e_bad_config_exits_2_with_file_line)
 {
     char ini[512], dir[512], err[4096];
-    snprintf(ini, sizeof ini, "%s/bad.ini", tmpdir());
-    snprintf(dir, sizeof dir, "%s/bad-out", tmpdir());
-    write_text(ini, "[s]\nkernels = naive\nhaeds = 4\n");
-    int rc = sh(err, sizeof err, "%s run %s -o %s", bin(), ini, dir);
+    snprintf(ini, sizeof ini, "%s/bad.ini", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/bad-out", test_tmpdir());
+    test_write_text(ini, "[s]\nkernels = naive\nhaeds = 4\n");
+    int rc = test_sh(err, sizeof err, "%s run %s -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 2, "exit %d", rc);
     char want[600];
     snprintf(want, sizeof want, "%s:3:", ini);
@@ -174,29 +121,29 @@ TEST(e2e_bad_config_exits_2_with_file_line)
     CHECK_MSG(strstr(err, "heads") != NULL, "no suggestion: %s", err);
     CHECK(count_cases(dir) < 0);        /* nothing ran, nothing written */
 
-    rc = sh(err, sizeof err, "%s run %s/no-such.ini", bin(), tmpdir());
+    rc = test_sh(err, sizeof err, "%s run %s/no-such.ini", test_bin(), test_tmpdir());
     CHECK(rc == 2);
-    rc = sh(err, sizeof err, "%s run", bin());
+    rc = test_sh(err, sizeof err, "%s run", test_bin());
     CHECK(rc == 2);
-    rc = sh(err, sizeof err, "%s frobnicate", bin());
+    rc = test_sh(err, sizeof err, "%s frobnicate", test_bin());
     CHECK(rc == 2);
 }
 
 TEST(e2e_resume_runs_only_missing_and_never_overwrites)
 {
     char ini[512], dir[512], err[4096];
-    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
-    snprintf(dir, sizeof dir, "%s/resume", tmpdir());
-    write_text(ini, small_ini);
-    int rc = sh(err, sizeof err, "%s run %s -q --kernels naive -o %s", bin(), ini, dir);
+    snprintf(ini, sizeof ini, "%s/small.ini", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/resume", test_tmpdir());
+    test_write_text(ini, small_ini);
+    int rc = test_sh(err, sizeof err, "%s run %s -q --kernels naive -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     CHECK(count_cases(dir) == 4);
     /* the same directory again without --resume: refused, results kept */
-    rc = sh(err, sizeof err, "%s run %s -q -o %s", bin(), ini, dir);
+    rc = test_sh(err, sizeof err, "%s run %s -q -o %s", test_bin(), ini, dir);
     CHECK(rc == 2);
     CHECK(count_cases(dir) == 4);
     /* --resume adds the blocked cases only */
-    rc = sh(err, sizeof err, "%s run %s --resume -o %s", bin(), ini, dir);
+    rc = test_sh(err, sizeof err, "%s run %s --resume -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     CHECK_MSG(strstr(err, "4 cases to run") != NULL, "stderr: %s", err);
     CHECK(count_cases(dir) == 8);
@@ -205,11 +152,11 @@ TEST(e2e_resume_runs_only_missing_and_never_overwrites)
 TEST(e2e_dump_writes_npy_and_case_json)
 {
     char ini[512], dir[512], dump[512], err[4096];
-    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
-    snprintf(dir, sizeof dir, "%s/dumprun", tmpdir());
-    snprintf(dump, sizeof dump, "%s/dump", tmpdir());
-    write_text(ini, small_ini);
-    int rc = sh(err, sizeof err, "%s run %s -q --kernels blocked -o %s --dump %s", bin(), ini, dir, dump);
+    snprintf(ini, sizeof ini, "%s/small.ini", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/dumprun", test_tmpdir());
+    snprintf(dump, sizeof dump, "%s/dump", test_tmpdir());
+    test_write_text(ini, small_ini);
+    int rc = test_sh(err, sizeof err, "%s run %s -q --kernels blocked -o %s --dump %s", test_bin(), ini, dir, dump);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     cJSON *doc = attn_results_load(dir, err, sizeof err);
     CHECK(doc != NULL);
@@ -230,24 +177,24 @@ TEST(e2e_dump_writes_npy_and_case_json)
 TEST(e2e_shards_cover_the_sweep_once)
 {
     char ini[512], d0[512], d1[512], err[4096];
-    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
-    snprintf(d0, sizeof d0, "%s/shard0", tmpdir());
-    snprintf(d1, sizeof d1, "%s/shard1", tmpdir());
-    write_text(ini, small_ini);
-    CHECK(sh(err, sizeof err, "%s run %s -q --shard 0/3 -o %s", bin(), ini, d0) == 0);
-    CHECK(sh(err, sizeof err, "%s run %s -q --shard 1/3 -o %s", bin(), ini, d1) == 0);
+    snprintf(ini, sizeof ini, "%s/small.ini", test_tmpdir());
+    snprintf(d0, sizeof d0, "%s/shard0", test_tmpdir());
+    snprintf(d1, sizeof d1, "%s/shard1", test_tmpdir());
+    test_write_text(ini, small_ini);
+    CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 0/3 -o %s", test_bin(), ini, d0) == 0);
+    CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 1/3 -o %s", test_bin(), ini, d1) == 0);
     CHECK(count_cases(d0) == 3);        /* cases 0, 3, 6 of 8 */
     CHECK(count_cases(d1) == 3);        /* cases 1, 4, 7 */
-    CHECK(sh(err, sizeof err, "%s run %s -q --shard 3/3 -o %s/x", bin(), ini, tmpdir()) == 2);
+    CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 3/3 -o %s/x", test_bin(), ini, test_tmpdir()) == 2);
 
     /* the third shard, then merge: the same cases, in the order of an unsharded run */
     char d2[512], merged[512], whole[512];
-    snprintf(d2, sizeof d2, "%s/shard2", tmpdir());
-    snprintf(merged, sizeof merged, "%s/merged", tmpdir());
-    snprintf(whole, sizeof whole, "%s/whole", tmpdir());
-    CHECK(sh(err, sizeof err, "%s run %s -q --shard 2/3 -o %s", bin(), ini, d2) == 0);
-    CHECK(sh(err, sizeof err, "%s run %s -q -o %s", bin(), ini, whole) == 0);
-    int rc = sh(err, sizeof err, "%s merge -o %s %s %s %s", bin(), merged, d1, d2, d0);
+    snprintf(d2, sizeof d2, "%s/shard2", test_tmpdir());
+    snprintf(merged, sizeof merged, "%s/merged", test_tmpdir());
+    snprintf(whole, sizeof whole, "%s/whole", test_tmpdir());
+    CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 2/3 -o %s", test_bin(), ini, d2) == 0);
+    CHECK(test_sh(err, sizeof err, "%s run %s -q -o %s", test_bin(), ini, whole) == 0);
+    int rc = test_sh(err, sizeof err, "%s merge -o %s %s %s %s", test_bin(), merged, d1, d2, d0);
     CHECK_MSG(rc == 0, "merge exit %d: %s", rc, err);
     cJSON *m = attn_results_load(merged, err, sizeof err), *w = attn_results_load(whole, err, sizeof err);
     CHECK(m && w);
@@ -268,31 +215,31 @@ TEST(e2e_shards_cover_the_sweep_once)
 TEST(e2e_compare_and_baseline)
 {
     char ini[512], a[512], err[8192];
-    snprintf(ini, sizeof ini, "%s/small.ini", tmpdir());
-    snprintf(a, sizeof a, "%s/base", tmpdir());
-    write_text(ini, small_ini);
-    int rc = sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s run %s -q --kernels blocked "
-                "--format gbench --save-baseline main -o %s", tmpdir(), bin(), ini, a);
+    snprintf(ini, sizeof ini, "%s/small.ini", test_tmpdir());
+    snprintf(a, sizeof a, "%s/base", test_tmpdir());
+    test_write_text(ini, small_ini);
+    int rc = test_sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s run %s -q --kernels blocked "
+                "--format gbench --save-baseline main -o %s", test_tmpdir(), test_bin(), ini, a);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     char gb[600];
     snprintf(gb, sizeof gb, "%s/results.gbench.json", a);
     CHECK(exists(gb));
     /* a run compared with itself: nothing regressed */
-    rc = sh(err, sizeof err, "%s compare %s %s", bin(), a, a);
+    rc = test_sh(err, sizeof err, "%s compare %s %s", test_bin(), a, a);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     /* and with the baseline it saved, found by name for this machine */
-    rc = sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s compare --baseline main %s", tmpdir(), bin(), a);
+    rc = test_sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s compare --baseline main %s", test_tmpdir(), test_bin(), a);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
-    rc = sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s compare --baseline nope %s", tmpdir(), bin(), a);
+    rc = test_sh(err, sizeof err, "ATTN_BASELINE_DIR=%s/baselines %s compare --baseline nope %s", test_tmpdir(), test_bin(), a);
     CHECK(rc == 2);
 }
 
 TEST(e2e_list_and_info)
 {
     char err[4096];
-    CHECK(sh(err, sizeof err, "%s list | grep -q '^naive'", bin()) == 0);
-    CHECK(sh(err, sizeof err, "%s info | grep -q cpu_model", bin()) == 0);
-    CHECK(sh(err, sizeof err, "%s run --help | grep -q resume", bin()) == 0);
+    CHECK(test_sh(err, sizeof err, "%s list | grep -q '^naive'", test_bin()) == 0);
+    CHECK(test_sh(err, sizeof err, "%s info | grep -q cpu_model", test_bin()) == 0);
+    CHECK(test_sh(err, sizeof err, "%s run --help | grep -q resume", test_bin()) == 0);
 }
 
 /* variants.ini is CI's sweep of every mask and shape variant over every kernel: nothing
@@ -301,8 +248,8 @@ TEST(e2e_list_and_info)
 TEST(e2e_variants_ini_every_kernel_every_variant)
 {
     char dir[512], err[8192];
-    snprintf(dir, sizeof dir, "%s/variants", tmpdir());
-    int rc = sh(err, sizeof err, "%s run configs/variants.ini -q -o %s", bin(), dir);
+    snprintf(dir, sizeof dir, "%s/variants", test_tmpdir());
+    int rc = test_sh(err, sizeof err, "%s run configs/variants.ini -q -o %s", test_bin(), dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     cJSON *doc = attn_results_load(dir, err, sizeof err);
     CHECK_MSG(doc != NULL, "%s", err);
@@ -337,11 +284,11 @@ TEST(e2e_variants_ini_every_kernel_every_variant)
 TEST(e2e_rounds_pool_samples_of_every_round)
 {
     char ini[512], dir[512], err[4096];
-    snprintf(ini, sizeof ini, "%s/rounds.ini", tmpdir());
-    snprintf(dir, sizeof dir, "%s/rounds", tmpdir());
-    write_text(ini, "[r]\nkernels = naive, blocked\nheads = 2\nseq_len = 19\nmin_time = 0\n"
+    snprintf(ini, sizeof ini, "%s/rounds.ini", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/rounds", test_tmpdir());
+    test_write_text(ini, "[r]\nkernels = naive, blocked\nheads = 2\nseq_len = 19\nmin_time = 0\n"
                     "reps = 7\nrounds = 3\n");
-    int rc = sh(err, sizeof err, "%s run %s -q -o %s", bin(), ini, dir);
+    int rc = test_sh(err, sizeof err, "%s run %s -q -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     cJSON *doc = attn_results_load(dir, err, sizeof err);
     CHECK(doc != NULL);
@@ -364,10 +311,10 @@ TEST(e2e_rounds_pool_samples_of_every_round)
 TEST(e2e_isa_cap_skips_with_reason)
 {
     char ini[512], dir[512], err[4096];
-    snprintf(ini, sizeof ini, "%s/isa.ini", tmpdir());
-    snprintf(dir, sizeof dir, "%s/isa", tmpdir());
-    write_text(ini, "[isa]\nkernels = *\nunsupported = omit\nheads = 2\nseq_len = 33\nmin_time = 0\nreps = 2\n");
-    int rc = sh(err, sizeof err, "ATTN_ISA=portable %s run %s -q -o %s", bin(), ini, dir);
+    snprintf(ini, sizeof ini, "%s/isa.ini", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/isa", test_tmpdir());
+    test_write_text(ini, "[isa]\nkernels = *\nunsupported = omit\nheads = 2\nseq_len = 33\nmin_time = 0\nreps = 2\n");
+    int rc = test_sh(err, sizeof err, "ATTN_ISA=portable %s run %s -q -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     cJSON *doc = attn_results_load(dir, err, sizeof err);
     CHECK(doc != NULL);
@@ -393,5 +340,5 @@ TEST(e2e_isa_cap_skips_with_reason)
     CHECK(ok > 0);
     CHECK(capped > 0);
     cJSON_Delete(doc);
-    CHECK(sh(err, sizeof err, "ATTN_ISA=portable %s list | grep '^flash_avx512' | grep -q ' no '", bin()) == 0);
+    CHECK(test_sh(err, sizeof err, "ATTN_ISA=portable %s list | grep '^flash_avx512' | grep -q ' no '", test_bin()) == 0);
 }

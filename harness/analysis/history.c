@@ -53,14 +53,15 @@ static int find_row(const row *rows, int n, const char *key)
 }
 
 /* gnuplot string literal: double quotes, with '"' and '\' escaped. */
-static void gp_str(FILE *f, const char *s)
+static void gp_str(FILE *f, const char *s)   /* as plot_gnuplot.c: never interpreted */
 {
-    fputc('"', f);
+    fputc('\'', f);
     for (; *s; s++) {
-        if (*s == '"' || *s == '\\') fputc('\\', f);
-        fputc(*s, f);
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\'') fputs("''", f);
+        else fputc(ch < 0x20 || ch == 0x7f ? ' ' : ch, f);
     }
-    fputc('"', f);
+    fputc('\'', f);
 }
 
 /* Write history.dat and history.gp into dir and run gnuplot there. 0, or -1 (told). */

@@ -200,10 +200,7 @@ static void group_text(const plot_case *c, unsigned axes, int for_file, char *bu
         else
             len += snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", axis_names[a], v);
     }
-    if (for_file)   /* keep file names to [A-Za-z0-9._-] */
-        for (char *p = buf; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-                  *p == '.' || *p == '_' || *p == '-')) *p = '_';
+    if (for_file) attn_safe_name(buf);
 }
 
 static int in_sweep(const plot_case *c, const char *sweep) { return !strcmp(c->sweep, sweep); }
@@ -819,8 +816,7 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
         group_text(reps[g], split, 1, gf, sizeof gf);
         group_text(reps[g], split, 0, gt, sizeof gt);
         snprintf(ch.name, sizeof ch.name, "%s-%s%s%s", sweep, stem, gf[0] ? "-" : "", gf);
-        for (char *p = ch.name; *p; p++)
-            if (*p == '/' || *p == ' ') *p = '_';
+        attn_safe_name(ch.name);   /* the sweep name comes from results.json */
         plot_fmt(ch.title, sizeof ch.title, "%s: %s%s%s\n%s", sweep, what, gt[0] ? ", " : "", gt, fixed);
         snprintf(ch.xlabel, sizeof ch.xlabel, "%s", x_label(x));
         ch.logx = x != AX_THREADS;

@@ -97,16 +97,34 @@ void plot_gnuplot_probe(plot_gnuplot *g)
 
 /* ================================================================ script == */
 
-/* A gnuplot double-quoted string. */
+/* A gnuplot string literal that gnuplot never interprets: single quotes, inside which
+ * gnuplot does no backquote substitution, no macro expansion and no backslash escapes
+ * (a quote is doubled); a newline becomes a concatenated "\n" (titles use it for a second
+ * line); other control characters become spaces, so the command line cannot end early.
+ * Text from results.json (kernel, sweep, mask, context fields) only reaches a script
+ * through here. */
 static void gp_str(FILE *f, const char *s)
 {
-    fputc('"', f);
+    fputc('\'', f);
     for (; *s; s++) {
-        if (*s == '\n') fputs("\\n", f);
-        else if (*s == '"' || *s == '\\') fprintf(f, "\\%c", *s);
-        else fputc(*s, f);
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '\n') fputs("'.\"\\n\".'", f);
+        else if (ch == '\'') fputs("''", f);
+        else if (ch < 0x20 || ch == 0x7f) fputc(' ', f);
+        else fputc(ch, f);
     }
-    fputc('"', f);
+    fputc('\'', f);
+}
+
+/* A case id as one whitespace-free token of a data file (ids are filesystem-safe when
+ * attnbench wrote them; one from an edited results.json may not be). */
+static void dat_token(FILE *f, const char *s)
+{
+    if (!s || !*s) { fputc('-', f); return; }
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        fputc(ch <= 0x20 || ch == 0x7f || ch == '#' ? '_' : ch, f);
+    }
 }
 
 /* %g without exponents for the integers tick labels mostly are. */
@@ -198,7 +216,9 @@ static int write_data(const plot_chart *c, const char *path, int idx[][256])
                 gap = 0;
                 written++;
                 double lo = isfinite(pt->ylo) ? pt->ylo : pt->y, hi = isfinite(pt->yhi) ? pt->yhi : pt->y;
-                fprintf(f, "%.9g %.9g %.9g %.9g %s\n", pt->x, pt->y, lo, hi, pt->id ? pt->id : "-");
+                fprintf(f, "%.9g %.9g %.9g %.9g ", pt->x, pt->y, lo, hi);
+                dat_token(f, pt->id);
+                fputc('\n', f);
             }
             idx[p][s] = block++;
         }

@@ -26,6 +26,7 @@ static void html_text(FILE *f, const char *s)
         else if (*s == '>') fputs("&gt;", f);
         else if (*s == '&') fputs("&amp;", f);
         else if (*s == '"') fputs("&quot;", f);
+        else if (*s == '\'') fputs("&#39;", f);
         else fputc(*s, f);
     }
 }
@@ -36,6 +37,8 @@ static void md_text(FILE *f, const char *s)
     for (; *s; s++) {
         if (*s == '|') fputs("\\|", f);
         else if (*s == '\n') fputc(' ', f);
+        else if (*s == '<') fputs("&lt;", f);      /* renderers pass raw HTML through */
+        else if (*s == '&') fputs("&amp;", f);
         else fputc(*s, f);
     }
 }
@@ -122,10 +125,21 @@ static void doc_chart(doc *d, const plot_drawn *c, const char *rel, const char *
     } else {
         fprintf(d->html, "<img alt=\"");
         html_text(d->html, first);
-        fprintf(d->html, "\" src=\"%s%s.png\">", rel, c->name);
+        fprintf(d->html, "\" src=\"");
+        html_text(d->html, rel);
+        html_text(d->html, c->name);
+        fprintf(d->html, ".png\">");
     }
-    fprintf(d->html, "<figcaption><a href=\"%sdata/%s.dat\">data</a> · <a href=\"%sdata/%s.gp\">script</a></figcaption></figure>\n",
-            rel, c->name, rel, c->name);
+    static const char *const ext[2][2] = { { ".dat", "data" }, { ".gp", "script" } };
+    fprintf(d->html, "<figcaption>");
+    for (int i = 0; i < 2; i++) {
+        fprintf(d->html, "%s<a href=\"", i ? " · " : "");
+        html_text(d->html, rel);
+        fprintf(d->html, "data/");
+        html_text(d->html, c->name);
+        fprintf(d->html, "%s\">%s</a>", ext[i][0], ext[i][1]);
+    }
+    fprintf(d->html, "</figcaption></figure>\n");
     free(svg);
 }
 

@@ -9,41 +9,59 @@
 #include <unistd.h>
 #include "record/results.h"
 
-int attn_write_file_atomic(const char *path, const char *data, size_t len)
+/* Write one temporary file; 0, or -1 with errno (and the file removed). */
+static int write_tmp(const char *tmp, const char *data, size_t len)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        errno = ENAMETOOLONG;
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -1;
+    int ok = fwrite(data, 1, len, f) == len;
+    ok = (fflush(f) == 0) && ok;
+    ok = (fsync(fileno(f)) == 0) && ok;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        int e = errno;
+        unlink(tmp);
+        errno = e;
         return -1;
     }
-    /* Ctrl-C (or a kill) between creating tmp and the rename would leave tmp behind:
-     * the signals that end a sweep wait until the file is in place or removed */
+    return 0;
+}
+
+int attn_write_files_atomic(int n, const char *const *paths, const char *const *data, const size_t *lens)
+{
+    char tmp[8][4200];
+    if (n < 1 || n > 8) { errno = EINVAL; return -1; }
+    for (int i = 0; i < n; i++)
+        if (snprintf(tmp[i], sizeof tmp[i], "%s.tmp.%ld", paths[i], (long)getpid()) >= (int)sizeof tmp[i]) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+    /* Ctrl-C (or a kill) between creating a tmp and its rename would leave it behind, or
+     * one file renamed and not the other: the signals that end a sweep wait until every
+     * file is in place or removed. Every tmp is written before any is renamed, so a write
+     * error (a full disk) leaves all the old files as they were. */
     sigset_t stop, old;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGHUP);
     sigprocmask(SIG_BLOCK, &stop, &old);
-    int rc = 0;
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        rc = -1;
-    } else {
-        int ok = fwrite(data, 1, len, f) == len;
-        ok = (fflush(f) == 0) && ok;
-        ok = (fsync(fileno(f)) == 0) && ok;
-        ok = (fclose(f) == 0) && ok;
-        if (!ok || rename(tmp, path) != 0) {
-            int e = errno;
-            unlink(tmp);
-            errno = e;
-            rc = -1;
-        }
-    }
+    int rc = 0, written = 0;
+    for (; written < n && rc == 0; written++)
+        if (write_tmp(tmp[written], data[written], lens[written]) != 0) rc = -1;
+    if (rc != 0) written--;
+    for (int i = 0; i < written && rc == 0; i++)
+        if (rename(tmp[i], paths[i]) != 0) rc = -1;
     int e = errno;
+    for (int i = 0; i < written; i++) unlink(tmp[i]);   /* no-op for the renamed ones */
     sigprocmask(SIG_SETMASK, &old, NULL);
     errno = e;
     return rc;
+}
+
+int attn_write_file_atomic(const char *path, const char *data, size_t len)
+{
+    return attn_write_files_atomic(1, &path, &data, &len);
 }
 
 char *attn_read_file(const char *path, size_t *len)

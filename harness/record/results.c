@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "record/gbench.h"
@@ -28,6 +30,7 @@ struct attn_results {
     /* Printed text of each case, in the order of doc.cases (NULL: not printed yet).
      * A case is printed once, not at every rewrite: printing every sample of every
      * finished case after each case made long sweeps quadratic. */
+    int lock_fd;                /* DIR/.attnbench.lock, flock'ed while this run writes */
     char **case_text;
     int n_text, cap_text;
 };
@@ -300,31 +303,32 @@ static int make_dirs(const char *dir)
     return 0;
 }
 
-/* results.json (given as text), results.csv and results.gbench.json of doc into dir. */
+/* results.json (given as text), results.csv and results.gbench.json of doc into dir.
+ * The JSON and the CSV are replaced together (attn_write_files_atomic), so both always
+ * hold the same cases, whatever interrupts the run. */
 static int write_files(const char *dir, const char *json, const cJSON *doc, int gbench)
 {
-    char path[4200];
-    int rc = 0;
-    snprintf(path, sizeof path, "%s/results.json", dir);
-    if (attn_write_file_atomic(path, json, strlen(json)) != 0) {
-        fprintf(stderr, "attnbench: %s: cannot write: %s\n", path, strerror(errno));
-        rc = -1;
-    }
-
+    char jpath[4200], cpath[4200];
+    snprintf(jpath, sizeof jpath, "%s/results.json", dir);
+    snprintf(cpath, sizeof cpath, "%s/results.csv", dir);
     size_t len = 0;
-    snprintf(path, sizeof path, "%s/results.csv", dir);
     char *csv = csv_text(cJSON_GetObjectItemCaseSensitive(doc, "cases"), &len);
     if (!csv) {
-        fprintf(stderr, "attnbench: %s: out of memory building CSV\n", path);
-        rc = -1;
-    } else if (attn_write_file_atomic(path, csv, len) != 0) {
-        fprintf(stderr, "attnbench: %s: cannot write: %s\n", path, strerror(errno));
+        fprintf(stderr, "attnbench: %s: out of memory building CSV\n", cpath);
+        return -1;
+    }
+    const char *paths[2] = { jpath, cpath }, *data[2] = { json, csv };
+    size_t lens[2] = { strlen(json), len };
+    int rc = 0;
+    if (attn_write_files_atomic(2, paths, data, lens) != 0) {
+        fprintf(stderr, "attnbench: %s: cannot write results.json and results.csv: %s\n", dir, strerror(errno));
         rc = -1;
     }
     free(csv);
 
-    snprintf(path, sizeof path, "%s/results.gbench.json", dir);
-    if (gbench && attn_gbench_write(path, doc) != 0) rc = -1;
+    char gpath[4200];
+    snprintf(gpath, sizeof gpath, "%s/results.gbench.json", dir);
+    if (rc == 0 && gbench && attn_gbench_write(gpath, doc) != 0) rc = -1;
     return rc;
 }
 
@@ -414,6 +418,36 @@ static void note_resume(cJSON *old_ctx, const cJSON *new_ctx, const char *path)
     }
 }
 
+/* One writer per results directory: two runs (two --resume, or a run and a merge) into
+ * one DIR would each rewrite the files from their own view and lose the other's cases.
+ * An flock on DIR/.attnbench.lock, held until attn_results_close (the kernel drops it if
+ * the process dies); the file holds the writer's pid for the message. */
+static int lock_dir(attn_results *r)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.attnbench.lock", r->dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        fprintf(stderr, "attnbench: %s: cannot create the lock file: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = read(fd, pid, sizeof pid - 1);
+        pid[n > 0 ? n : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        fprintf(stderr, "attnbench: %s is being written by another attnbench (pid %s); wait for it "
+                "to finish or write to another directory (-o)\n", r->dir, *pid ? pid : "?");
+        close(fd);
+        return -1;
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) { /* the pid is only for the message */ }
+    r->lock_fd = fd;
+    return 0;
+}
+
 attn_results *attn_results_open(const char *dir, cJSON *context, int resume, int gbench)
 {
     attn_results *r = calloc(1, sizeof *r);
@@ -425,10 +459,12 @@ attn_results *attn_results_open(const char *dir, cJSON *context, int resume, int
     snprintf(r->json_path, sizeof r->json_path, "%s/results.json", dir);
     r->gbench = gbench;
 
+    r->lock_fd = -1;
     if (make_dirs(dir) != 0) {
         fprintf(stderr, "attnbench: %s: cannot create directory: %s\n", dir, strerror(errno));
         goto fail;
     }
+    if (lock_dir(r) != 0) goto fail;
     int exists = access(r->json_path, F_OK) == 0;
     if (exists && !resume) {
         fprintf(stderr, "attnbench: %s already holds results.json; "
@@ -465,6 +501,7 @@ attn_results *attn_results_open(const char *dir, cJSON *context, int resume, int
 fail:
     cJSON_Delete(context);
     cJSON_Delete(r->doc);
+    if (r->lock_fd >= 0) close(r->lock_fd);
     free(r);
     return NULL;
 }
@@ -513,5 +550,6 @@ void attn_results_close(attn_results *r)
     for (int i = 0; i < r->cap_text; i++) free(r->case_text[i]);
     free(r->case_text);
     cJSON_Delete(r->doc);
+    if (r->lock_fd >= 0) close(r->lock_fd);     /* releases the lock */
     free(r);
 }

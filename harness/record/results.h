@@ -35,6 +35,9 @@ cJSON *attn_params_json(const attn_case *c);
 /* jsonio.c ---------------------------------------------------------------------- */
 /* Write a string to path atomically (temp file + rename). 0 or -1 (errno set). */
 int attn_write_file_atomic(const char *path, const char *data, size_t len);
+/* The same for n (<= 8) files at once: all are written to temporary names first, then
+ * renamed; on any error none is replaced. Either all or none (short of a power cut). */
+int attn_write_files_atomic(int n, const char *const *paths, const char *const *data, const size_t *lens);
 /* Whole file as a NUL-terminated malloc'd string (NULL, errno set, on failure). */
 char *attn_read_file(const char *path, size_t *len);
 /* Load a results.json, given the file or its directory. NULL with a message in err when

@@ -83,3 +83,10 @@ void attn_results_dir(const char *arg, char *buf, size_t n)
     char *slash = strrchr(buf, '/');
     if (slash) *slash = 0; else snprintf(buf, n, ".");
 }
+
+void attn_safe_name(char *s)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '.' || *s == '_' || *s == '-')) *s = '_';
+}

@@ -34,6 +34,10 @@ void attn_fmt_time(double s, char *buf, size_t n);
 
 /* ----------------------------------------------------------------- files -- */
 
+/* Reduce a name to [A-Za-z0-9._-] in place (anything else becomes '_'), so text read
+ * from a results file can name a file, and stand unquoted in a script, safely. */
+void attn_safe_name(char *s);
+
 /* mkdir -p: 0, or -1 with errno set. */
 int attn_mkdir_p(const char *path);
 /* The directory of a results argument: the argument itself when it is a directory,

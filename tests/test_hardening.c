@@ -1,0 +1,180 @@
+/* test_hardening.c: results directories handled as a hostile or careless user would.
+ *
+ *   - text from a results file (kernel, sweep, mask, context) never runs in gnuplot, a
+ *     shell or a browser, and never names a file outside the chart folder;
+ *   - one writer per results directory;
+ *   - results.json and results.csv always hold the same cases, even after a write error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "record/results.h"
+#include "test.h"
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Data rows of a CSV file (lines after the header). */
+static int csv_rows(const char *path)
+{
+    char *text = attn_read_file(path, NULL);
+    if (!text) return -1;
+    int lines = 0;
+    for (const char *p = text; *p; p++) lines += *p == '\n';
+    free(text);
+    return lines - 1;
+}
+
+static int json_cases(const char *dir)
+{
+    char err[512];
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    if (!doc) return -1;
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases"));
+    cJSON_Delete(doc);
+    return n;
+}
+
+/* A small real run to start from: naive at two lengths, so every chart kind has points. */
+static int small_run(const char *dir, char *err, size_t errlen)
+{
+    char ini[512];
+    snprintf(ini, sizeof ini, "%s/hard.ini", test_tmpdir());
+    test_write_text(ini, "[hard]\nkernels = naive, blocked\nheads = 2\nseq_len = 16, 32\nmin_time = 0\nreps = 3\n");
+    return test_sh(err, errlen, "%s run %s -q -o %s", test_bin(), ini, dir);
+}
+
+/* Replace every value of `field` in the cases (top level or in params) by `value`. */
+static void poison(cJSON *doc, const char *field, const char *value)
+{
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        cJSON *where = cJSON_GetObjectItem(c, field) ? c : cJSON_GetObjectItem(c, "params");
+        if (cJSON_GetObjectItem(where, field))
+            cJSON_ReplaceItemInObject(where, field, cJSON_CreateString(value));
+    }
+}
+
+TEST(hardening_hostile_names_run_nothing)
+{
+    char dir[512], err[4096], mark[512], outside[512], path[600];
+    snprintf(dir, sizeof dir, "%s/hostile", test_tmpdir());
+    snprintf(mark, sizeof mark, "%s/PWNED", test_tmpdir());
+    snprintf(outside, sizeof outside, "%s/escaped", test_tmpdir());
+    int rc = small_run(dir, err, sizeof err);
+    CHECK_MSG(rc == 0, "run: exit %d: %s", rc, err);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+
+    char evil[3000];
+    /* a backquote, a system() call after breaking out of either kind of quote, a newline
+     * that would end the gnuplot command, HTML, and a path out of the chart folder */
+    snprintf(evil, sizeof evil, "k`touch %s`\"; system(\"touch %s\"); '; system('touch %s'); #\n"
+             "set output '%s'<script>alert(1)</script>", mark, mark, mark, outside);
+    poison(doc, "kernel", evil);
+    char sweep[1200];
+    snprintf(sweep, sizeof sweep, "../../escaped`touch %s`\"<img src=x onerror=alert(1)>", mark);
+    poison(doc, "sweep", sweep);
+    cJSON *ctx = cJSON_GetObjectItem(doc, "context");
+    cJSON_ReplaceItemInObject(ctx, "cpu_model", cJSON_CreateString(evil));
+    char *text = cJSON_Print(doc);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    CHECK(text && attn_write_file_atomic(path, text, strlen(text)) == 0);
+    free(text);
+    cJSON_Delete(doc);
+
+    rc = test_sh(err, sizeof err, "cd %s && %s plot %s", test_tmpdir(), test_bin(), dir);
+    CHECK_MSG(rc == 0 || rc == 1, "plot: exit %d: %s", rc, err);
+    char hdir[600];
+    snprintf(hdir, sizeof hdir, "%s/history", test_tmpdir());
+    rc = test_sh(err, sizeof err, "cd %s && %s history %s %s -o %s", test_tmpdir(), test_bin(), dir, dir, hdir);
+    CHECK_MSG(rc >= 0 && rc <= 1, "history: exit %d: %s", rc, err);
+
+    CHECK_MSG(!file_exists(mark), "a command from results.json ran (%s exists)", mark);
+    CHECK_MSG(!file_exists(outside), "a file was written outside the output folder");
+    snprintf(path, sizeof path, "%s/escaped", test_tmpdir());
+    char html[600];
+    snprintf(html, sizeof html, "%s/report.html", dir);
+    char *page = attn_read_file(html, NULL);
+    CHECK_MSG(page != NULL, "no report.html");
+    if (page) {
+        CHECK_MSG(!strstr(page, "<script>alert"), "report.html holds a raw <script> from results.json");
+        CHECK_MSG(!strstr(page, "<img src=x"), "report.html holds a raw <img> from results.json");
+        free(page);
+    }
+    /* every chart script quotes what it took from the file: no line starts a command
+     * from the poisoned text */
+    rc = test_sh(NULL, 0, "grep -rl '^set output .*<script>' %s/plots/data", dir);
+    CHECK_MSG(rc != 0, "a chart script carries the poisoned name into set output");
+}
+
+TEST(hardening_results_dir_is_locked)
+{
+    char dir[512], err[4096];
+    snprintf(dir, sizeof dir, "%s/locked", test_tmpdir());
+    int rc = small_run(dir, err, sizeof err);
+    CHECK_MSG(rc == 0, "run: exit %d: %s", rc, err);
+
+    /* a writer holding the directory: a second run into it is refused with a message */
+    attn_results *r = attn_results_open(dir, NULL, 1, 0);
+    CHECK(r != NULL);
+    char ini[512];
+    snprintf(ini, sizeof ini, "%s/hard.ini", test_tmpdir());
+    rc = test_sh(err, sizeof err, "%s run %s -q --resume -o %s", test_bin(), ini, dir);
+    CHECK_MSG(rc == 2, "second writer: exit %d", rc);
+    CHECK_MSG(strstr(err, "being written by another attnbench"), "message: %s", err);
+    attn_results_close(r);
+    /* released: a resume goes through (nothing left to run) */
+    rc = test_sh(err, sizeof err, "%s run %s -q --resume -o %s", test_bin(), ini, dir);
+    CHECK_MSG(rc == 0, "after release: exit %d: %s", rc, err);
+    CHECK(json_cases(dir) == 4);
+}
+
+TEST(hardening_json_and_csv_replaced_together)
+{
+    char dir[512], err[4096], csv[600], blocker[700];
+    snprintf(dir, sizeof dir, "%s/together", test_tmpdir());
+    int rc = small_run(dir, err, sizeof err);
+    CHECK_MSG(rc == 0, "run: exit %d: %s", rc, err);
+    snprintf(csv, sizeof csv, "%s/results.csv", dir);
+    CHECK(json_cases(dir) == 4 && csv_rows(csv) == 4);
+
+    /* resume with one more length, while results.csv cannot be written: a directory
+     * stands where the CSV's temporary file goes. results.json must not move ahead. */
+    char ini[512];
+    snprintf(ini, sizeof ini, "%s/hard5.ini", test_tmpdir());
+    test_write_text(ini, "[hard]\nkernels = naive, blocked\nheads = 2\nseq_len = 16, 32, 48\nmin_time = 0\nreps = 3\n");
+    attn_results *r = attn_results_open(dir, NULL, 1, 0);
+    CHECK(r != NULL);
+    if (!r) return;
+    snprintf(blocker, sizeof blocker, "%s/results.csv.tmp.%ld", dir, (long)getpid());
+    CHECK(mkdir(blocker, 0777) == 0);
+    attn_case c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "hard-extra");
+    snprintf(c.sweep, sizeof c.sweep, "hard");
+    c.kernel = attn_kernel_find("naive");
+    c.batch = c.heads = c.kv_heads = c.threads = 1;
+    c.q_len = c.kv_len = c.head_dim = c.v_dim = 4;
+    c.window_left = c.window_right = -1;
+    attn_result res;
+    memset(&res, 0, sizeof res);
+    res.status = ST_SKIPPED;
+    snprintf(res.reason, sizeof res.reason, "test");
+    CHECK(attn_results_add(r, &c, &res) != 0);
+    CHECK_MSG(json_cases(dir) == 4, "results.json moved ahead of results.csv: %d cases", json_cases(dir));
+    CHECK(csv_rows(csv) == 4);
+    rmdir(blocker);
+    /* the next write catches up, both files together */
+    CHECK(attn_results_add(r, &c, &res) == 0);
+    CHECK(json_cases(dir) == 5 && csv_rows(csv) == 5);
+    attn_results_close(r);
+}
