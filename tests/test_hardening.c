@@ -178,3 +178,34 @@ TEST(hardening_json_and_csv_replaced_together)
     CHECK(json_cases(dir) == 5 && csv_rows(csv) == 5);
     attn_results_close(r);
 }
+
+/* Schema violations are refused when loading, naming the file, the case and the field. */
+TEST(hardening_schema_violations_refused)
+{
+    static const struct { const char *json, *expect; } bad[] = {
+        { "{\"cases\": 3}", "\"cases\"" },
+        { "{\"cases\": [1]}", "case 0" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"ok\", \"params\": {}, "
+          "\"time_s\": {\"median\": 1, \"samples\": [0.1, -2]}}]}", "time_s.samples[1]" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"fine\", \"params\": {}}]}", "status" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"heads\": {}}}]}", "params.heads" },
+        { "{\"cases\": [{\"status\": \"skipped\", \"params\": {}}]}", "kernel" },
+        { "{\"cases\": [{\"id\": \"x\", \"kernel\": \"k\", \"status\": \"ok\", \"params\": {}, "
+          "\"time_s\": {\"median\": \"fast\"}}]}", "case 0 (x): field \"time_s.median\"" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"ok\", \"params\": {}}]}", "time_s.median" },
+        { "{\"context\": [], \"cases\": []}", "context" },
+    };
+    char path[512], err[1024];
+    snprintf(path, sizeof path, "%s/bad.json", test_tmpdir());
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        test_write_text(path, bad[i].json);
+        cJSON *doc = attn_results_load(path, err, sizeof err);
+        CHECK_MSG(doc == NULL, "accepted: %s", bad[i].json);
+        cJSON_Delete(doc);
+        CHECK_MSG(strstr(err, bad[i].expect) && strstr(err, path), "%s -> '%s' (expected '%s')",
+                  bad[i].json, err, bad[i].expect);
+    }
+    /* not a regular file, and no end to it */
+    CHECK(attn_results_load("/dev/zero", err, sizeof err) == NULL);
+    CHECK_MSG(strstr(err, "not a regular file"), "%s", err);
+}

@@ -68,11 +68,23 @@ char *attn_read_file(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
+    /* a regular file of bounded size: /dev/zero or a FIFO must not grow us without end */
+    struct stat st;
+    int e = 0;
+    if (fstat(fileno(f), &st) != 0) e = errno;
+    else if (!S_ISREG(st.st_mode)) e = EINVAL;
+    else if (st.st_size > ATTN_MAX_FILE_BYTES) e = EFBIG;
+    if (e) {
+        fclose(f);
+        errno = e;
+        return NULL;
+    }
     size_t cap = 1 << 16, n = 0;
     char *buf = malloc(cap + 1);
     while (buf) {
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap) break;
+        if (cap >= ATTN_MAX_FILE_BYTES) { free(buf); buf = NULL; errno = EFBIG; break; }
         char *nb = realloc(buf, 2 * cap + 1);
         if (!nb) { free(buf); buf = NULL; break; }
         buf = nb;
@@ -80,7 +92,7 @@ char *attn_read_file(const char *path, size_t *len)
     }
     int err = ferror(f);
     fclose(f);
-    if (!buf || err) { free(buf); if (!errno) errno = EIO; return NULL; }
+    if (!buf || err) { free(buf); if (err || !errno) errno = EIO; return NULL; }
     buf[n] = 0;
     if (len) *len = n;
     return buf;
@@ -96,7 +108,8 @@ cJSON *attn_results_load(const char *path, char *err, size_t errlen)
         snprintf(file, sizeof file, "%s", path);
     char *text = attn_read_file(file, NULL);
     if (!text) {
-        snprintf(err, errlen, "%s: %s", file, strerror(errno));
+        snprintf(err, errlen, "%s: %s", file, errno == EINVAL ? "not a regular file" :
+                 errno == EFBIG ? "larger than the 1 GiB a results file may hold" : strerror(errno));
         return NULL;
     }
     cJSON *doc = cJSON_Parse(text);
@@ -104,8 +117,7 @@ cJSON *attn_results_load(const char *path, char *err, size_t errlen)
         const char *at = cJSON_GetErrorPtr();
         long off = at ? (long)(at - text) : -1;
         snprintf(err, errlen, "%s: not valid JSON (near byte %ld)", file, off);
-    } else if (!cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "cases"))) {
-        snprintf(err, errlen, "%s: not an attnbench results file (no \"cases\" array)", file);
+    } else if (attn_results_check(doc, file, err, errlen) != 0) {
         cJSON_Delete(doc);
         doc = NULL;
     }

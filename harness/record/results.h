@@ -33,6 +33,9 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res);
 cJSON *attn_params_json(const attn_case *c);
 
 /* jsonio.c ---------------------------------------------------------------------- */
+/* The most a file read by attn_read_file may hold (results files: 100k cases with their
+ * samples fit many times over). */
+#define ATTN_MAX_FILE_BYTES ((long long)1 << 30)
 /* Write a string to path atomically (temp file + rename). 0 or -1 (errno set). */
 int attn_write_file_atomic(const char *path, const char *data, size_t len);
 /* The same for n (<= 8) files at once: all are written to temporary names first, then
@@ -43,5 +46,10 @@ char *attn_read_file(const char *path, size_t *len);
 /* Load a results.json, given the file or its directory. NULL with a message in err when
  * the file is missing, not JSON, or has no "cases" array. */
 cJSON *attn_results_load(const char *path, char *err, size_t errlen);
+
+/* schema.c: check what readers rely on (types and ranges of the fields present; kernel,
+ * status and params required of every case). 0, or -1 with "FILE: case N (id): field
+ * F: what was expected" in err. attn_results_load calls it. */
+int attn_results_check(const cJSON *doc, const char *file, char *err, size_t errlen);
 
 #endif
