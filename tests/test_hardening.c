@@ -209,3 +209,38 @@ TEST(hardening_schema_violations_refused)
     CHECK(attn_results_load("/dev/zero", err, sizeof err) == NULL);
     CHECK_MSG(strstr(err, "not a regular file"), "%s", err);
 }
+
+/* A CSV cell from a results file never starts a spreadsheet formula. */
+TEST(hardening_csv_cells_are_not_formulas)
+{
+    char dir[512], err[4096], csv[600], path[600];
+    snprintf(dir, sizeof dir, "%s/formula", test_tmpdir());
+    int rc = small_run(dir, err, sizeof err);
+    CHECK_MSG(rc == 0, "run: exit %d: %s", rc, err);
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK(doc != NULL);
+    if (!doc) return;
+    poison(doc, "kernel", "=HYPERLINK(\"http://x\",\"y\")");
+    poison(doc, "sweep", "@SUM(A1)");
+    char out[512];
+    snprintf(out, sizeof out, "%s/formula-merged", test_tmpdir());
+    char *text = cJSON_Print(doc);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+    CHECK(text && attn_write_file_atomic(path, text, strlen(text)) == 0);
+    free(text);
+    cJSON_Delete(doc);
+    /* merge rewrites results.csv from the (poisoned) results.json */
+    rc = test_sh(err, sizeof err, "%s merge -o %s %s", test_bin(), out, dir);
+    CHECK_MSG(rc == 0, "merge: exit %d: %s", rc, err);
+    snprintf(csv, sizeof csv, "%s/results.csv", out);
+    char *cells = attn_read_file(csv, NULL);
+    CHECK(cells != NULL);
+    if (!cells) return;
+    for (const char *p = cells; *p; p++)
+        if (p == cells || p[-1] == ',' || p[-1] == '\n') {
+            const char *c = *p == '"' ? p + 1 : p;
+            CHECK_MSG(*c != '=' && *c != '@', "a cell starts a formula: %.30s", p);
+        }
+    CHECK(strstr(cells, "\"'=HYPERLINK") != NULL);
+    free(cells);
+}

@@ -220,10 +220,15 @@ static void sb_put(strbuf *b, const char *s, size_t n)
 static void sb_str(strbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 /* RFC 4180: quote when the field holds a comma, quote or line break; double the quotes. */
+/* A text cell. One that a spreadsheet would read as a formula (=, +, -, @, tab or CR
+ * first: OWASP's CSV-injection list) gets a leading ' and quotes, so it stays text;
+ * numbers are written by sb_csv_value and never come here. */
 static void sb_csv_field(strbuf *b, const char *s, int force_quote)
 {
-    if (!force_quote && !strpbrk(s, ",\"\r\n")) { sb_str(b, s); return; }
+    int formula = s[0] && strchr("=+-@\t\r", s[0]) != NULL;
+    if (!force_quote && !formula && !strpbrk(s, ",\"\r\n")) { sb_str(b, s); return; }
     sb_put(b, "\"", 1);
+    if (formula) sb_put(b, "'", 1);
     for (const char *p = s; *p; p++) {
         if (*p == '"') sb_put(b, "\"\"", 2);
         else sb_put(b, p, 1);
