@@ -30,7 +30,7 @@ AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
 
 GIT_SHA := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
-.PHONY: all deps test sanitize bench plot clean install FORCE
+.PHONY: all deps test sanitize bench plot clean install fuzz FORCE
 
 # build the benchmark binary
 all: $(BUILD)/attnbench
@@ -47,6 +47,13 @@ test: deps $(BUILD)/attnbench $(BUILD)/test_attn
 sanitize: deps
 	$(MAKE) BUILD=build-san OPT=-O1 CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" LDFLAGS="-fsanitize=address,undefined" test
 
+# fuzz the config reader and the results reader (libFuzzer, clang, ASan+UBSan): make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	$(MAKE) BUILD=build-fuzz CC=clang OPT=-O1 CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined" \
+		LDFLAGS="-fsanitize=fuzzer,address,undefined" build-fuzz/fuzz_config build-fuzz/fuzz_results
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 # the main job: build, run the quick sweep, draw its charts
 bench: deps $(BUILD)/attnbench
 	@out=results/quick-$$(date +%Y%m%d-%H%M%S); \
@@ -60,7 +67,7 @@ plot: $(BUILD)/attnbench
 
 # remove build outputs (results/ is kept)
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 # install the binary: make install PREFIX=/usr/local
 install: $(BUILD)/attnbench
@@ -70,6 +77,9 @@ $(BUILD)/attnbench: $(BUILD)/obj/harness/cli/main.o $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test_attn: $(OBJ_TEST) $(BUILD)/libattn.a
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libattn.a: $(OBJ_LIB)
