@@ -114,3 +114,33 @@ TEST(stats_quantile_type7)
     CHECK_NEAR(attn_quantile_sorted(x, 4, 0.9), 3.7, 1e-12);     /* rank 2.7 */
     CHECK_NEAR(attn_quantile_sorted(x, 1, 0.3), 1, 0);
 }
+
+/* Student's t against tabulated values, and the paired rounds on planted data. */
+TEST(stats_student_t_and_paired_rounds)
+{
+    CHECK_NEAR(attn_student_t_quantile(0.975, 1), 12.7062, 1e-3);
+    CHECK_NEAR(attn_student_t_quantile(0.975, 5), 2.5706, 1e-4);
+    CHECK_NEAR(attn_student_t_quantile(0.95, 3), 2.3534, 1e-4);
+    CHECK_NEAR(attn_student_t_quantile(0.995, 30), 2.7500, 1e-4);
+    CHECK_NEAR(attn_student_t_p2(2.0, 10), 0.07339, 1e-4);
+    CHECK_NEAR(attn_student_t_p2(0.0, 4), 1.0, 1e-12);
+
+    /* a machine that drifts by +-30% between rounds, and a build 25% slower: the paired
+     * ratio sees 1.25 with a tight interval; unpaired medians would not */
+    double drift[6] = { 1.0, 1.3, 0.8, 1.1, 0.7, 1.25 }, jitter[6] = { 1.01, 0.99, 1.0, 1.02, 0.98, 1.0 };
+    double a[6], b[6], r, lo, hi, p;
+    for (int i = 0; i < 6; i++) { a[i] = 1e-3 * drift[i]; b[i] = 1.25e-3 * drift[i] * jitter[i]; }
+    attn_paired_ratio(a, b, 6, 0.90, &r, &lo, &hi, &p);
+    CHECK_NEAR(r, 1.25, 0.01);
+    CHECK(lo > 1.22 && hi < 1.28);
+    CHECK(p < 1e-6);
+    /* the same build twice: ratio near 1, p large */
+    for (int i = 0; i < 6; i++) b[i] = a[i] * jitter[i];
+    attn_paired_ratio(a, b, 6, 0.90, &r, &lo, &hi, &p);
+    CHECK_NEAR(r, 1.0, 0.01);
+    CHECK(lo < 1 && hi > 1 && p > 0.1);
+    /* a missing side drops that round; one round left: no interval */
+    b[0] = NAN; a[1] = 0;
+    attn_paired_ratio(a, b, 3, 0.90, &r, &lo, &hi, &p);
+    CHECK(isnan(lo) && isnan(p) && r > 0);
+}

@@ -101,3 +101,86 @@ void attn_stats_compute(const double *x, int n, attn_stats *s)
     s->mad = attn_quantile_sorted(sorted, n, 0.5);
     free(sorted);
 }
+
+/* ------------------------------------------------------- paired rounds -- */
+
+/* Continued fraction of the regularised incomplete beta function (Lentz's method), for
+ * x < (a + 1) / (a + b + 2); attn_betai switches sides otherwise. */
+static double betacf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    if (fabs(d) < tiny) d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 300; m++) {
+        double m2 = 2.0 * m, aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+        d = 1 + aa * d; if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c; if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        h *= d * c;
+        aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+        d = 1 + aa * d; if (fabs(d) < tiny) d = tiny;
+        c = 1 + aa / c; if (fabs(c) < tiny) c = tiny;
+        d = 1 / d;
+        double del = d * c;
+        h *= del;
+        if (fabs(del - 1) < 1e-14) break;
+    }
+    return h;
+}
+
+/* I_x(a, b), the regularised incomplete beta function. */
+static double betai(double a, double b, double x)
+{
+    if (x <= 0) return 0;
+    if (x >= 1) return 1;
+    double lbt = lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x);
+    if (x < (a + 1) / (a + b + 2)) return exp(lbt) * betacf(a, b, x) / a;
+    return 1 - exp(lbt) * betacf(b, a, 1 - x) / b;
+}
+
+double attn_student_t_p2(double t, int df)
+{
+    if (df < 1 || isnan(t)) return NAN;
+    if (isinf(t)) return 0;
+    return betai(df / 2.0, 0.5, df / (df + t * t));
+}
+
+double attn_student_t_quantile(double p, int df)
+{
+    if (df < 1 || !(p > 0.5 && p < 1)) return NAN;
+    /* two-sided tail 2(1-p) is decreasing in t: bisect */
+    double lo = 0, hi = 1;
+    while (attn_student_t_p2(hi, df) > 2 * (1 - p) && hi < 1e12) hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+        double mid = (lo + hi) / 2;
+        if (attn_student_t_p2(mid, df) > 2 * (1 - p)) lo = mid; else hi = mid;
+    }
+    return (lo + hi) / 2;
+}
+
+void attn_paired_ratio(const double *base, const double *new_, int rounds, double level,
+                       double *ratio, double *lo, double *hi, double *p)
+{
+    *ratio = *lo = *hi = *p = NAN;
+    int n = 0;
+    double sum = 0, sum2 = 0;
+    for (int r = 0; r < rounds; r++) {
+        if (!(base[r] > 0) || !(new_[r] > 0)) continue;
+        double d = log(new_[r] / base[r]);
+        sum += d;
+        sum2 += d * d;
+        n++;
+    }
+    if (n < 1) return;
+    double mean = sum / n;
+    *ratio = exp(mean);
+    if (n < 2) return;
+    double var = (sum2 - n * mean * mean) / (n - 1);
+    double se = sqrt(var > 0 ? var : 0) / sqrt((double)n);
+    double tq = attn_student_t_quantile(0.5 + level / 2, n - 1);
+    *lo = exp(mean - tq * se);
+    *hi = exp(mean + tq * se);
+    *p = se > 0 ? attn_student_t_p2(mean / se, n - 1) : (mean == 0 ? 1 : 0);
+}

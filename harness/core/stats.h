@@ -17,4 +17,16 @@ void attn_stats_compute(const double *x, int n, attn_stats *s);
 /* Quantile q in [0,1] of sorted data, linear interpolation (type 7). */
 double attn_quantile_sorted(const double *sorted, int n, double q);
 
+/* Paired rounds (attnbench ab): round r timed both builds back to back, so the machine's
+ * drift falls on both; base[r] and new_[r] are their medians in round r. On the log
+ * ratios d_r = ln(new_r / base_r): *ratio = e^mean(d), [*lo, *hi] its `level` (e.g. 0.90)
+ * Student-t confidence interval, *p the two-sided paired t-test p-value. Rounds with a
+ * missing side (<= 0 or NAN) are left out; NAN where fewer than 2 rounds remain. */
+void attn_paired_ratio(const double *base, const double *new_, int rounds, double level,
+                       double *ratio, double *lo, double *hi, double *p);
+/* Two-sided p of Student's t with df degrees of freedom: P(|T| >= |t|). */
+double attn_student_t_p2(double t, int df);
+/* The p-quantile (0.5 < p < 1) of Student's t with df degrees of freedom. */
+double attn_student_t_quantile(double p, int df);
+
 #endif
