@@ -66,6 +66,7 @@
 static const char *verdict_names[CMP_N_VERDICTS] = {
     [CMP_UNCHANGED] = "unchanged", [CMP_REGRESSED] = "regressed", [CMP_IMPROVED] = "improved",
     [CMP_NEW] = "new", [CMP_MISSING] = "missing", [CMP_INVALID] = "invalid",
+    [CMP_INCONCLUSIVE] = "inconclusive",
 };
 
 const char *attn_verdict_name(attn_verdict v)
@@ -698,7 +699,8 @@ void attn_cmp_report_free(attn_cmp_report *r)
 
 int attn_cmp_exit_code(const attn_cmp_report *r)
 {
-    return (r->count[CMP_REGRESSED] || r->count[CMP_INVALID]) ? 1 : 0;
+    if (r->count[CMP_REGRESSED] || r->count[CMP_INVALID]) return 1;
+    return r->count[CMP_INCONCLUSIVE] ? ATTN_EXIT_INCONCLUSIVE : 0;
 }
 
 /* ---------------------------------------------------------------------------------- */
@@ -747,9 +749,9 @@ static void doc_desc(char *out, size_t n, const cJSON *doc)
 static void summary_line(char *out, size_t n, const attn_cmp_report *r)
 {
     snprintf(out, n, "%d case%s:", r->n, r->n == 1 ? "" : "s");
-    static const attn_verdict order[] = { CMP_REGRESSED, CMP_INVALID, CMP_IMPROVED,
+    static const attn_verdict order[] = { CMP_REGRESSED, CMP_INVALID, CMP_INCONCLUSIVE, CMP_IMPROVED,
                                           CMP_UNCHANGED, CMP_NEW, CMP_MISSING };
-    for (int i = 0; i < 6; i++)
+    for (int i = 0; i < (int)(sizeof order / sizeof order[0]); i++)
         appendf(out, n, "%s %d %s", i ? "," : "", r->count[order[i]], verdict_names[order[i]]);
 }
 
@@ -805,7 +807,9 @@ static void print_md(FILE *f, const attn_cmp_report *r, const attn_cmp_opts *o,
     summary_line(s, sizeof s, r);
     doc_desc(db, sizeof db, base);
     doc_desc(dn, sizeof dn, new_);
-    fprintf(f, "### attnbench compare: %s\n\n", attn_cmp_exit_code(r) ? "regression found" : "no regression");
+    int rc = attn_cmp_exit_code(r);
+    fprintf(f, "### attnbench compare: %s\n\n", rc == 1 ? "regression found" :
+            rc == ATTN_EXIT_INCONCLUSIVE ? "inconclusive: too noisy to judge, rerun" : "no regression");
     fprintf(f, "BASE `%s`%s%s%s, NEW `%s`%s%s%s. Threshold %.3g%%, alpha %g.\n\n", bn,
             *db ? " (" : "", db, *db ? ")" : "", nn, *dn ? " (" : "", dn, *dn ? ")" : "",
             100 * o->threshold, o->alpha);

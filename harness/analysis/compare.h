@@ -19,6 +19,7 @@ typedef enum {
     CMP_NEW,                /* only in NEW (or BASE had no valid measurement) */
     CMP_MISSING,            /* only in BASE (or NEW skipped it) */
     CMP_INVALID,            /* ok in BASE, invalid/crashed/timeout in NEW */
+    CMP_INCONCLUSIVE,       /* the noise hides changes of the threshold's size: rerun */
     CMP_N_VERDICTS
 } attn_verdict;
 
@@ -76,7 +77,11 @@ typedef struct attn_cmp_report {
 int attn_compare_docs(const cJSON *base, const cJSON *new_, const attn_cmp_opts *o,
                       attn_cmp_report *out);
 void attn_cmp_report_free(attn_cmp_report *r);
-/* Exit code for the report: 1 when any case regressed or became invalid, else 0. */
+/* Exit codes of compare and ab: 0 pass, 1 regression, 2 usage or unreadable input, 3 the
+ * run cannot be judged (rerun it). */
+#define ATTN_EXIT_INCONCLUSIVE 3
+/* Exit code for the report: 1 when any case regressed or became invalid; else 3 when any
+ * case is inconclusive; else 0. */
 int attn_cmp_exit_code(const attn_cmp_report *r);
 
 /* Canonical match key of a case object: "kernel=K;" then every params field sorted by

@@ -31,6 +31,8 @@ static const char usage_text[] =
     "                       results.gbench.json (Google Benchmark's JSON)\n"
     "  --mem-budget SIZE    skip cases needing more memory (default half of RAM; 512M, 4G)\n"
     "  --shard K/N          run only cases K, K+N, K+2N, ... (0 <= K < N); see `merge`\n"
+    "  --case ID            run only the case with this id (as `attnbench ab` does)\n"
+    "  --no-peak            do not measure the FMA peaks (pct_peak is then null)\n"
     "  --save-baseline NAME store the results as this machine's baseline NAME\n"
     "  -q, --quiet          no progress lines\n"
     "\n"
@@ -104,7 +106,8 @@ static void measure_peak(attn_peaks *peaks, attn_isa isa, int t, int quiet)
 int attn_cmd_run(int argc, char **argv)
 {
     const char *config = NULL, *out_dir = NULL, *kernels = NULL, *dump = NULL, *baseline = NULL;
-    int resume = 0, gbench = 0, quiet = 0, shard_k = 0, shard_n = 1;
+    const char *case_id = NULL;
+    int resume = 0, gbench = 0, quiet = 0, shard_k = 0, shard_n = 1, no_peak = 0, sharded = 0;
     size_t budget = (size_t)(attn_phys_mem_bytes() / 2);
 
     for (int i = 1; i < argc; i++) {
@@ -114,6 +117,7 @@ int attn_cmd_run(int argc, char **argv)
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); return 0; }
         else if (!strcmp(a, "--resume")) { resume = 1; takes = 0; }
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = 1; takes = 0; }
+        else if (!strcmp(a, "--no-peak")) { no_peak = 1; takes = 0; }
         else if (a[0] != '-') {
             if (config) { fprintf(stderr, "attnbench run: more than one config ('%s', '%s')\n", config, a); return 2; }
             config = a;
@@ -123,6 +127,7 @@ int attn_cmd_run(int argc, char **argv)
             return 2;
         } else if (!strcmp(a, "-o")) out_dir = val;
         else if (!strcmp(a, "--kernels")) kernels = val;
+        else if (!strcmp(a, "--case")) case_id = val;
         else if (!strcmp(a, "--dump")) dump = val;
         else if (!strcmp(a, "--save-baseline")) baseline = val;
         else if (!strcmp(a, "--format")) {
@@ -143,6 +148,7 @@ int attn_cmd_run(int argc, char **argv)
                 fprintf(stderr, "attnbench run: --shard '%s' is not K/N with 0 <= K < N\n", val);
                 return 2;
             }
+            sharded = 1;
         } else {
             fprintf(stderr, "attnbench run: unknown option '%s' (see --help)\n", a);
             return 2;
@@ -154,6 +160,18 @@ int attn_cmd_run(int argc, char **argv)
     attn_caselist list;
     if (attn_config_load(config, kernels, &list) != 0) return 2;
     for (int i = 0; i < list.n; i++) list.cases[i].index = i;
+    if (case_id) {              /* one case: the shard that holds only it */
+        if (sharded) { fprintf(stderr, "attnbench run: --case and --shard exclude each other\n"); attn_caselist_free(&list); return 2; }
+        int j = 0;
+        while (j < list.n && strcmp(list.cases[j].id, case_id)) j++;
+        if (j == list.n) {
+            fprintf(stderr, "attnbench run: --case '%s': %s has no case with this id\n", case_id, config);
+            attn_caselist_free(&list);
+            return 2;
+        }
+        shard_k = j;
+        shard_n = list.n;
+    }
 
     char dir_buf[1024];
     if (!out_dir) {
@@ -171,12 +189,12 @@ int attn_cmd_run(int argc, char **argv)
     if (!peaks) { attn_caselist_free(&list); return 2; }
     for (int i = shard_k; i < list.n; i += shard_n) {
         const attn_case *c = &list.cases[i];
-        if (c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0}))
+        if (!no_peak && c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0}))
             measure_peak(peaks, c->kernel->isa, c->threads, quiet);
     }
     cJSON *ctx = attn_context_json(peaks);
     cJSON_AddStringToObject(ctx, "config", config);
-    if (shard_n > 1) {
+    if (sharded && shard_n > 1) {
         char s[32];
         snprintf(s, sizeof s, "%d/%d", shard_k, shard_n);
         cJSON_AddStringToObject(ctx, "shard", s);

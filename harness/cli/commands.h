@@ -9,6 +9,7 @@ int attn_cmd_list(int argc, char **argv);     /* cmd_list.c */
 int attn_cmd_run(int argc, char **argv);      /* cmd_run.c */
 int attn_cmd_info(int argc, char **argv);     /* cmd_info.c */
 int attn_cmd_peak(int argc, char **argv);     /* cmd_peak.c */
+int attn_cmd_ab(int argc, char **argv);       /* cmd_ab.c */
 int attn_cmd_compare(int argc, char **argv);  /* cmd_compare.c */
 int attn_cmd_history(int argc, char **argv);  /* analysis/history.c */
 int attn_cmd_merge(int argc, char **argv);    /* analysis/merge.c */

@@ -12,6 +12,7 @@ static const struct {
     { "run",     attn_cmd_run,     "run the sweeps of a config file, validate, time, write results" },
     { "peak",    attn_cmd_peak,    "measured fp32 FMA peak GFLOP/s per ISA (the roofline's roof)" },
     { "compare", attn_cmd_compare, "compare two runs with statistics; exit 1 on a regression" },
+    { "ab",      attn_cmd_ab,      "two builds timed interleaved on a config; exit 1 on a regression" },
     { "history", attn_cmd_history, "each kernel's median over successive runs, with regressions" },
     { "merge",   attn_cmd_merge,   "join the results of sharded runs into one directory" },
     { "plot",    attn_cmd_plot,    "gnuplot charts and a report for results directories" },

@@ -1,0 +1,43 @@
+/* ab.h: interleaved A/B of two builds (attnbench ab): pooling each side's rounds into one
+ * results document, and judging each case on its paired rounds.
+ *
+ * Why paired rounds. A shared machine drifts by tens of percent within minutes; two runs
+ * taken one after the other see different machines, and every case moves together. In
+ * `ab`, round r times case c with both builds back to back (order alternating, A B then
+ * B A), so whatever the machine does in that minute falls on both. Each round gives one
+ * ratio new/base of medians; the drift cancels in the ratio, and the rounds' spread is
+ * what is left of the noise. The verdict is compare's rule on the paired statistics:
+ *   regressed     p < alpha (paired t on log ratios)  AND  ratio > 1 + t
+ *                 AND  lower end of the 90% interval > 1 + t/2
+ *   improved      the same mirrored
+ *   inconclusive  neither, but the ratio moved by more than t, or the interval is too wide
+ *                 to tell a change of t from none (both 1 + t and 1/(1 + t) inside it):
+ *                 rerun (exit 3), never a pass and never a regression
+ *   unchanged     otherwise
+ */
+#ifndef ATTN_AB_H
+#define ATTN_AB_H
+
+#include <cjson/cJSON.h>
+#include "analysis/compare.h"
+
+/* One case of one side over the rounds: the case object each round's run wrote (NULL:
+ * that round has none). */
+typedef struct attn_ab_side {
+    cJSON **round;              /* (rounds) owned */
+} attn_ab_side;
+
+/* Pool a side's rounds into one case object: the first round's record with every round's
+ * samples in time_s.samples, the statistics recomputed from them, time_s.rounds = number
+ * of rounds pooled, and "ab_round_medians": [median of each round]. A round whose status
+ * is not ok makes the pooled status that round's (its reason kept). NULL when no round
+ * has the case. Caller owns the result. */
+cJSON *attn_ab_pool(cJSON *const *round, int rounds);
+
+/* Judge every case of r (from attn_compare_docs on the pooled documents) on its paired
+ * rounds: replaces ratio, ci_low/ci_high (90%), p and verdict of the cases measured on
+ * both sides with the paired statistics, read from each pooled case's ab_round_medians,
+ * and recounts the verdicts. */
+void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o);
+
+#endif

@@ -1,0 +1,299 @@
+/* cmd_ab.c: `attnbench ab CONFIG --base BIN --new BIN`: two builds timed interleaved.
+ *
+ * For round r = 1..R and every case of CONFIG (in the config's order), both binaries run
+ * the case back to back in fresh processes (`BIN run CONFIG --case ID --no-peak`), BASE
+ * first in odd rounds of even cases and NEW first otherwise (A B, B A, ...), so drift of
+ * the machine falls on both alike. Each side's rounds are pooled into DIR/base and DIR/new
+ * (ordinary results directories: plot and compare read them), and each case is judged on
+ * its paired rounds (analysis/ab.h). Prints compare's table; exits as compare does:
+ * 0 pass, 1 regression, 2 usage or error, 3 inconclusive (rerun).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "analysis/ab.h"
+#include "analysis/compare.h"
+#include "cli/commands.h"
+#include "core/config.h"
+#include "record/results.h"
+#include "util/util.h"
+
+static const char usage_text[] =
+    "usage: attnbench ab CONFIG.ini --base BIN --new BIN [options]\n"
+    "\n"
+    "Time every case of CONFIG with two builds of attnbench, interleaved: in each round\n"
+    "both run the case back to back (order alternating), so a machine that drifts slows\n"
+    "both alike. Each case is judged on its paired rounds (ratio of the round medians,\n"
+    "paired t-test, 90% interval; method: docs/regression.md). Both builds must know\n"
+    "`run --case` and `--no-peak` (scripts/ab-build.sh builds two git revisions).\n"
+    "\n"
+    "options:\n"
+    "  --base BIN, --new BIN  the two attnbench binaries\n"
+    "  -o DIR                 output (default results/ab-<config>-<date>): DIR/base and\n"
+    "                         DIR/new are results directories, DIR/logs the runs' stderr\n"
+    "  --rounds R             paired rounds, 2..100 (default 6)\n"
+    "  --kernels a,b          only these kernels\n"
+    "  --threshold PCT        change that counts (default 5)\n"
+    "  --alpha A              significance of the paired t-test (default 0.01)\n"
+    "  --format F             text (default), md or json\n"
+    "  -q                     no progress lines\n"
+    "\n"
+    "exit status: 0 no regression; 1 a case regressed or became invalid; 2 usage or\n"
+    "error; 3 inconclusive: the rounds disagree too much to judge, rerun\n";
+
+typedef struct {
+    const char *config, *bin[2], *dir, *kernels;
+    int rounds, quiet;
+} ab_opts;
+
+static const char *const side_name[2] = { "base", "new" };
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st; (void)flag; (void)ftw;
+    return remove(path);
+}
+
+/* Run `bin run CONFIG --case ID --no-peak -q -o work` with stderr into log; its exit
+ * status (0/1: results written, 2: error), or -1 when it could not run. */
+static int run_one(const ab_opts *o, int side, const char *id, const char *work, const char *log)
+{
+    const char *argv[16];
+    int k = 0;
+    argv[k++] = o->bin[side];
+    argv[k++] = "run";
+    argv[k++] = o->config;
+    argv[k++] = "--case";
+    argv[k++] = id;
+    argv[k++] = "--no-peak";
+    argv[k++] = "-q";
+    argv[k++] = "-o";
+    argv[k++] = work;
+    if (o->kernels) { argv[k++] = "--kernels"; argv[k++] = o->kernels; }
+    argv[k] = NULL;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0666);
+        if (fd >= 0) { dup2(fd, 2); close(fd); }
+        int nul = open("/dev/null", O_WRONLY);
+        if (nul >= 0) { dup2(nul, 1); close(nul); }
+        execv(argv[0], (char *const *)argv);
+        fprintf(stderr, "attnbench ab: cannot run %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR) return -1;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* The one case of a finished run directory (detached, owned), and its context into *ctx
+ * the first time. NULL when the run left none. */
+static cJSON *take_case(const char *work, cJSON **ctx)
+{
+    char err[512];
+    cJSON *doc = attn_results_load(work, err, sizeof err);
+    if (!doc) return NULL;
+    cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
+    cJSON *c = cases && cases->child ? cJSON_DetachItemViaPointer(cases, cases->child) : NULL;
+    if (!*ctx) *ctx = cJSON_DetachItemFromObjectCaseSensitive(doc, "context");
+    cJSON_Delete(doc);
+    return c;
+}
+
+/* Print the last lines of a log file to stderr (why a run failed). */
+static void tail_log(const char *log)
+{
+    char *text = attn_read_file(log, NULL);
+    if (!text) return;
+    size_t n = strlen(text);
+    fprintf(stderr, "%s", n > 800 ? text + n - 800 : text);
+    free(text);
+}
+
+/* All rounds of all cases; per side the pooled document in docs[side]. 0, or 2. */
+static int measure(const ab_opts *o, const attn_caselist *list, cJSON *docs[2])
+{
+    int n = list->n, rc = 0;
+    cJSON **round = calloc((size_t)n * o->rounds * 2, sizeof *round);   /* [case][side][round] */
+    cJSON *ctx[2] = { NULL, NULL };
+    char logs[4200], work[4300], log[4400];
+    snprintf(logs, sizeof logs, "%s/logs", o->dir);
+    if (!round || attn_mkdir_p(logs) != 0) {
+        fprintf(stderr, "attnbench ab: cannot create %s: %s\n", logs, strerror(errno));
+        free(round);
+        return 2;
+    }
+    int warned[2] = { 0, 0 };
+    time_t t0 = time(NULL);
+    for (int r = 0; r < o->rounds && !rc; r++)
+        for (int i = 0; i < n && !rc; i++) {
+            const char *id = list->cases[i].id;
+            if (!o->quiet && (isatty(2) || i == 0))
+                fprintf(stderr, "%sab: round %d/%d, case %d/%d (%lds)%s", isatty(2) ? "\r" : "", r + 1,
+                        o->rounds, i + 1, n, (long)(time(NULL) - t0), isatty(2) ? "   " : "\n");
+            for (int k = 0; k < 2; k++) {
+                int side = (r + i) % 2 ? 1 - k : k;     /* A B, then B A */
+                snprintf(work, sizeof work, "%s/work-%s", o->dir, side_name[side]);
+                snprintf(log, sizeof log, "%s/%s.log", logs, side_name[side]);
+                nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                int st = run_one(o, side, id, work, log);
+                cJSON *c = st == 0 || st == 1 ? take_case(work, &ctx[side]) : NULL;
+                round[((size_t)i * 2 + side) * o->rounds + r] = c;
+                if (st < 0 || st == 127) {
+                    fprintf(stderr, "\nattnbench ab: %s could not be run (see %s)\n", o->bin[side], log);
+                    rc = 2;
+                } else if (!c && !warned[side]++) {
+                    fprintf(stderr, "\nattnbench ab: %s has no result for %s (exit %d); its cases are "
+                            "reported missing/new. From %s:\n", side_name[side], id, st, log);
+                    tail_log(log);
+                }
+            }
+        }
+    if (!o->quiet && isatty(2)) fprintf(stderr, "\n");
+    for (int side = 0; side < 2; side++) {
+        snprintf(work, sizeof work, "%s/work-%s", o->dir, side_name[side]);
+        nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        docs[side] = cJSON_CreateObject();
+        cJSON_AddNumberToObject(docs[side], "schema", 1);
+        cJSON *c = ctx[side] ? ctx[side] : cJSON_CreateObject();
+        cJSON *ab = cJSON_AddObjectToObject(c, "ab");
+        cJSON_AddStringToObject(ab, "side", side_name[side]);
+        cJSON_AddStringToObject(ab, "binary", o->bin[side]);
+        cJSON_AddStringToObject(ab, "other", o->bin[1 - side]);
+        cJSON_AddNumberToObject(ab, "rounds", o->rounds);
+        cJSON_AddItemToObject(docs[side], "context", c);
+        cJSON *cases = cJSON_AddArrayToObject(docs[side], "cases");
+        for (int i = 0; i < n; i++) {
+            cJSON **rs = &round[((size_t)i * 2 + side) * o->rounds];
+            cJSON *pooled = attn_ab_pool(rs, o->rounds);
+            if (pooled) cJSON_AddItemToArray(cases, pooled);
+            for (int r = 0; r < o->rounds; r++) cJSON_Delete(rs[r]);
+        }
+    }
+    free(round);
+    return rc;
+}
+
+static int parse_args(int argc, char **argv, ab_opts *o, attn_cmp_opts *co, const char **fmt)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); return 0; }
+        if (!strcmp(a, "-q")) { o->quiet = 1; continue; }
+        if (a[0] != '-') {
+            if (o->config) { fprintf(stderr, "attnbench ab: more than one config ('%s', '%s')\n", o->config, a); return 2; }
+            o->config = a;
+            continue;
+        }
+        if (!v) { fprintf(stderr, "attnbench ab: %s needs a value (see --help)\n", a); return 2; }
+        i++;
+        if (!strcmp(a, "--base")) o->bin[0] = v;
+        else if (!strcmp(a, "--new")) o->bin[1] = v;
+        else if (!strcmp(a, "-o")) o->dir = v;
+        else if (!strcmp(a, "--kernels")) o->kernels = v;
+        else if (!strcmp(a, "--rounds")) {
+            long r;
+            if (attn_parse_long(v, 2, 100, &r)) { fprintf(stderr, "attnbench ab: --rounds '%s': expected 2..100\n", v); return 2; }
+            o->rounds = (int)r;
+        } else if (!strcmp(a, "--threshold")) {
+            if (attn_parse_double(v, &x) || x <= 0 || x >= 1000) {
+                fprintf(stderr, "attnbench ab: --threshold '%s': expected a percentage such as 5\n", v);
+                return 2;
+            }
+            co->threshold = x / 100;
+        } else if (!strcmp(a, "--alpha")) {
+            if (attn_parse_double(v, &x) || !(x > 0 && x < 1)) {
+                fprintf(stderr, "attnbench ab: --alpha '%s': expected a number between 0 and 1\n", v);
+                return 2;
+            }
+            co->alpha = x;
+        } else if (!strcmp(a, "--format")) {
+            if (strcmp(v, "text") && strcmp(v, "md") && strcmp(v, "json")) {
+                fprintf(stderr, "attnbench ab: --format '%s': expected text, md or json\n", v);
+                return 2;
+            }
+            *fmt = v;
+        } else {
+            fprintf(stderr, "attnbench ab: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+    }
+    if (!o->config || !o->bin[0] || !o->bin[1]) {
+        fprintf(stderr, "attnbench ab: need CONFIG, --base BIN and --new BIN\n");
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    for (int s = 0; s < 2; s++)
+        if (access(o->bin[s], X_OK) != 0) {
+            fprintf(stderr, "attnbench ab: --%s %s: not an executable file\n", side_name[s], o->bin[s]);
+            return 2;
+        }
+    return -1;
+}
+
+int attn_cmd_ab(int argc, char **argv)
+{
+    ab_opts o = { .rounds = 6 };
+    attn_cmp_opts co = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    const char *fmt = "text";
+    int rc = parse_args(argc, argv, &o, &co, &fmt);
+    if (rc >= 0) return rc;
+
+    attn_caselist list;
+    if (attn_config_load(o.config, o.kernels, &list) != 0) return 2;
+    char dir[1024], path[1100];
+    if (!o.dir) {
+        const char *b = strrchr(o.config, '/') ? strrchr(o.config, '/') + 1 : o.config;
+        time_t t = time(NULL);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
+        snprintf(dir, sizeof dir, "results/ab-%.*s-%s", (int)strcspn(b, "."), b, stamp);
+        o.dir = dir;
+    }
+    for (int s = 0; s < 2; s++) {
+        snprintf(path, sizeof path, "%s/%s/results.json", o.dir, side_name[s]);
+        if (access(path, F_OK) == 0) {
+            fprintf(stderr, "attnbench ab: %s already exists; choose another -o DIR\n", path);
+            attn_caselist_free(&list);
+            return 2;
+        }
+    }
+    if (!o.quiet)
+        fprintf(stderr, "ab: %d cases x %d rounds x 2 builds, results in %s\n", list.n, o.rounds, o.dir);
+    cJSON *docs[2] = { NULL, NULL };
+    rc = measure(&o, &list, docs);
+    attn_caselist_free(&list);
+    for (int s = 0; s < 2 && rc == 0; s++) {
+        snprintf(path, sizeof path, "%s/%s", o.dir, side_name[s]);
+        if (attn_mkdir_p(path) != 0 || attn_results_write_doc(path, docs[s], 0) != 0) rc = 2;
+    }
+    if (rc == 0) {
+        attn_cmp_report r;
+        if (attn_compare_docs(docs[0], docs[1], &co, &r) != 0) {
+            fprintf(stderr, "attnbench ab: out of memory\n");
+            rc = 2;
+        } else {
+            attn_ab_judge(&r, &co);
+            char bn[1100], nn[1100];
+            snprintf(bn, sizeof bn, "%s/base", o.dir);
+            snprintf(nn, sizeof nn, "%s/new", o.dir);
+            attn_cmp_print(stdout, fmt, &r, &co, docs[0], docs[1], bn, nn);
+            rc = attn_cmp_exit_code(&r);
+            attn_cmp_report_free(&r);
+        }
+    }
+    cJSON_Delete(docs[0]);
+    cJSON_Delete(docs[1]);
+    return rc;
+}
