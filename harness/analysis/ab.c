@@ -75,6 +75,7 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
         cJSON_ReplaceItemInObjectCaseSensitive(out, "unstable",
                                                cJSON_CreateBool(attn_json_num(t, "cv", 0) > ATTN_UNSTABLE_CV));
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(out, "ab_round_medians");
     cJSON_AddItemToObject(out, "ab_round_medians", medians);
     free(x);
     return out;

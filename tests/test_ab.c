@@ -1,0 +1,123 @@
+/* test_ab.c: attnbench ab: pooling rounds, the paired verdicts on a drifting machine, and
+ * an A/A run of the binary against itself end to end. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "analysis/ab.h"
+#include "record/results.h"
+#include "test.h"
+
+/* A pooled case as attn_ab_pool leaves it: one sample per round (its median). */
+static cJSON *pooled(const char *kernel, const double *med, int rounds)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "kernel", kernel);
+    cJSON_AddStringToObject(c, "status", "ok");
+    cJSON *p = cJSON_AddObjectToObject(c, "params");
+    cJSON_AddNumberToObject(p, "heads", 2);
+    cJSON *t = cJSON_AddObjectToObject(c, "time_s");
+    double s = 0;
+    for (int r = 0; r < rounds; r++) s += med[r];
+    cJSON_AddNumberToObject(t, "median", s / rounds);
+    cJSON_AddItemToObject(t, "samples", cJSON_CreateDoubleArray(med, rounds));
+    cJSON_AddItemToObject(c, "ab_round_medians", cJSON_CreateDoubleArray(med, rounds));
+    return c;
+}
+
+static cJSON *doc_of(void)
+{
+    cJSON *d = cJSON_CreateObject();
+    cJSON_AddObjectToObject(d, "context");
+    cJSON_AddArrayToObject(d, "cases");
+    return d;
+}
+
+TEST(ab_paired_verdicts_on_a_drifting_machine)
+{
+    /* the machine slows by up to 2x between rounds; within a round both builds see it */
+    const double drift[6] = { 1.0, 1.6, 0.9, 2.0, 1.2, 1.4 };
+    const double jit[6] = { 1.01, 0.99, 1.02, 0.98, 1.0, 1.01 };
+    const char *kernels[4] = { "same1", "same2", "slower", "noisy" };
+    cJSON *base = doc_of(), *new_ = doc_of();
+    for (int k = 0; k < 4; k++) {
+        double a[6], b[6];
+        for (int r = 0; r < 6; r++) {
+            a[r] = 1e-3 * drift[r];
+            b[r] = a[r] * jit[r];
+            if (k == 2) b[r] *= 1.25;                        /* 25% more work */
+            if (k == 3) b[r] *= (r % 2 ? 1.5 : 0.7);         /* rounds that disagree */
+        }
+        cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), pooled(kernels[k], a, 6));
+        cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), pooled(kernels[k], b, 6));
+    }
+    attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    attn_cmp_report r;
+    CHECK(attn_compare_docs(base, new_, &o, &r) == 0);
+    attn_ab_judge(&r, &o);
+    CHECK(r.n == 4);
+    for (int i = 0; i < r.n; i++) {
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(r.cases[i].base, "kernel"));
+        attn_verdict want = !strcmp(k, "slower") ? CMP_REGRESSED :
+                            !strcmp(k, "noisy") ? CMP_INCONCLUSIVE : CMP_UNCHANGED;
+        CHECK_MSG(r.cases[i].verdict == want, "%s: %s (ratio %.3f, p %.3g)", k,
+                  attn_verdict_name(r.cases[i].verdict), r.cases[i].ratio, r.cases[i].p);
+        if (!strcmp(k, "slower")) CHECK_NEAR(r.cases[i].ratio, 1.25, 0.02);
+    }
+    CHECK(attn_cmp_exit_code(&r) == 1);
+    attn_cmp_report_free(&r);
+    cJSON_Delete(base);
+    cJSON_Delete(new_);
+}
+
+TEST(ab_pool_keeps_every_round)
+{
+    double m1[2] = { 1e-3, 2e-3 }, m2[2] = { 3e-3, 5e-3 };
+    cJSON *rounds[3] = { pooled("k", m1, 2), NULL, pooled("k", m2, 2) };
+    cJSON *p = attn_ab_pool(rounds, 3);
+    CHECK(p != NULL);
+    const cJSON *t = cJSON_GetObjectItem(p, "time_s");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(t, "samples")) == 4);
+    CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetObjectItem(t, "median")), 2.5e-3, 1e-12);
+    CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(t, "rounds")) == 3);
+    const cJSON *m = cJSON_GetObjectItem(p, "ab_round_medians");
+    CHECK(cJSON_GetArraySize(m) == 3 && cJSON_IsNull(cJSON_GetArrayItem(m, 1)));
+    /* a round that failed makes the pooled case fail with that round's status */
+    cJSON_ReplaceItemInObject(rounds[2], "status", cJSON_CreateString("crashed"));
+    cJSON *q = attn_ab_pool(rounds, 3);
+    CHECK(q && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(q, "status")), "crashed"));
+    cJSON_Delete(p);
+    cJSON_Delete(q);
+    for (int i = 0; i < 3; i++) cJSON_Delete(rounds[i]);
+}
+
+/* The binary against itself: both sides hold every case, with every round's samples;
+ * the same build never regresses (0 or 3, never 1). */
+TEST(ab_binary_against_itself)
+{
+    char ini[512], dir[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/ab.ini", test_tmpdir());
+    snprintf(dir, sizeof dir, "%s/ab", test_tmpdir());
+    test_write_text(ini, "[ab]\nkernels = naive, blocked\nheads = 2\nseq_len = 17, 40\nmin_time = 0\nreps = 3\n");
+    int rc = test_sh(err, sizeof err, "%s ab %s --base %s --new %s --rounds 3 -q -o %s",
+                     test_bin(), ini, test_bin(), test_bin(), dir);
+    CHECK_MSG(rc == 0 || rc == 3, "exit %d: %s", rc, err);
+    for (int s = 0; s < 2; s++) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, s ? "new" : "base");
+        cJSON *doc = attn_results_load(path, err, sizeof err);
+        CHECK_MSG(doc != NULL, "%s", err);
+        if (!doc) continue;
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases")) == 4);
+        const cJSON *c;
+        cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+            const cJSON *t = cJSON_GetObjectItem(c, "time_s");
+            CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(t, "samples")) == 9);   /* 3 rounds x 3 */
+            CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(c, "ab_round_medians")) == 3);
+        }
+        cJSON_Delete(doc);
+    }
+    /* a base binary that is not one is refused before anything runs */
+    rc = test_sh(err, sizeof err, "%s ab %s --base /nonexistent --new %s -q -o %s/ab2", test_bin(), ini,
+                 test_bin(), test_tmpdir());
+    CHECK(rc == 2 && strstr(err, "not an executable"));
+}
