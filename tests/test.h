@@ -44,5 +44,7 @@ const char *test_tmpdir(void);
 /* Run a shell command; its exit status, its stderr captured into err (if given). */
 int test_sh(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void test_write_text(const char *path, const char *text);
+/* Cases in DIR/results.json, or -1 when it cannot be read. */
+int test_count_cases(const char *dir);
 
 #endif

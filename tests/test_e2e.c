@@ -23,16 +23,6 @@ static int exists(const char *path)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-static int count_cases(const char *dir)
-{
-    char err[512];
-    cJSON *doc = attn_results_load(dir, err, sizeof err);
-    if (!doc) return -1;
-    int n = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases"));
-    cJSON_Delete(doc);
-    return n;
-}
-
 static const char small_ini[] =
     "[small]\n"
     "kernels = naive, blocked\n"
@@ -119,7 +109,7 @@ TEST(e2e_bad_config_exits_2_with_file_line)
     snprintf(want, sizeof want, "%s:3:", ini);
     CHECK_MSG(strstr(err, want) != NULL, "stderr: %s", err);
     CHECK_MSG(strstr(err, "heads") != NULL, "no suggestion: %s", err);
-    CHECK(count_cases(dir) < 0);        /* nothing ran, nothing written */
+    CHECK(test_count_cases(dir) < 0);        /* nothing ran, nothing written */
 
     rc = test_sh(err, sizeof err, "%s run %s/no-such.ini", test_bin(), test_tmpdir());
     CHECK(rc == 2);
@@ -137,16 +127,16 @@ TEST(e2e_resume_runs_only_missing_and_never_overwrites)
     test_write_text(ini, small_ini);
     int rc = test_sh(err, sizeof err, "%s run %s -q --kernels naive -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
-    CHECK(count_cases(dir) == 4);
+    CHECK(test_count_cases(dir) == 4);
     /* the same directory again without --resume: refused, results kept */
     rc = test_sh(err, sizeof err, "%s run %s -q -o %s", test_bin(), ini, dir);
     CHECK(rc == 2);
-    CHECK(count_cases(dir) == 4);
+    CHECK(test_count_cases(dir) == 4);
     /* --resume adds the blocked cases only */
     rc = test_sh(err, sizeof err, "%s run %s --resume -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
     CHECK_MSG(strstr(err, "4 cases to run") != NULL, "stderr: %s", err);
-    CHECK(count_cases(dir) == 8);
+    CHECK(test_count_cases(dir) == 8);
 }
 
 TEST(e2e_dump_writes_npy_and_case_json)
@@ -183,8 +173,8 @@ TEST(e2e_shards_cover_the_sweep_once)
     test_write_text(ini, small_ini);
     CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 0/3 -o %s", test_bin(), ini, d0) == 0);
     CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 1/3 -o %s", test_bin(), ini, d1) == 0);
-    CHECK(count_cases(d0) == 3);        /* cases 0, 3, 6 of 8 */
-    CHECK(count_cases(d1) == 3);        /* cases 1, 4, 7 */
+    CHECK(test_count_cases(d0) == 3);        /* cases 0, 3, 6 of 8 */
+    CHECK(test_count_cases(d1) == 3);        /* cases 1, 4, 7 */
     CHECK(test_sh(err, sizeof err, "%s run %s -q --shard 3/3 -o %s/x", test_bin(), ini, test_tmpdir()) == 2);
 
     /* the third shard, then merge: the same cases, in the order of an unsharded run */

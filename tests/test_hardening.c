@@ -32,16 +32,6 @@ static int csv_rows(const char *path)
     return lines - 1;
 }
 
-static int json_cases(const char *dir)
-{
-    char err[512];
-    cJSON *doc = attn_results_load(dir, err, sizeof err);
-    if (!doc) return -1;
-    int n = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases"));
-    cJSON_Delete(doc);
-    return n;
-}
-
 /* A small real run to start from: naive at two lengths, so every chart kind has points. */
 static int small_run(const char *dir, char *err, size_t errlen)
 {
@@ -135,7 +125,7 @@ TEST(hardening_results_dir_is_locked)
     /* released: a resume goes through (nothing left to run) */
     rc = test_sh(err, sizeof err, "%s run %s -q --resume -o %s", test_bin(), ini, dir);
     CHECK_MSG(rc == 0, "after release: exit %d: %s", rc, err);
-    CHECK(json_cases(dir) == 4);
+    CHECK(test_count_cases(dir) == 4);
 }
 
 TEST(hardening_json_and_csv_replaced_together)
@@ -145,7 +135,7 @@ TEST(hardening_json_and_csv_replaced_together)
     int rc = small_run(dir, err, sizeof err);
     CHECK_MSG(rc == 0, "run: exit %d: %s", rc, err);
     snprintf(csv, sizeof csv, "%s/results.csv", dir);
-    CHECK(json_cases(dir) == 4 && csv_rows(csv) == 4);
+    CHECK(test_count_cases(dir) == 4 && csv_rows(csv) == 4);
 
     /* resume with one more length, while results.csv cannot be written: a directory
      * stands where the CSV's temporary file goes. results.json must not move ahead. */
@@ -170,12 +160,12 @@ TEST(hardening_json_and_csv_replaced_together)
     res.status = ST_SKIPPED;
     snprintf(res.reason, sizeof res.reason, "test");
     CHECK(attn_results_add(r, &c, &res) != 0);
-    CHECK_MSG(json_cases(dir) == 4, "results.json moved ahead of results.csv: %d cases", json_cases(dir));
+    CHECK_MSG(test_count_cases(dir) == 4, "results.json moved ahead of results.csv: %d cases", test_count_cases(dir));
     CHECK(csv_rows(csv) == 4);
     rmdir(blocker);
     /* the next write catches up, both files together */
     CHECK(attn_results_add(r, &c, &res) == 0);
-    CHECK(json_cases(dir) == 5 && csv_rows(csv) == 5);
+    CHECK(test_count_cases(dir) == 5 && csv_rows(csv) == 5);
     attn_results_close(r);
 }
 

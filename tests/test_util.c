@@ -67,3 +67,14 @@ void test_write_text(const char *path, const char *text)
     fclose(f);
 }
 
+
+/* Cases in a results directory, or -1 when it cannot be read. */
+int test_count_cases(const char *dir)
+{
+    char err[512];
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    if (!doc) return -1;
+    int n = cJSON_GetArraySize(cJSON_GetObjectItem(doc, "cases"));
+    cJSON_Delete(doc);
+    return n;
+}
