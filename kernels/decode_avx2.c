@@ -36,7 +36,7 @@
 #define DEC_AVX2_KB 32          /* keys per block: K and V blocks of 16 KiB each at D = 128 */
 #endif
 #ifndef DEC_AVX2_PF
-#define DEC_AVX2_PF 0           /* K prefetch distance in keys (0: hardware prefetch only) */
+#define DEC_AVX2_PF 64          /* prefetch distance in keys, two blocks (0: hardware prefetch only) */
 #endif
 
 #define DECODE_AVX2_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
@@ -69,7 +69,10 @@ static void decode_avx2_part(const attn_problem *p, const dec_layout *L, const f
 
     for (int j0 = k0; j0 < k1; j0 += L->kb) {
         const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
-        a2_scores_rows(kbh + (size_t)j0 * D, D, nk, D, qp, ldq, R4, p->scale, st, R8, DEC_AVX2_PF);
+        /* prefetch the block DEC_AVX2_PF keys ahead: K and V stream in while this computes */
+        const int jp = j0 + DEC_AVX2_PF, npf = DEC_AVX2_PF > 0 && jp < k1 ? (k1 - jp < nk ? k1 - jp : nk) : 0;
+        a2_scores_rows(kbh + (size_t)j0 * D, D, nk, D, qp, ldq, R4, p->scale, st, R8,
+                       kbh + (size_t)jp * D, vbh + (size_t)jp * Dv, Dv, Dv, npf);
         const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
         for (int g = 0; g < R8; g += 8) {
             unsigned grew = a2_softmax_tile(st + g, R8, nk, j0, lo + g, hi + g, masked,

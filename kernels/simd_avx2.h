@@ -35,6 +35,9 @@
 #define A2_ROWS 16          /* rows per group in a2_scores_t: 2 vectors of 8 */
 #define A2_PV_ROWS 4        /* rows per block in a2_pv */
 #define A2_PV_COLS 16       /* columns per chunk in a2_pv: acc's lda is a multiple of this */
+#ifndef A2_STREAM_HINT
+#define A2_STREAM_HINT _MM_HINT_T1  /* prefetch hint of a2_scores_rows' streaming prefetches */
+#endif
 
 /* ------------------------------------------------------------ primitives -- */
 
@@ -314,10 +317,13 @@ static inline __m256 a2_reduce4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
  * dot product over D, so a block of few rows (decode: 1 to 16 query rows per kv head)
  * wastes no lanes on padding rows. Keys outer, rows inner: each pair of K rows is read
  * from memory once and reused from L1 by every row. Register block: 2 keys x 4 rows =
- * 8 accumulators, reduced to one vector by a2_reduce4x2. `pf` > 0 prefetches the K row
- * that many rows ahead of the pair being computed (0: none). */
+ * 8 accumulators, reduced to one vector by a2_reduce4x2. Streaming help: with each pair
+ * of keys j, j + 1 it prefetches rows j, j + 1 (those below npf) of pfk (stride ldk, D
+ * floats) and pfv (stride ldv, Dv floats), typically the next block's K and V rows, so
+ * the loads of the next block overlap this block's compute (npf = 0: no prefetch). */
 static inline void a2_scores_rows(const float *k, int ldk, int nk, int D, const float *q,
-                                  int ldq, int nr, float scale, float *st, int ldst, int pf)
+                                  int ldq, int nr, float scale, float *st, int ldst,
+                                  const float *pfk, const float *pfv, int ldv, int Dv, int npf)
 {
     const __m256 vs = _mm256_set1_ps(scale);
     const int dfull = D & ~7;
@@ -325,11 +331,11 @@ static inline void a2_scores_rows(const float *k, int ldk, int nk, int D, const 
     int j = 0;
     for (; j + 2 <= nk; j += 2) {
         const float *ka = k + (size_t)j * ldk, *kb = ka + ldk;
-        if (pf > 0) {
-            for (int d = 0; d < D; d += 16) {
-                _mm_prefetch((const char *)(ka + (size_t)pf * ldk + d), _MM_HINT_T0);
-                _mm_prefetch((const char *)(kb + (size_t)pf * ldk + d), _MM_HINT_T0);
-            }
+        for (int t = j; t < j + 2 && t < npf; t++) {         /* rows t of the prefetch blocks */
+            for (int d = 0; d < D; d += 16)
+                _mm_prefetch((const char *)(pfk + (size_t)t * ldk + d), A2_STREAM_HINT);
+            for (int d = 0; d < Dv; d += 16)
+                _mm_prefetch((const char *)(pfv + (size_t)t * ldv + d), A2_STREAM_HINT);
         }
         for (int r0 = 0; r0 < nr; r0 += 4) {
             const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
