@@ -21,11 +21,11 @@
 
 /* ------------------------------------------------------------- the table -- */
 
-#define PORTABLE_KERNELS(X) X(naive) X(blocked) X(omp) X(flash) X(window)
+#define PORTABLE_KERNELS(X) X(naive) X(blocked) X(omp) X(flash) X(window) X(decode)
 
 #if defined(__x86_64__)
 #define X86_KERNELS(X) X(simd_avx2) X(simd_avx512) X(flash_avx2) X(flash_avx512) \
-                       X(window_avx512) X(additive_avx512)
+                       X(window_avx512) X(additive_avx512) X(decode_avx2)
 #else
 #define X86_KERNELS(X)          /* ISA-suffixed files are not compiled here */
 #endif

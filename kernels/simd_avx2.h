@@ -21,6 +21,9 @@
  *   a2_scale_row(x, n, c)       x[0, n) *= c
  *   a2_pv(...)                  acc += P V for 4-row blocks and 16-column chunks (4x2)
  *   a2_store_row(...)           out[0, n) = acc[0, n) * c
+ *   a2_reduce4x2(...)           8 dot-product accumulators -> one vector of 8 sums
+ *   a2_scores_rows(...)         st = scale * K Q^T with row-wise dot products (2 keys x
+ *                               4 rows), for few rows: no padding of rows to 16 (decode)
  */
 #ifndef SIMD_AVX2_H
 #define SIMD_AVX2_H
@@ -32,6 +35,9 @@
 #define A2_ROWS 16          /* rows per group in a2_scores_t: 2 vectors of 8 */
 #define A2_PV_ROWS 4        /* rows per block in a2_pv */
 #define A2_PV_COLS 16       /* columns per chunk in a2_pv: acc's lda is a multiple of this */
+#ifndef A2_STREAM_HINT
+#define A2_STREAM_HINT _MM_HINT_T1  /* prefetch hint of a2_scores_rows' streaming prefetches */
+#endif
 
 /* ------------------------------------------------------------ primitives -- */
 
@@ -290,6 +296,95 @@ static inline void a2_store_row(float *out, const float *acc, int n, float c)
     for (int i = 0; i < n; i += 8) {
         const int w = n - i < 8 ? n - i : 8;
         a2_store(out + i, _mm256_mul_ps(_mm256_load_ps(acc + i), vc), w);
+    }
+}
+
+/* [sum a0, sum a1, sum a2, sum a3, sum b0, sum b1, sum b2, sum b3]: the horizontal sums of
+ * 8 accumulators (two keys x four rows of a row-wise dot product) in one vector. */
+static inline __m256 a2_reduce4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
+                                  __m256 b0, __m256 b1, __m256 b2, __m256 b3)
+{
+    const __m256 ta = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+    const __m256 tb = _mm256_hadd_ps(_mm256_hadd_ps(b0, b1), _mm256_hadd_ps(b2, b3));
+    /* ta = [a0..a3 over lanes 0-3 | a0..a3 over lanes 4-7], likewise tb */
+    return _mm256_add_ps(_mm256_permute2f128_ps(ta, tb, 0x20), _mm256_permute2f128_ps(ta, tb, 0x31));
+}
+
+/* st[j][r] = scale * sum_d k[j][d] q[r][d] for keys j in [0, nk), rows r in [0, nr), nr a
+ * multiple of 4. k is (nk, ldk), read in place (the D % 8 tail masked, so nothing past a
+ * row is read); q is (nr, ldq), 32-byte aligned, ldq a multiple of 8 with columns D..ldq
+ * zero; st is (nk, ldst). The same result as a2_scores_t, but each score is a row-wise
+ * dot product over D, so a block of few rows (decode: 1 to 16 query rows per kv head)
+ * wastes no lanes on padding rows. Keys outer, rows inner: each pair of K rows is read
+ * from memory once and reused from L1 by every row. Register block: 2 keys x 4 rows =
+ * 8 accumulators, reduced to one vector by a2_reduce4x2. Streaming help: with each pair
+ * of keys j, j + 1 it prefetches rows j, j + 1 (those below npf) of pfk (stride ldk, D
+ * floats) and pfv (stride ldv, Dv floats), typically the next block's K and V rows, so
+ * the loads of the next block overlap this block's compute (npf = 0: no prefetch). */
+static inline void a2_scores_rows(const float *k, int ldk, int nk, int D, const float *q,
+                                  int ldq, int nr, float scale, float *st, int ldst,
+                                  const float *pfk, const float *pfv, int ldv, int Dv, int npf)
+{
+    const __m256 vs = _mm256_set1_ps(scale);
+    const int dfull = D & ~7;
+    const __m256i tm = a2_mask(D - dfull);
+    int j = 0;
+    for (; j + 2 <= nk; j += 2) {
+        const float *ka = k + (size_t)j * ldk, *kb = ka + ldk;
+        for (int t = j; t < j + 2 && t < npf; t++) {         /* rows t of the prefetch blocks */
+            for (int d = 0; d < D; d += 16)
+                _mm_prefetch((const char *)(pfk + (size_t)t * ldk + d), A2_STREAM_HINT);
+            for (int d = 0; d < Dv; d += 16)
+                _mm_prefetch((const char *)(pfv + (size_t)t * ldv + d), A2_STREAM_HINT);
+        }
+        for (int r0 = 0; r0 < nr; r0 += 4) {
+            const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            int d = 0;
+            for (; d < dfull; d += 8) {
+                const __m256 x = _mm256_loadu_ps(ka + d), y = _mm256_loadu_ps(kb + d);
+                __m256 w = _mm256_load_ps(q0 + d);
+                a0 = _mm256_fmadd_ps(x, w, a0); b0 = _mm256_fmadd_ps(y, w, b0);
+                w = _mm256_load_ps(q1 + d);
+                a1 = _mm256_fmadd_ps(x, w, a1); b1 = _mm256_fmadd_ps(y, w, b1);
+                w = _mm256_load_ps(q2 + d);
+                a2 = _mm256_fmadd_ps(x, w, a2); b2 = _mm256_fmadd_ps(y, w, b2);
+                w = _mm256_load_ps(q3 + d);
+                a3 = _mm256_fmadd_ps(x, w, a3); b3 = _mm256_fmadd_ps(y, w, b3);
+            }
+            if (d < D) {
+                const __m256 x = _mm256_maskload_ps(ka + d, tm), y = _mm256_maskload_ps(kb + d, tm);
+                __m256 w = _mm256_load_ps(q0 + d);
+                a0 = _mm256_fmadd_ps(x, w, a0); b0 = _mm256_fmadd_ps(y, w, b0);
+                w = _mm256_load_ps(q1 + d);
+                a1 = _mm256_fmadd_ps(x, w, a1); b1 = _mm256_fmadd_ps(y, w, b1);
+                w = _mm256_load_ps(q2 + d);
+                a2 = _mm256_fmadd_ps(x, w, a2); b2 = _mm256_fmadd_ps(y, w, b2);
+                w = _mm256_load_ps(q3 + d);
+                a3 = _mm256_fmadd_ps(x, w, a3); b3 = _mm256_fmadd_ps(y, w, b3);
+            }
+            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a0, a1, a2, a3, b0, b1, b2, b3), vs);
+            _mm_storeu_ps(st + (size_t)j * ldst + r0, _mm256_castps256_ps128(s));
+            _mm_storeu_ps(st + (size_t)(j + 1) * ldst + r0, _mm256_extractf128_ps(s, 1));
+        }
+    }
+    if (j < nk) {                                           /* the last key of an odd count */
+        const float *ka = k + (size_t)j * ldk;
+        for (int r0 = 0; r0 < nr; r0 += 4) {
+            const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < D; d += 8) {
+                const __m256 x = d < dfull ? _mm256_loadu_ps(ka + d) : _mm256_maskload_ps(ka + d, tm);
+                a0 = _mm256_fmadd_ps(x, _mm256_load_ps(q0 + d), a0);
+                a1 = _mm256_fmadd_ps(x, _mm256_load_ps(q1 + d), a1);
+                a2 = _mm256_fmadd_ps(x, _mm256_load_ps(q2 + d), a2);
+                a3 = _mm256_fmadd_ps(x, _mm256_load_ps(q3 + d), a3);
+            }
+            const __m256 z = _mm256_setzero_ps();
+            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a0, a1, a2, a3, z, z, z, z), vs);
+            _mm_storeu_ps(st + (size_t)j * ldst + r0, _mm256_castps256_ps128(s));
+        }
     }
 }
 

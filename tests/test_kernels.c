@@ -95,6 +95,21 @@ static const shape shapes[] = {
     { "additive-tiles",  1, 2, 1, 100, 150, 40, 33, MASK_PADDING,      0.2, FULL, ADD(35) },
     { "additive-decode", 1, 3, 3,   1,  90, 16, 16, MASK_CAUSAL,         0, FULL, ADD(64) },
     { "additive-mw-g",   1, 2, 2,  67,  67, 16, 16, MASK_CAUSAL,         0, 10, -1, 4, ADD(24) },
+    /* decode: few query rows against a long cache, GQA 4:1 and MQA, ragged cache lengths
+     * (pad 1.0: the last item fully padded), the ragged causal edge of Lq > 1, sliding
+     * windows; Lk past the decode kernels' key chunks (split-KV and its merge) */
+    { "dec-q1-k1-gqa",   1, 8, 2,   1,    1, 16, 16, MASK_NONE,           0, FULL, DOT },
+    { "dec-q2-k7-mqa",   2, 4, 1,   2,    7,  8,  8, MASK_CAUSAL,         0, FULL, DOT },
+    { "dec-q16-k7-c",    1, 8, 2,  16,    7,  8,  8, MASK_CAUSAL,         0, FULL, DOT },
+    { "dec-q1-k1000-mqa",1, 4, 1,   1, 1000, 24, 24, MASK_NONE,           0, FULL, DOT },
+    { "dec-q3-k1000-c",  1, 8, 2,   3, 1000, 32, 20, MASK_CAUSAL,         0, FULL, DOT },
+    { "dec-q16-k1000-cp",2, 8, 2,  16, 1000, 20, 12, MASK_CAUSAL_PADDING, 0.4, FULL, DOT },
+    { "dec-q1-k4099",    1, 8, 2,   1, 4099,128,128, MASK_NONE,           0, FULL, DOT },
+    { "dec-q5-k4099-p1", 3, 4, 1,   5, 4099, 16, 24, MASK_PADDING,      1.0, FULL, DOT },
+    { "dec-q4-k4099-cp", 2, 8, 2,   4, 4099, 64, 64, MASK_CAUSAL_PADDING, 0.7, FULL, DOT },
+    { "dec-q2-k4099-win",1, 4, 1,   2, 4099, 16, 16, MASK_CAUSAL,         0, 700, -1, 0, DOT },
+    { "dec-q16-k1000-w", 1, 8, 2,  16, 1000,  9,  9, MASK_PADDING,      0.3, 5, 3, 0, DOT },
+    { "dec-q5-k7-mqa-p", 2, 4, 1,   5,    7, 12, 12, MASK_CAUSAL_PADDING, 0.5, FULL, DOT },
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 

@@ -1,0 +1,116 @@
+/* decode.c: decode attention for small Lq (meant for Lq <= 16 query rows; correct for any
+ * Lq) against a long KV cache, portable C with OpenMP: split-KV (flash-decoding) with all
+ * query rows of one GQA group computed against a single pass over the group's K and V.
+ *
+ * Loop structure (the driver is decode_split.h; this file is the part function):
+ *   parallel for work item (b, kv head g, key chunk c), dynamic schedule:
+ *     rows = the Lq rows of each of the H/Hkv query heads of group g (R = H/Hkv x Lq)
+ *     m = -inf, l = 0, acc = 0 (R x Dv)
+ *     for each block of DEC_KB keys of the chunk:     each K row and V row read once
+ *       s[j][r] = scale * q_r . k_j               for every row r of the group
+ *       per row r, on the keys of its band [lo_r, hi_r) (attn_band: padding, ragged
+ *         causal edge, window): block max, new running max, rescale acc_r and l_r when
+ *         it grew, p = e^(s - m), l_r += sum p (keys outside the band: p = 0)
+ *       acc_r += sum_j p[j][r] v_j
+ *     one chunk per (b, g): out = acc / l; else the part (m, l, acc) is kept and, after
+ *     a barrier, the parts of one (b, g) are merged by log-sum-exp.
+ * Rows with no visible key output zeros. Workspace: per thread the packed rows of one
+ * block, acc and row statistics; part slots only when B x Hkv < 4 x threads (then fewer
+ * than 8 x threads of them). Nothing of size Lk. The scalar loops leave vectorisation to
+ * the compiler; decode_avx2.c is the tuned version.
+ */
+#include <math.h>
+#include "attn.h"
+#include "decode_split.h"
+
+#ifndef DEC_KB
+#define DEC_KB 32
+#endif
+
+#define DECODE_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
+                     ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
+
+static void decode_part(const attn_problem *p, const dec_layout *L, const float *qg,
+                        const float *kbh, const float *vbh, int k0, int k1, float *sc)
+{
+    const int D = p->D, Dv = p->Dv, R = L->R, ldst = L->R8, lda = L->lda;
+    float *st = sc + L->o_st, *acc = sc + L->o_acc, *m = sc + L->o_m, *l = sc + L->o_l;
+    const int *lo = (const int *)(sc + L->o_lo), *hi = (const int *)(sc + L->o_hi);
+
+    for (int r = 0; r < R; r++) {
+        m[r] = -INFINITY;
+        l[r] = 0.0f;
+        for (int x = 0; x < lda; x++) acc[(size_t)r * lda + x] = 0.0f;
+    }
+    for (int j0 = k0; j0 < k1; j0 += L->kb) {
+        const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
+        for (int j = 0; j < nk; j++) {
+            const float *kj = kbh + (size_t)(j0 + j) * D;
+            for (int r = 0; r < R; r++) {
+                const float *qr = qg + (size_t)r * D;
+                float s = 0.0f;
+                for (int d = 0; d < D; d++) s += qr[d] * kj[d];
+                st[(size_t)j * ldst + r] = p->scale * s;
+            }
+        }
+        for (int r = 0; r < R; r++) {
+            int a = lo[r] - j0, z = hi[r] - j0;
+            if (a < 0) a = 0;
+            if (z > nk) z = nk;
+            if (a >= z) {
+                for (int j = 0; j < nk; j++) st[(size_t)j * ldst + r] = 0.0f;
+                continue;
+            }
+            float mx = -INFINITY;
+            for (int j = a; j < z; j++)
+                if (st[(size_t)j * ldst + r] > mx) mx = st[(size_t)j * ldst + r];
+            if (mx > m[r]) {
+                const float corr = expf(m[r] - mx);    /* 0 when m was -inf (acc, l are 0) */
+                float *ar = acc + (size_t)r * lda;
+                for (int x = 0; x < Dv; x++) ar[x] *= corr;
+                l[r] *= corr;
+                m[r] = mx;
+            }
+            float sum = 0.0f;
+            for (int j = 0; j < nk; j++) {
+                float *s = st + (size_t)j * ldst + r;
+                const float pj = j >= a && j < z ? expf(*s - m[r]) : 0.0f;
+                *s = pj;
+                sum += pj;
+            }
+            l[r] += sum;
+        }
+        for (int j = 0; j < nk; j++) {
+            const float *vj = vbh + (size_t)(j0 + j) * Dv;
+            for (int r = 0; r < R; r++) {
+                const float pj = st[(size_t)j * ldst + r];
+                if (pj == 0.0f) continue;
+                float *ar = acc + (size_t)r * lda;
+                for (int x = 0; x < Dv; x++) ar[x] += pj * vj[x];
+            }
+        }
+    }
+}
+
+static size_t decode_workspace(const attn_problem *p, int threads)
+{
+    return dec_workspace(p, threads, DEC_KB);
+}
+
+static attn_status decode_run(const attn_problem *p, const float *q, const float *k,
+                              const float *v, float *out, void *workspace, int threads)
+{
+    int st = attn_problem_check(p, DECODE_CAPS, threads);
+    if (st != ATTN_OK) return (attn_status)st;
+    dec_run(p, q, k, v, out, workspace, threads, DEC_KB, decode_part);
+    return ATTN_OK;
+}
+
+const attn_kernel attn_kernel_decode = {
+    .name = "decode",
+    .desc = "decode (Lq <= 16): split-KV over threads, one K/V pass per GQA group, log-sum-exp merge, OpenMP",
+    .isa = ATTN_ISA_PORTABLE,
+    .caps = DECODE_CAPS,
+    .workspace_bytes = decode_workspace,
+    .run = decode_run,
+};
