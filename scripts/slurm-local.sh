@@ -60,6 +60,15 @@ end_pid() {
     if kill -0 "$p" 2>/dev/null; then kill -9 "$p" 2>/dev/null || true; fi
 }
 
+# a start that failed: show the logs, end what was started, keep STATE for the logs
+fail_start() {
+    tails
+    end_pid "$state/slurmd.pid"
+    end_pid "$state/slurmctld.pid"
+    end_pid "$state/munge/munged.pid"
+    die "$*; daemons ended, logs kept in $state ('$0 stop' removes it)"
+}
+
 do_stop() {
     if [ ! -d "$state" ]; then echo "$me: not running"; return 0; fi
     if running; then
@@ -91,6 +100,15 @@ do_start() {
     # leftovers of a start that failed half way
     if [ -d "$state" ]; then do_stop >/dev/null; fi
 
+    # a port already taken (the machine's own Slurm, another state dir) would leave sinfo
+    # talking to someone else's slurmctld
+    if command -v ss >/dev/null 2>&1; then
+        for p in "$port" $((port + 1)); do
+            if ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+                die "port $p is in use (another Slurm?): set ATTNBENCH_SLURM_PORT"
+            fi
+        done
+    fi
     node=$(hostname -s)
     cpus=$(nproc)
     # RealMemory: 90% of MemAvailable, in MiB
@@ -152,11 +170,11 @@ EOF
     chmod 400 "$key"
     munged --key-file="$key" --socket="$sock" --pid-file="$state/munge/munged.pid" \
         --log-file="$state/munge/munged.log" --seed-file="$state/munge/munged.seed" ||
-        { tails; die "munged failed to start"; }
+        fail_start "munged failed to start"
 
     export SLURM_CONF="$conf"
-    slurmctld -f "$conf" || { tails; die "slurmctld failed to start"; }
-    slurmd -f "$conf" || { tails; die "slurmd failed to start"; }
+    slurmctld -f "$conf" || fail_start "slurmctld failed to start"
+    slurmd -f "$conf" || fail_start "slurmd failed to start"
 
     # wait until the node is idle
     i=0
@@ -164,8 +182,7 @@ EOF
         st=$(sinfo -h -n "$node" -o %t 2>/dev/null || true)
         case $st in idle*) break ;; esac
         if [ $i -ge $((timeout * 5)) ]; then
-            tails
-            die "node $node not idle after ${timeout}s (sinfo state: '${st:-none}'); logs in $state; run '$0 stop' to clean up"
+            fail_start "node $node not idle after ${timeout}s (sinfo state: '${st:-none}')"
         fi
         sleep 0.2
         i=$((i + 1))
