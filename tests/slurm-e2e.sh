@@ -4,9 +4,9 @@
 # Installs Debian's slurm-wlm if it is missing (apt-get, needs root), starts the local Slurm
 # (scripts/slurm-local.sh), builds attnbench, runs configs/quick.ini as 3 shards
 # (SLURM_E2E_SHARDS=N for another count) through `scripts/slurm-shards.sh --wait` into a
-# directory whose name holds a space and a quote, runs the same config unsharded, and checks that the merged results hold exactly the cases
-# of the unsharded run (same ids, same order, same kernel, params and status). Stops Slurm
-# again unless it was already running.
+# directory whose name holds a space and a quote, runs the same config unsharded, and
+# checks that the merged results hold exactly the cases of the unsharded run (same ids,
+# same order, same kernel, params and status). Stops Slurm again unless it was running.
 # Exit 0 on success, 1 on a failure, 77 (skipped) when it cannot run here: no apt-get to
 # install Slurm, not root, or no python3. Work files: a mktemp directory, kept on failure.
 set -eu
