@@ -12,7 +12,8 @@
 # Without --wait it exits 0 once both jobs are submitted. With --wait it polls Slurm until
 # the merge job has ended and exits 0 only if every shard and the merge exited 0; 1 if a
 # shard recorded a failed case (exit 1), was killed or timed out; the merge's own status if
-# it failed (the merge log is shown). 2: usage error or a submission refused.
+# it failed (the merge log is shown). 2: usage error or a submission refused. Interrupting
+# the wait leaves the jobs queued (`scancel` them, or let them finish).
 #
 # Timings are only comparable on identical machines: pin the array to one node type
 # (SBATCH_CONSTRAINT or --constraint below); merge warns when shard contexts differ in CPU,
