@@ -30,7 +30,7 @@ AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
 
 GIT_SHA := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
-.PHONY: all deps test sanitize bench plot clean install fuzz FORCE
+.PHONY: all deps test slurm-test sanitize bench plot clean install fuzz FORCE
 
 # build the benchmark binary
 all: $(BUILD)/attnbench
@@ -42,6 +42,10 @@ deps:
 # run every unit and end-to-end test; ends with "N passed, N failed"
 test: deps $(BUILD)/attnbench $(BUILD)/test_attn
 	ATTNBENCH=$(BUILD)/attnbench $(BUILD)/test_attn
+
+# scripts/slurm-shards.sh end to end on a private one-node Slurm (root; installs slurm-wlm; ~40 s)
+slurm-test:
+	tests/slurm-e2e.sh
 
 # the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 sanitize: deps
