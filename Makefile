@@ -99,6 +99,7 @@ $(BUILD)/obj/%.o: %.c
 
 # blas.c alone sees the CBLAS header; it is rebuilt when the CBLAS choice changes
 $(BUILD)/obj/kernels/blas.o: CPPFLAGS += $(CBLAS_DEFS)
+$(BUILD)/obj/kernels/blas.o: ISA_FLAGS = -fno-trapping-math   # lets GCC vectorise its exp's clamp
 $(BUILD)/obj/kernels/blas.o: $(BUILD)/cblas.flags
 $(BUILD)/cblas.flags: FORCE
 	@mkdir -p $(dir $@)

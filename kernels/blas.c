@@ -77,12 +77,13 @@ static size_t blas_workspace(const attn_problem *p, int threads)
 #ifdef ATTN_HAVE_CBLAS
 
 /* e^x for x <= 0 (a score minus its row max): Cephes expf, x = n ln2 + r with
- * |r| <= ln2/2, e^r = 1 + r + r^2 P(r), times 2^n built in the exponent field; below
- * -87.33 (e^x under FLT_MIN) exactly 0. Branch-free so that loops over it vectorise. */
+ * |r| <= ln2/2, e^r = 1 + r + r^2 P(r), times 2^n built in the exponent field; x below
+ * -87.33 is read as -87.33 (e^x = FLT_MIN, negligible next to the row max's 1). Pure
+ * arithmetic and one select, so that loops over it vectorise: the Makefile builds this
+ * file with -fno-trapping-math, without which GCC keeps the select as a branch. */
 static inline float blas_exp(float x)
 {
-    const float lo = -87.3365447f;
-    const float xc = x < lo ? lo : x;
+    const float xc = x < -87.3365447f ? -87.3365447f : x;
     /* round to nearest by the 1.5 * 2^23 trick: |xc * log2 e| < 2^22 */
     const float t = xc * 1.44269504088896341f + 12582912.0f;
     const float n = t - 12582912.0f;
@@ -99,7 +100,7 @@ static inline float blas_exp(float x)
     const int bits = ((int)n + 127) << 23;
     float e;
     memcpy(&e, &bits, sizeof e);
-    return x < lo ? 0.0f : y * e;
+    return y * e;
 }
 
 /* Row s (n scores of keys klo..klo+n) of a query whose band is [lo, hi) (absolute key
@@ -116,13 +117,11 @@ static float blas_row_softmax(float *s, int n, int lo, int hi)
     float mx = band[0];
 #pragma omp simd reduction(max : mx)
     for (int j = 0; j < m; j++) mx = band[j] > mx ? band[j] : mx;
+#pragma omp simd
+    for (int j = 0; j < m; j++) band[j] = blas_exp(band[j] - mx);
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-    for (int j = 0; j < m; j++) {
-        const float e = blas_exp(band[j] - mx);
-        band[j] = e;
-        sum += e;
-    }
+    for (int j = 0; j < m; j++) sum += band[j];
     memset(s, 0, sizeof(float) * (size_t)lo);
     memset(s + hi, 0, sizeof(float) * (size_t)(n - hi));
     return 1.0f / sum;
