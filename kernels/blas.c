@@ -22,15 +22,27 @@
  * Lk = 4096), plus the block's bands and 1/sum; never Lq x Lk.
  *
  * Block size BR = 128 rows. The K panel (and in P V the V panel) that OpenBLAS packs on
- * every call is reused by BR rows, so the packing is 1/BR of the work; BR = 128 makes it
- * negligible while the S block (BR x Lk) still lives in the 32 MiB L3 at any Lk the suite
- * runs. Measured on the 2-core AMD EPYC (Zen 3), H = 8, D = 64, N = 4096, 1 thread, no
- * mask: see the table below.
+ * every call is reused by BR rows, so the packing is 1/BR of the work. Measured sgemm
+ * rates on the 2-core AMD EPYC (Zen 3), OpenBLAS 0.3.21 (Zen core), one head, N = 4096,
+ * D = 64, 1 thread, GFLOP/s for Q K^T / P V: BR 32: 56 / 68; 64: 61 / 75; 128: 65 / 76;
+ * 256: 62 / 69; 512: 64 / 68. 128 is the best and keeps the S block at 2 MiB per thread
+ * (Lk = 4096): larger blocks only grow the workspace.
  *
  * Softmax: portable C (this file takes no ISA flags); e^x is the Cephes polynomial of
  * simd_avx2.h written as plain C the compiler vectorises (omp simd), ~1 ulp.
  *
- * Threads: see THREADING below for the two ways tried and their figures.
+ * Threads (kept: OpenMP over (b, h, row block), one-thread BLAS inside). Both ways
+ * measured on the 2-core EPYC (Zen 3), Debian's OpenBLAS 0.3.21 pthread variant
+ * (libopenblas0-pthread), B = 1, H = 8, D = 64, no mask, median ms, 1 / 2 threads:
+ *   (a) OpenMP outside, openblas_set_num_threads(1):  N 1024: 75.6 / 47.3;  N 4096: 1384 / 1018
+ *   (b) BLAS threads on each gemm, softmax rows on OpenMP (-DBLAS_OUTER_OMP=0):
+ *                                                      N 1024: 81.6 / 420.9; N 4096: 1336 / 3644
+ * (both before the softmax's exp was vectorised; the ratio is what counts). In (b) the
+ * gemms of one block are small for OpenBLAS's threads, and its spinning pthreads and the
+ * OpenMP team fight over the two cores between gemm and softmax. With the pthread
+ * variant, concurrent sgemm calls from OpenMP threads are safe only with
+ * openblas_set_num_threads(1) (each call then runs on its caller), which (a) sets and
+ * restores; the OpenMP variant (libopenblas0-openmp) would also see omp_in_parallel().
  *
  * Without CBLAS (the Makefile found no OpenBLAS, or CBLAS=0) this file still builds a
  * descriptor: `unavailable` gives the reason and run() only checks the problem.
