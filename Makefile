@@ -14,6 +14,23 @@ LDLIBS   += -linih -lcjson -lm
 BUILD    ?= build
 ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(OMPFLAG) -MMD -MP
 
+# CBLAS for the blas kernel: OpenBLAS found by pkg-config (or -lopenblas), checked by
+# compiling and linking a call. CBLAS=auto (default): use it when found; CBLAS=0: build
+# without (blas is then listed unavailable, with the reason); CBLAS=1: fail when missing.
+CBLAS ?= auto
+ifneq ($(CBLAS),0)
+  CBLAS_CFLAGS := $(shell pkg-config --cflags openblas 2>/dev/null)
+  CBLAS_LIBS   := $(or $(shell pkg-config --libs openblas 2>/dev/null),-lopenblas)
+  CBLAS_FOUND  := $(shell printf '\043include <cblas.h>\nint main(void){float a=0;openblas_set_num_threads(1);cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.0f,&a,1,&a,1,0.0f,&a,1);return 0;}\n' | \
+                    $(CC) -x c - $(CBLAS_CFLAGS) -o /dev/null $(CBLAS_LIBS) >/dev/null 2>&1 && echo yes)
+  ifeq ($(CBLAS_FOUND),yes)
+    LDLIBS += $(CBLAS_LIBS)
+  else ifeq ($(CBLAS),1)
+    $(error CBLAS=1 but no OpenBLAS CBLAS found: install libopenblas-dev (scripts/install-deps.sh))
+  endif
+endif
+CBLAS_DEFS := $(if $(CBLAS_FOUND),-DATTN_HAVE_CBLAS $(CBLAS_CFLAGS))
+
 ARCH := $(shell uname -m)
 ISA_SRC := $(wildcard kernels/*_avx2.c kernels/*_avx512.c harness/*/*_avx2.c harness/*/*_avx512.c)
 ifeq ($(filter x86_64 amd64,$(ARCH)),)
@@ -93,6 +110,14 @@ $(BUILD)/libattn.a: $(OBJ_LIB)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(ISA_FLAGS) -c -o $@ $<
+
+# blas.c alone sees the CBLAS header; it is rebuilt when the CBLAS choice changes
+$(BUILD)/obj/kernels/blas.o: CPPFLAGS += $(CBLAS_DEFS)
+$(BUILD)/obj/kernels/blas.o: ISA_FLAGS = -fno-trapping-math   # lets GCC vectorise its exp's clamp
+$(BUILD)/obj/kernels/blas.o: $(BUILD)/cblas.flags
+$(BUILD)/cblas.flags: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(CBLAS_DEFS) $(CBLAS_LIBS)' | cmp -s - $@ || echo '$(CBLAS_DEFS) $(CBLAS_LIBS)' > $@
 
 $(BUILD)/obj/%_avx2.o:   ISA_FLAGS = $(AVX2_FLAGS)
 $(BUILD)/obj/%_avx512.o: ISA_FLAGS = $(AVX512_FLAGS)

@@ -151,6 +151,7 @@ typedef struct attn_kernel {
     attn_status (*run)(const attn_problem *p,
                        const float *q, const float *k, const float *v, float *out,
                        void *workspace, int threads);
+    const char *unavailable;    /* non-NULL: why this build cannot run the kernel */
 } attn_kernel;
 
 /* --------------------------------------------------------------- registry -- */

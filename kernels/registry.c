@@ -21,7 +21,7 @@
 
 /* ------------------------------------------------------------- the table -- */
 
-#define PORTABLE_KERNELS(X) X(naive) X(blocked) X(omp) X(flash) X(window) X(decode)
+#define PORTABLE_KERNELS(X) X(naive) X(blocked) X(omp) X(flash) X(window) X(decode) X(blas)
 
 #if defined(__x86_64__)
 #define X86_KERNELS(X) X(simd_avx2) X(simd_avx512) X(flash_avx2) X(flash_avx512) \
@@ -217,7 +217,9 @@ attn_isa attn_isa_available(void)
 int attn_kernel_usable(const attn_kernel *k, const char **why)
 {
     const char *reason = NULL;
-    if ((unsigned)k->isa >= ATTN_ISA_COUNT) {
+    if (k->unavailable) {
+        reason = k->unavailable;            /* this build lacks what it needs (a library) */
+    } else if ((unsigned)k->isa >= ATTN_ISA_COUNT) {
         reason = "unknown isa";
     } else if (!ATTN_X86 && k->isa != ATTN_ISA_PORTABLE) {
         reason = "not built for this architecture";

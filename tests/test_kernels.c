@@ -434,6 +434,29 @@ TEST(registry_isa_names)
     CHECK(attn_isa_parse("avx3", &isa) != 0);
 }
 
+/* A kernel whose build lacks what it needs (blas without CBLAS) is unusable, with its
+ * `unavailable` reason ahead of any CPU or ATTN_ISA reason; blas is usable exactly when
+ * it has no reason. */
+TEST(registry_unavailable_reason_first)
+{
+    attn_kernel fake = { .name = "fake_lib", .desc = "test", .isa = ATTN_ISA_AVX512,
+                         .caps = ATTN_CAP_DOT, .unavailable = "built without libfoo" };
+    const char *why = NULL;
+    CHECK(attn_kernel_usable(&fake, &why) == 0);
+    CHECK_MSG(why && !strcmp(why, "built without libfoo"), "why = '%s'", why ? why : "(null)");
+    fake.unavailable = NULL;
+    fake.isa = ATTN_ISA_PORTABLE;
+    CHECK(attn_kernel_usable(&fake, &why) == 1 && why && !why[0]);
+
+    const attn_kernel *blas = attn_kernel_find("blas");
+    CHECK(blas != NULL);
+    if (!blas) return;
+    int usable = attn_kernel_usable(blas, &why);
+    CHECK(usable == (blas->unavailable == NULL));
+    if (!usable)
+        CHECK_MSG(strstr(why, "built without CBLAS") && strstr(why, "libopenblas-dev"), "why = '%s'", why);
+}
+
 TEST(registry_isa_cap_from_env)
 {
     const char *old = getenv("ATTN_ISA");

@@ -46,9 +46,9 @@ static attn_status hang_run(const attn_problem *p, const float *q, const float *
     return ATTN_OK;
 }
 
-static const attn_kernel k_wrong = { "test_wrong", "off by 0.5 in one element", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, wrong_run };
-static const attn_kernel k_crash = { "test_crash", "raises SIGABRT", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, crash_run };
-static const attn_kernel k_hang = { "test_hang", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_run };
+static const attn_kernel k_wrong = { "test_wrong", "off by 0.5 in one element", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, wrong_run, NULL };
+static const attn_kernel k_crash = { "test_crash", "raises SIGABRT", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, crash_run, NULL };
+static const attn_kernel k_hang = { "test_hang", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_run, NULL };
 
 static attn_case small_case(const attn_kernel *k)
 {
@@ -232,7 +232,7 @@ static attn_status hang_pid_run(const attn_problem *p, const float *q, const flo
     for (;;) pause();
     return ATTN_OK;
 }
-static const attn_kernel k_hang_pid = { "test_hang_pid", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_pid_run };
+static const attn_kernel k_hang_pid = { "test_hang_pid", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_pid_run, NULL };
 
 /* 1 while process pid exists and is not a zombie */
 static int alive(long pid)
