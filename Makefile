@@ -14,6 +14,15 @@ LDLIBS   += -linih -lcjson -lm
 BUILD    ?= build
 ALLFLAGS  = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(OMPFLAG) -MMD -MP
 
+# On a fresh machine `make test` / `make bench` install the libraries first, here, while
+# the Makefile is read: the CBLAS check below must see what install-deps.sh brings.
+ifneq ($(filter test bench sanitize fuzz,$(MAKECMDGOALS)),)
+  DEPS_STATUS := $(shell scripts/install-deps.sh >&2; echo $$?)
+  ifneq ($(DEPS_STATUS),0)
+    $(error scripts/install-deps.sh could not install what the build needs (above))
+  endif
+endif
+
 # CBLAS for the blas kernel: OpenBLAS found by pkg-config (or -lopenblas), checked by
 # compiling and linking a call. CBLAS=auto (default): use it when found; CBLAS=0: build
 # without (blas is then listed unavailable, with the reason); CBLAS=1: fail when missing.
