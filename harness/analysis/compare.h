@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
+#include "core/stats.h"      /* attn_mann_whitney, attn_ratio_ci (tests and history use them) */
 
 typedef enum {
     CMP_UNCHANGED = 0,      /* within noise, or not enough evidence either way */
@@ -86,20 +87,6 @@ int attn_case_key(const cJSON *c, char *out, size_t n);
 /* Short stable name from kernel + params, fields at their default left out:
  * "flash_avx2/b:1/h:8/q:4096/k:4096/d:64/t:2/mask:none" (also the Google Benchmark name). */
 void attn_case_label(const cJSON *c, char *out, size_t n);
-
-/* Two-sided Mann-Whitney U test of x (nx) against y (ny). Exact distribution when one
- * side has at most 8 samples and there are no ties (like scipy's method="auto"),
- * otherwise the normal approximation with tie and continuity corrections.
- * *u_out (if not NULL) gets U of x (pairs with x > y, ties half). Returns p in [0,1],
- * NAN when a side is empty. */
-double attn_mann_whitney(const double *x, int nx, const double *y, int ny, double *u_out);
-/* Smallest two-sided p the test can give with nx and ny untied samples: 2 / C(nx+ny, nx). */
-double attn_mwu_min_p(int nx, int ny);
-/* Distribution-free CI (level, e.g. 0.95) of median(y) / median(x) for positive samples:
- * Price & Bonett (2002), from order statistics of each side's logs. NAN bounds when a side
- * has fewer than 3 samples. */
-void attn_ratio_ci(const double *x, int nx, const double *y, int ny, double level,
-                   double *lo, double *hi);
 
 /* Print the report: fmt "text" (terminal table), "md" (GitHub comment) or "json".
  * base_name / new_name label the two sides (file names). */

@@ -1,5 +1,6 @@
 /* util.c: see util.h. */
 #include <errno.h>
+#include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,4 +83,14 @@ void attn_results_dir(const char *arg, char *buf, size_t n)
     if (stat(arg, &st) == 0 && S_ISDIR(st.st_mode)) return;
     char *slash = strrchr(buf, '/');
     if (slash) *slash = 0; else snprintf(buf, n, ".");
+}
+
+void attn_appendf(char *buf, size_t n, const char *fmt, ...)
+{
+    size_t len = strlen(buf);
+    if (len + 1 >= n) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + len, n - len, fmt, ap);
+    va_end(ap);
 }
