@@ -25,8 +25,9 @@ static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_A
 #define AX(E, NAME, SHORT) NAME, SHORT, 0
 #define AXJOIN NULL, NULL, 1
 #define NOAX NULL, NULL, 0
-#define ENUM(A) A, (int)(sizeof A / sizeof *A)
-#define NOENUM NULL, 0
+#define ENUM(A) A, (int)(sizeof A / sizeof *A), 0
+#define ENUM_BY_NAME(A) A, (int)(sizeof A / sizeof *A), 1
+#define NOENUM NULL, 0, 0
 
 const attn_param attn_params[ATTN_N_PARAMS] = {
 #define ATTN_PARAM(ID, FIELD, KEY, TYPE, MIN, MAX, DEF, FOLLOWS, ENUM, TAG, IN_ID, MATTERS, \

@@ -34,6 +34,7 @@ typedef struct attn_param {
     int follows;                /* P_ id whose value is the default, or -1 */
     const char *const *names;   /* PT_ENUM: value names (n_names of them) */
     int n_names;
+    int by_name;                /* PT_ENUM: charts order values by name, not by index */
     const char *tag;            /* id tag ("b" -> "-b1"); "" for enums (name alone) */
     attn_param_in_id in_id;
     attn_param_matters matters;

@@ -93,86 +93,99 @@ static int kernel_cmp(const char *a, const char *b)
 
 /* ================================================================== axes == */
 
-static const char *const axis_names[AX_COUNT] = {
-    [AX_BATCH] = "batch", [AX_HEADS] = "heads", [AX_KV_HEADS] = "kv_heads",
-    [AX_Q_LEN] = "q_len", [AX_KV_LEN] = "kv_len", [AX_HEAD_DIM] = "head_dim",
-    [AX_V_DIM] = "v_dim", [AX_THREADS] = "threads", [AX_MASK] = "mask", [AX_PAD] = "pad",
-    [AX_WINDOW] = "window", [AX_GLOBALS] = "globals", [AX_SCORE] = "score",
-    [AX_ADDITIVE_DIM] = "additive_dim",
-};
-/* Short prefixes for file names and compact labels ("h8-d64-t2"). */
-static const char *const axis_short[AX_COUNT] = {
-    [AX_BATCH] = "b", [AX_HEADS] = "h", [AX_KV_HEADS] = "kv", [AX_Q_LEN] = "q",
-    [AX_KV_LEN] = "k", [AX_HEAD_DIM] = "d", [AX_V_DIM] = "dv", [AX_THREADS] = "t",
-    [AX_MASK] = "", [AX_PAD] = "pad", [AX_WINDOW] = "w", [AX_GLOBALS] = "g",
-    [AX_SCORE] = "", [AX_ADDITIVE_DIM] = "a",
-};
+/* Each axis: its name, its file-name prefix and the table rows it shows (first row, and
+ * how many: 2 for the window's two sides). Built from core/params.def's AXIS column. */
+typedef struct { const char *name, *short_; int row, n_rows; } axis_def;
 
-const char *plot_axis_name(int axis) { return axis >= 0 && axis < AX_COUNT ? axis_names[axis] : "?"; }
+#define AX(E, NAME, SHORT) [AX_##E] = { NAME, SHORT, P_ROW, 1 },
+#define AXJOIN
+#define NOAX
+#define P_ROW (-1)      /* filled by axis_defs() */
+static axis_def axis_table[AX_COUNT] = {
+#define ATTN_PARAM(ID, FIELD, KEY, TYPE, MIN, MAX, DEF, FOLLOWS, ENUM, TAG, IN_ID, MATTERS, \
+                   LABEL, LABEL_WHEN, AXIS, PRODUCT) AXIS
+#include "core/params.def"
+#undef ATTN_PARAM
+};
+#undef AX
+#undef AXJOIN
+#undef NOAX
+#undef P_ROW
 
-/* Numeric value of an axis (strings axes: 0; compared by text instead). */
+/* The axes with their rows: row order is axis order, AXJOIN rows widen the last axis. */
+static const axis_def *axis_defs(void)
+{
+    static int done;
+    if (!done) {
+        int a = -1;
+        for (int p = 0; p < ATTN_N_PARAMS; p++) {
+            if (attn_params[p].axis_join && a >= 0) axis_table[a].n_rows++;
+            else if (attn_params[p].axis && a + 1 < AX_COUNT) axis_table[++a].row = p;
+        }
+        done = 1;
+    }
+    return axis_table;
+}
+
+const char *plot_axis_name(int axis) { return axis >= 0 && axis < AX_COUNT ? axis_defs()[axis].name : "?"; }
+
+/* Numeric value of an axis: its first row (enums: their index). */
 static double axis_num(const plot_case *c, int axis)
 {
-    switch (axis) {
-    case AX_BATCH: return c->batch;
-    case AX_HEADS: return c->heads;
-    case AX_KV_HEADS: return c->kv_heads;
-    case AX_Q_LEN: return c->q_len;
-    case AX_KV_LEN: return c->kv_len;
-    case AX_HEAD_DIM: return c->head_dim;
-    case AX_V_DIM: return c->v_dim;
-    case AX_THREADS: return c->threads;
-    case AX_PAD: return c->pad;
-    case AX_GLOBALS: return c->globals;
-    case AX_ADDITIVE_DIM: return c->additive_dim;
-    default: return 0;
-    }
+    return attn_param_get(&c->p, axis_defs()[axis].row);
 }
 
-static int mask_rank(const char *m)
-{
-    static const char *const order[] = { "none", "causal", "padding", "causal_padding" };
-    for (int i = 0; i < 4; i++)
-        if (!strcmp(m, order[i])) return i;
-    return 4;
-}
-
-/* Order of two cases along one axis; 0 = same value. Unbounded windows sort last. */
+/* Order of two cases along one axis; 0 = same value. Row by row; an unbounded side (-1)
+ * and an enum name this build does not know sort last; ENUM_BY_NAME rows by name. */
 static int axis_cmp(const plot_case *a, const plot_case *b, int axis)
 {
-    if (axis == AX_MASK) {
-        int d = mask_rank(a->mask) - mask_rank(b->mask);
-        return d ? d : strcmp(a->mask, b->mask);
+    const axis_def *d = &axis_defs()[axis];
+    for (int r = d->row; r < d->row + d->n_rows; r++) {
+        double x = attn_param_get(&a->p, r), y = attn_param_get(&b->p, r);
+        attn_param_type t = attn_params[r].type;
+        if (t == PT_ENUM && attn_params[r].by_name && x >= 0 && y >= 0)
+            return strcmp(attn_params[r].names[(int)x], attn_params[r].names[(int)y]);
+        if ((t == PT_SIDE || t == PT_ENUM) && x < 0) x = INFINITY;
+        if ((t == PT_SIDE || t == PT_ENUM) && y < 0) y = INFINITY;
+        if (isnan(x) || isnan(y)) {
+            if (isnan(x) != isnan(y)) return isnan(x) - isnan(y);
+            continue;
+        }
+        if (x != y) return x < y ? -1 : 1;
     }
-    if (axis == AX_SCORE) return strcmp(a->score, b->score);
-    if (axis == AX_WINDOW) {
-        long al = a->wl < 0 ? 1L << 40 : a->wl, bl = b->wl < 0 ? 1L << 40 : b->wl;
-        long ar = a->wr < 0 ? 1L << 40 : a->wr, br = b->wr < 0 ? 1L << 40 : b->wr;
-        if (al != bl) return al < bl ? -1 : 1;
-        return ar != br ? (ar < br ? -1 : 1) : 0;
-    }
-    double x = axis_num(a, axis), y = axis_num(b, axis);
-    if (isnan(x) || isnan(y)) return isnan(x) - isnan(y);
-    return x < y ? -1 : x > y;
+    return 0;
 }
 
+/* One row's value as text: enum name, "inf" for an unbounded side, else %g. */
+static void row_text(const plot_case *c, int r, char *buf, size_t n)
+{
+    double v = attn_param_get(&c->p, r);
+    const attn_param *row = &attn_params[r];
+    if (row->type == PT_ENUM) snprintf(buf, n, "%s", v >= 0 && v < row->n_names ? row->names[(int)v] : "?");
+    else if (row->type == PT_SIDE && v < 0) snprintf(buf, n, "inf");
+    else snprintf(buf, n, "%g", v);
+}
+
+/* "8", "causal"; an axis of several rows: "full" when every side is unbounded, one value
+ * when all sides agree, else "left_right". */
 void plot_axis_value_text(const plot_case *c, int axis, char *buf, size_t n)
 {
-    switch (axis) {
-    case AX_MASK: snprintf(buf, n, "%s", c->mask); break;
-    case AX_SCORE: snprintf(buf, n, "%s", c->score); break;
-    case AX_PAD: snprintf(buf, n, "%g", c->pad); break;
-    case AX_WINDOW:
-        if (c->wl < 0 && c->wr < 0) snprintf(buf, n, "full");
-        else if (c->wl == c->wr) snprintf(buf, n, "%d", c->wl);
-        else {
-            char l[16], r[16];
-            snprintf(l, sizeof l, "%d", c->wl);
-            snprintf(r, sizeof r, "%d", c->wr);
-            snprintf(buf, n, "%s_%s", c->wl < 0 ? "inf" : l, c->wr < 0 ? "inf" : r);
-        }
-        break;
-    default: snprintf(buf, n, "%g", axis_num(c, axis)); break;
+    const axis_def *d = &axis_defs()[axis];
+    if (d->n_rows == 1) { row_text(c, d->row, buf, n); return; }
+    int all_unbounded = 1, all_same = 1;
+    for (int r = d->row; r < d->row + d->n_rows; r++) {
+        double v = attn_param_get(&c->p, r);
+        all_unbounded &= v < 0;
+        all_same &= v == attn_param_get(&c->p, d->row);
+    }
+    if (all_unbounded) { snprintf(buf, n, "full"); return; }
+    if (all_same) { row_text(c, d->row, buf, n); return; }
+    size_t len = 0;
+    buf[0] = 0;
+    for (int r = d->row; r < d->row + d->n_rows && len < n; r++) {
+        char t[32];
+        row_text(c, r, t, sizeof t);
+        len += (size_t)snprintf(buf + len, n - len, "%s%s", r > d->row ? "_" : "", t);
     }
 }
 
@@ -180,10 +193,10 @@ void plot_axis_value_text(const plot_case *c, int axis, char *buf, size_t n)
  * NAN for full attention (drawn as a dashed level instead). */
 static double window_x(const plot_case *c)
 {
-    if (c->wl < 0 && c->wr < 0) return NAN;
-    if (c->wr < 0 || c->wr == c->wl || c->wr == 0) return c->wl < 0 ? c->wr : c->wl;
-    if (c->wl < 0 || c->wl == 0) return c->wr;
-    return c->wl + c->wr;
+    if (c->p.window_left < 0 && c->p.window_right < 0) return NAN;
+    if (c->p.window_right < 0 || c->p.window_right == c->p.window_left || c->p.window_right == 0) return c->p.window_left < 0 ? c->p.window_right : c->p.window_left;
+    if (c->p.window_left < 0 || c->p.window_left == 0) return c->p.window_right;
+    return c->p.window_left + c->p.window_right;
 }
 
 /* Label of one group: "heads 8, threads 2" (readable) or "h8-t2" (for file names). */
@@ -196,9 +209,9 @@ static void group_text(const plot_case *c, unsigned axes, int for_file, char *bu
         char v[64];
         plot_axis_value_text(c, a, v, sizeof v);
         if (for_file)
-            len += snprintf(buf + len, n - len, "%s%s%s", len ? "-" : "", axis_short[a], v);
+            len += snprintf(buf + len, n - len, "%s%s%s", len ? "-" : "", axis_defs()[a].short_, v);
         else
-            len += snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", axis_names[a], v);
+            len += snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", axis_defs()[a].name, v);
     }
     if (for_file)   /* keep file names to [A-Za-z0-9._-] */
         for (char *p = buf; *p; p++)
@@ -245,22 +258,7 @@ static void flatten_case(plot_case *pc, const cJSON *o, int run)
     pc->sweep = attn_json_str(p, "sweep", attn_json_str(o, "sweep", "results"));
     pc->status = attn_json_str(o, "status", "?");
     pc->reason = attn_json_str(o, "reason", "");
-    pc->mask = attn_json_str(p, "mask", "none");
-    pc->score = attn_json_str(p, "score", "dot");
-    pc->batch = attn_json_int(p, "batch", 1);
-    pc->heads = attn_json_int(p, "heads", 1);
-    pc->kv_heads = attn_json_int(p, "kv_heads", pc->heads);
-    pc->q_len = attn_json_int(p, "q_len", 0);
-    pc->kv_len = attn_json_int(p, "kv_len", pc->q_len);
-    pc->head_dim = attn_json_int(p, "head_dim", 0);
-    pc->v_dim = attn_json_int(p, "v_dim", pc->head_dim);
-    pc->threads = attn_json_int(p, "threads", 1);
-    pc->wl = attn_json_int(p, "window_left", -1);
-    pc->wr = attn_json_int(p, "window_right", -1);
-    pc->globals = attn_json_int(p, "globals", 0);
-    pc->additive_dim = attn_json_int(p, "additive_dim", 0);
-    pc->pad = attn_json_num(p, "pad", NAN);
-    if (isnan(pc->pad)) pc->pad = 0;
+    attn_params_from_json(p, &pc->p);      /* every row of core/params.def */
 
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "time_s");
     pc->t_med = attn_json_num(t, "median", NAN);
@@ -352,8 +350,8 @@ const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fa
     for (int i = 0; i < s->n_cases; i++) {
         const plot_case *b = &s->cases[i];
         if (!b->ok || strcmp(b->kernel, s->baseline) || !same_shape(b, c, 0)) continue;
-        if (b->threads == c->threads) return b;
-        if (b->threads == 1) one = b;
+        if (b->p.threads == c->p.threads) return b;
+        if (b->p.threads == 1) one = b;
     }
     if (one && fallback) *fallback = 1;
     return one;
@@ -624,19 +622,19 @@ static void build_gflops(const chart_in *in, plot_chart *ch)
         if (!c->ok) continue;
         int dup = 0;
         for (int j = 0; j < i && !dup; j++)
-            dup = in->cs[j]->ok && in->cs[j]->run == c->run && in->cs[j]->threads == c->threads &&
+            dup = in->cs[j]->ok && in->cs[j]->run == c->run && in->cs[j]->p.threads == c->p.threads &&
                   !strcmp(in->cs[j]->isa, c->isa);
         if (dup) continue;
-        double pk = plot_peak(&in->set->runs[c->run], c->isa, c->threads);
+        double pk = plot_peak(&in->set->runs[c->run], c->isa, c->p.threads);
         if (isnan(pk)) continue;
         char t[160];
-        snprintf(t, sizeof t, "peak %s, %d thr%s%s: %.3g GFLOP/s", c->isa, c->threads, in->set->n_runs > 1 ? " " : "",
+        snprintf(t, sizeof t, "peak %s, %d thr%s%s: %.3g GFLOP/s", c->isa, c->p.threads, in->set->n_runs > 1 ? " " : "",
                  in->set->n_runs > 1 ? in->set->runs[c->run].label : "", pk);
         plot_series *h = plot_panel_add(p, t, PS_HLINE, "#000000", 2 + n_peaks % 4, 0);
         h->value = pk;
         if (!n_peaks++ || pk > first) {
             first = pk;
-            snprintf(first_label, sizeof first_label, "%s, %d thread%s", c->isa, c->threads, c->threads == 1 ? "" : "s");
+            snprintf(first_label, sizeof first_label, "%s, %d thread%s", c->isa, c->p.threads, c->p.threads == 1 ? "" : "s");
         }
     }
     if (n_peaks) {  /* several roofs (ISAs): percentages of the highest, said on the axis */
@@ -701,7 +699,7 @@ static void build_threads(const chart_in *in, plot_chart *ch)
         const plot_case *one = NULL;
         int valid = 0;
         for (int i = 0; i < n; i++) {
-            if (sc[i]->ok && sc[i]->threads == 1) one = sc[i];
+            if (sc[i]->ok && sc[i]->p.threads == 1) one = sc[i];
             valid += sc[i]->ok;
         }
         if (!one || valid < 2) continue;    /* nothing to scale against, or no scaling */
@@ -711,7 +709,7 @@ static void build_threads(const chart_in *in, plot_chart *ch)
                                         run_dash(keys[k].run), run_point(keys[k].run));
         for (int i = 0; i < n; i++)
             if (sc[i]->ok)
-                plot_series_add(s, sc[i]->threads, one->t_med / sc[i]->t_med,
+                plot_series_add(s, sc[i]->p.threads, one->t_med / sc[i]->t_med,
                                 one->t_lo / sc[i]->t_hi, one->t_hi / sc[i]->t_lo, sc[i]->id);
     }
     plot_series *ideal = plot_panel_add(p, "ideal (speedup = threads)", PS_IDEAL, "#000000", 3, 0);
@@ -753,14 +751,14 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
     for (size_t i = 0; i < sizeof shown / sizeof shown[0] && len < n; i++) {
         int a = shown[i];
         if (varied & (1u << a)) continue;
-        if (a == AX_KV_HEADS && c->kv_heads == c->heads) continue;
-        if (a == AX_KV_LEN && c->kv_len == c->q_len) continue;
-        if (a == AX_V_DIM && c->v_dim == c->head_dim) continue;
-        if (a == AX_GLOBALS && c->globals == 0) continue;
-        if (a == AX_WINDOW && c->wl < 0 && c->wr < 0) continue;    /* full attention */
+        if (a == AX_KV_HEADS && c->p.kv_heads == c->p.heads) continue;
+        if (a == AX_KV_LEN && c->p.kv_len == c->p.q_len) continue;
+        if (a == AX_V_DIM && c->p.v_dim == c->p.head_dim) continue;
+        if (a == AX_GLOBALS && c->p.globals == 0) continue;
+        if (a == AX_WINDOW && c->p.window_left < 0 && c->p.window_right < 0) continue;    /* full attention */
         char v[64];
         plot_axis_value_text(c, a, v, sizeof v);
-        len += snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", axis_names[a], v);
+        len += snprintf(buf + len, n - len, "%s%s %s", len ? ", " : "", axis_defs()[a].name, v);
     }
 }
 

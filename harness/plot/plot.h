@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 #include <cjson/cJSON.h>
+#include "core/params.h"
 
 /* snprintf that says whether the text fit: 0, or -1 when it was cut short (paths are
  * then refused; titles are merely shortened). */
@@ -23,11 +24,9 @@ int plot_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
 /* One case of a results file, flattened. Strings point into the run's cJSON document. */
 typedef struct plot_case {
     int run;                    /* index into plot_set.runs */
-    const char *id, *kernel, *isa, *sweep, *status, *reason, *mask, *score;
-    int batch, heads, kv_heads, q_len, kv_len, head_dim, v_dim, threads;
-    int wl, wr;                 /* window_left, window_right; -1 = unbounded */
-    int globals, additive_dim;
-    double pad;
+    const char *id, *kernel, *isa, *sweep, *status, *reason;
+    attn_case p;                /* the case parameters (core/params.def); p.id, p.sweep and
+                                   the run settings are not filled */
     int ok;                     /* status "ok" with a median time */
     int unstable;
     double t_med, t_lo, t_hi, cv;   /* seconds (NAN when not timed) */
@@ -61,11 +60,21 @@ const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fa
 
 /* Compact "h8 d64 t2 causal"-style text of the params of c that are listed in `axes`
  * (a bit set of plot_axis), used in file names (safe) and labels (readable). */
+/* One axis per row of core/params.def with an AX(...) in its AXIS column, in table order;
+ * rows marked AXJOIN share the axis before them (window_left + window_right = window). */
+#define AX(E, NAME, SHORT) AX_##E,
+#define AXJOIN
+#define NOAX
 enum plot_axis {
-    AX_BATCH, AX_HEADS, AX_KV_HEADS, AX_Q_LEN, AX_KV_LEN, AX_HEAD_DIM, AX_V_DIM,
-    AX_THREADS, AX_MASK, AX_PAD, AX_WINDOW, AX_GLOBALS, AX_SCORE, AX_ADDITIVE_DIM,
+#define ATTN_PARAM(ID, FIELD, KEY, TYPE, MIN, MAX, DEF, FOLLOWS, ENUM, TAG, IN_ID, MATTERS, \
+                   LABEL, LABEL_WHEN, AXIS, PRODUCT) AXIS
+#include "core/params.def"
+#undef ATTN_PARAM
     AX_COUNT
 };
+#undef AX
+#undef AXJOIN
+#undef NOAX
 const char *plot_axis_name(int axis);                /* "heads", "head_dim", ... */
 void plot_axis_value_text(const plot_case *c, int axis, char *buf, size_t n); /* "8", "causal", "full" */
 /* Bit set of the axes that take more than one value among the cases of one sweep. */
