@@ -43,14 +43,10 @@ int plot_fmt(char *buf, size_t n, const char *fmt, ...)
     return r < 0 || (size_t)r >= n ? -1 : 0;
 }
 
-static void *xrealloc(void *p, size_t n)
+/* realloc of n items of size bytes: NULL when out of memory (p is then untouched). */
+static void *grow(void *p, size_t n, size_t size)
 {
-    void *q = realloc(p, n ? n : 1);
-    if (!q) {
-        fprintf(stderr, "attnbench plot: out of memory\n");
-        exit(2);
-    }
-    return q;
+    return n > SIZE_MAX / size ? NULL : realloc(p, n * size);
 }
 
 /* ================================================================ colours == */
@@ -277,15 +273,8 @@ static void flatten_case(plot_case *pc, const cJSON *o, int run)
     pc->extra = attn_json_num(m, "kernel_extra_bytes", NAN);
     pc->workspace = attn_json_num(m, "workspace_bytes", NAN);
 
-    /* "over memory budget: needs X bytes, budget Y" */
-    pc->need_bytes = NAN;
-    const char *ob = strstr(pc->reason, "over memory budget");
-    const char *nd = ob ? strstr(ob, "needs ") : NULL;
-    if (nd) {
-        char *end;
-        double x = strtod(nd + 6, &end);
-        if (end != nd + 6 && x > 0) pc->need_bytes = x;
-    }
+    /* over-budget skip: the bytes the case needed (absent otherwise) */
+    pc->need_bytes = attn_json_num(m, "need_bytes", NAN);
 }
 
 static int load_run(plot_set *s, const char *dir)
@@ -296,7 +285,13 @@ static int load_run(plot_set *s, const char *dir)
         fprintf(stderr, "attnbench plot: %s\n", err);
         return -1;
     }
-    s->runs = xrealloc(s->runs, (s->n_runs + 1) * sizeof *s->runs);
+    plot_run *runs = grow(s->runs, (size_t)s->n_runs + 1, sizeof *s->runs);
+    if (!runs) {
+        fprintf(stderr, "attnbench plot: %s: out of memory\n", dir);
+        cJSON_Delete(doc);
+        return -1;
+    }
+    s->runs = runs;
     plot_run *r = &s->runs[s->n_runs];
     memset(r, 0, sizeof *r);
     r->dir = dir;
@@ -313,7 +308,13 @@ static int load_run(plot_set *s, const char *dir)
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases"), *o;
     cJSON_ArrayForEach(o, cases) {
         if (!cJSON_IsObject(o)) continue;
-        s->cases = xrealloc(s->cases, (s->n_cases + 1) * sizeof *s->cases);
+        plot_case *cs = grow(s->cases, (size_t)s->n_cases + 1, sizeof *s->cases);
+        if (!cs) {
+            fprintf(stderr, "attnbench plot: %s: out of memory\n", dir);
+            s->n_runs++;        /* the document is freed with the set */
+            return -1;
+        }
+        s->cases = cs;
         flatten_case(&s->cases[s->n_cases++], o, s->n_runs);
     }
     s->n_runs++;
@@ -362,11 +363,20 @@ const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fa
 plot_series *plot_panel_add(plot_panel *p, const char *title, plot_style style,
                             const char *colour, int dash, int point)
 {
+    plot_series *s = &p->sink;
     if (p->n_series == p->cap) {
-        p->cap = p->cap ? 2 * p->cap : 8;
-        p->series = xrealloc(p->series, p->cap * sizeof *p->series);
+        int cap = p->cap ? 2 * p->cap : 8;
+        plot_series *ns = grow(p->series, (size_t)cap, sizeof *p->series);
+        if (ns) {
+            p->series = ns;
+            p->cap = cap;
+        }
     }
-    plot_series *s = &p->series[p->n_series++];
+    if (p->n_series < p->cap) s = &p->series[p->n_series++];
+    else {
+        p->oom = 1;
+        free(p->sink.pts);
+    }
     memset(s, 0, sizeof *s);
     snprintf(s->title, sizeof s->title, "%s", title ? title : "");
     s->style = style;
@@ -386,8 +396,11 @@ static void series_gap(plot_series *s, double x)
 void plot_series_add(plot_series *s, double x, double y, double ylo, double yhi, const char *id)
 {
     if (s->n == s->cap) {
-        s->cap = s->cap ? 2 * s->cap : 16;
-        s->pts = xrealloc(s->pts, s->cap * sizeof *s->pts);
+        int cap = s->cap ? 2 * s->cap : 16;
+        plot_point *np = grow(s->pts, (size_t)cap, sizeof *s->pts);
+        if (!np) { s->oom = 1; return; }
+        s->pts = np;
+        s->cap = cap;
     }
     s->pts[s->n++] = (plot_point){ x, y, ylo, yhi, id };
 }
@@ -401,11 +414,22 @@ int plot_panel_points(const plot_panel *p)
     return n;
 }
 
+int plot_chart_oom(const plot_chart *c)
+{
+    for (int p = 0; p < c->n_panels; p++) {
+        if (c->panels[p].oom) return 1;
+        for (int i = 0; i < c->panels[p].n_series; i++)
+            if (c->panels[p].series[i].oom) return 1;
+    }
+    return 0;
+}
+
 void plot_chart_free(plot_chart *c)
 {
     for (int p = 0; p < c->n_panels; p++) {
         for (int i = 0; i < c->panels[p].n_series; i++) free(c->panels[p].series[i].pts);
         free(c->panels[p].series);
+        free(c->panels[p].sink.pts);
     }
     memset(c, 0, sizeof *c);
 }
@@ -727,6 +751,7 @@ typedef struct plot_job {
     const char *outdir;
     plot_drawn *drawn;
     int n_drawn, cap_drawn;
+    int failed;                 /* a chart was lost to an allocation failure: exit 2 */
 } plot_job;
 
 static const char *x_label(int x)
@@ -823,6 +848,12 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
         snprintf(ch.xlabel, sizeof ch.xlabel, "%s", x_label(x));
         ch.logx = x != AX_THREADS;
         build(&in, &ch);
+        if (plot_chart_oom(&ch)) {
+            fprintf(stderr, "attnbench plot: %s: out of memory; chart not drawn\n", ch.name);
+            job->failed = 1;
+            plot_chart_free(&ch);
+            continue;
+        }
 
         /* never an empty chart: drop panels without data, skip charts without panels */
         int kept = 0;
@@ -837,12 +868,21 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
         ch.n_panels = kept;
         if (kept && plot_gnuplot_render(job->gp, &ch, job->outdir) == 0) {
             if (job->n_drawn == job->cap_drawn) {
-                job->cap_drawn = job->cap_drawn ? 2 * job->cap_drawn : 16;
-                job->drawn = xrealloc(job->drawn, job->cap_drawn * sizeof *job->drawn);
+                int cap = job->cap_drawn ? 2 * job->cap_drawn : 16;
+                plot_drawn *nd = grow(job->drawn, (size_t)cap, sizeof *job->drawn);
+                if (nd) {
+                    job->drawn = nd;
+                    job->cap_drawn = cap;
+                }
             }
-            plot_drawn *d = &job->drawn[job->n_drawn++];
-            snprintf(d->name, sizeof d->name, "%s", ch.name);
-            snprintf(d->title, sizeof d->title, "%s", ch.title);
+            if (job->n_drawn < job->cap_drawn) {
+                plot_drawn *d = &job->drawn[job->n_drawn++];
+                snprintf(d->name, sizeof d->name, "%s", ch.name);
+                snprintf(d->title, sizeof d->title, "%s", ch.title);
+            } else {
+                fprintf(stderr, "attnbench plot: out of memory; %s left out of the report\n", ch.name);
+                job->failed = 1;
+            }
         }
         plot_chart_free(&ch);
     }
@@ -922,6 +962,7 @@ int plot_main(const char *const *dirs, int n_dirs, const char *out, const char *
             if (!seen) draw_sweep(&job, set.cases[i].sweep);
         }
         if (plot_report_write(&set, job.drawn, job.n_drawn, report_dir, plots_rel, outdir)) rc = 2;
+        else if (job.failed) rc = 2;
         else if (gp.problems) {
             fprintf(stderr, "attnbench plot: gnuplot reported problems with %d chart%s (above)\n",
                     gp.problems, gp.problems == 1 ? "" : "s");

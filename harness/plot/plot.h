@@ -109,6 +109,7 @@ typedef struct plot_series {
     double value;               /* PS_HLINE: the constant; PS_IDEAL: x0 */
     plot_point *pts;
     int n, cap;
+    int oom;                    /* a point could not be stored: the chart is not drawn */
 } plot_series;
 
 typedef struct plot_panel {
@@ -121,6 +122,8 @@ typedef struct plot_panel {
     int y_from_zero;            /* linear axis starting at 0 */
     plot_series *series;
     int n_series, cap;
+    plot_series sink;           /* what plot_panel_add hands out when out of memory */
+    int oom;                    /* a series could not be added: the chart is not drawn */
 } plot_panel;
 
 #define PLOT_MAX_PANELS 2
@@ -133,9 +136,13 @@ typedef struct plot_chart {
     int n_panels;
 } plot_chart;
 
+/* Out of memory, plot_panel_add returns the panel's sink (never drawn) and plot_series_add
+ * drops the point; both mark the chart (plot_chart_oom), which is then not drawn and
+ * `attnbench plot` exits 2. Library code never exits. */
 plot_series *plot_panel_add(plot_panel *p, const char *title, plot_style style,
                             const char *colour, int dash, int point);
 void plot_series_add(plot_series *s, double x, double y, double ylo, double yhi, const char *id);
+int plot_chart_oom(const plot_chart *c);         /* 1: some series or point was lost */
 int plot_panel_points(const plot_panel *p);      /* data points in it (markers included) */
 void plot_chart_free(plot_chart *c);
 

@@ -146,6 +146,10 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)res->peak_rss_bytes);
     cJSON_AddNumberToObject(m, "kernel_extra_bytes", (double)res->kernel_extra_bytes);
     cJSON_AddNumberToObject(m, "workspace_bytes", (double)res->workspace_bytes);
+    if (res->need_bytes > 0) {      /* skipped over the budget: the numbers behind the reason */
+        cJSON_AddNumberToObject(m, "need_bytes", (double)res->need_bytes);
+        cJSON_AddNumberToObject(m, "budget_bytes", (double)res->budget_bytes);
+    }
     add_num(o, "wall_s", res->wall_s);
     return o;
 }
