@@ -1,8 +1,10 @@
-/* plot.h: what `attnbench plot` shares between its three files.
+/* plot.h: what `attnbench plot` shares between its files.
  *
- *   plot.c          the command: load results, flatten cases, decide which charts a sweep
- *                   calls for (x = the varied axis, one chart per combination of the other
- *                   varied axes, one series per kernel and run), build them
+ *   plot_load.c     load results, flatten cases, the axes (from core/params.def)
+ *   plot_charts.c   the chart model and one builder per chart kind
+ *   plot.c          the command: decide which charts a sweep calls for (x = the varied
+ *                   axis, one chart per combination of the other varied axes, one series
+ *                   per kernel and run), build them
  *   plot_gnuplot.c  write each chart as plots/data/<name>.dat + <name>.gp and run gnuplot
  *   report.c        report.md and report.html next to the charts
  *
@@ -84,6 +86,23 @@ unsigned plot_varied_axes(const plot_set *s, const char *sweep);
  * knows it, else from a stable hash of its name; the same in every chart and report. */
 const char *plot_kernel_colour(const char *kernel);
 
+/* Internals shared by plot_load.c, plot_charts.c and plot.c. */
+typedef struct { const char *name, *short_; int row, n_rows; } axis_def;
+const axis_def *plot_axis_defs(void);        /* AX_COUNT axes: name, prefix, table rows */
+int plot_axis_cmp(const plot_case *a, const plot_case *b, int axis);   /* 0: same value */
+double plot_axis_num(const plot_case *c, int axis);   /* its first row's value */
+/* Load dir's results.json into s (message printed on failure). 0 or -1. */
+int plot_load_run(plot_set *s, const char *dir);
+/* "heads 8, threads 2" (readable) or "h8-t2" (for file names) of the axes in the set. */
+void plot_group_text(const plot_case *c, unsigned axes, int for_file, char *buf, size_t n);
+int plot_in_sweep(const plot_case *c, const char *sweep);
+/* Is `axis` a function of `x` among these cases (equal x => equal axis)? */
+int plot_follows(const plot_case *const *cs, int n, int axis, int x);
+/* Window size an x axis shows (NAN for full attention). */
+double plot_window_x(const plot_case *c);
+int plot_kernel_cmp(const char *a, const char *b);   /* registry order, then by name */
+void *plot_grow(void *p, size_t n, size_t size);     /* realloc of n items; NULL: no memory */
+
 /* ----------------------------------------------------------------- charts -- */
 
 typedef enum {
@@ -145,6 +164,20 @@ void plot_series_add(plot_series *s, double x, double y, double ylo, double yhi,
 int plot_chart_oom(const plot_chart *c);         /* 1: some series or point was lost */
 int plot_panel_points(const plot_panel *p);      /* data points in it (markers included) */
 void plot_chart_free(plot_chart *c);
+
+/* What a builder gets: the cases of one chart (one group of one sweep), the x axis. */
+typedef struct chart_in {
+    const plot_set *set;
+    const plot_case **cs;
+    int n;
+    int x;                      /* plot_axis of the x axis */
+} chart_in;
+/* One builder per chart kind (plot_charts.c). */
+void plot_build_time(const chart_in *in, plot_chart *ch);
+void plot_build_memory(const chart_in *in, plot_chart *ch);
+void plot_build_gflops(const chart_in *in, plot_chart *ch);
+void plot_build_speedup(const chart_in *in, plot_chart *ch);
+void plot_build_threads(const chart_in *in, plot_chart *ch);
 
 /* ------------------------------------------------------------- gnuplot -- */
 
