@@ -216,6 +216,33 @@ static int parse_kernels(parser *p, int line, const char *value, keyval *kv)
     return 0;
 }
 
+/* Real list of a DOUBLE row, each in the row's range. */
+static int parse_reals(parser *p, int line, int k, const char *value, keyval *kv)
+{
+    const char *key = cfg_key_name(k);
+    char buf[256], *items[64];
+    int n = split_list(p, line, key, value, buf, sizeof buf, items, 64);
+    if (n < 0) return -1;
+    kv->dv = malloc((size_t)n * sizeof *kv->dv);
+    if (!kv->dv) { cfg_fail(p, line, "out of memory"); return -1; }
+    for (int i = 0; i < n; i++) {
+        double v;
+        const attn_param *r = &attn_params[k - K_PARAM];
+        if (attn_parse_double(items[i], &v) || v < r->min || v > r->max) {
+            cfg_fail(p, line, "%s: '%s' is not a fraction in [%g, %g]", key, items[i],
+                     r->min, r->max);
+            return -1;
+        }
+        for (int j = 0; j < kv->n; j++)
+            if (kv->dv[j] == v) {
+                cfg_fail(p, line, "%s: the value %s appears twice", key, items[i]);
+                return -1;
+            }
+        kv->dv[kv->n++] = v;
+    }
+    return 0;
+}
+
 int cfg_parse_value(parser *p, int line, int k, const char *value, keyval *kv)
 {
     const char *key = cfg_key_name(k);
@@ -240,29 +267,8 @@ int cfg_parse_value(parser *p, int line, int k, const char *value, keyval *kv)
         return parse_ints(p, line, k, value, kv);
     case V_ENUM:
         return parse_enums(p, line, k, value, kv);
-    case V_FRACTION: {
-        char buf[256], *items[64];
-        int n = split_list(p, line, key, value, buf, sizeof buf, items, 64);
-        if (n < 0) return -1;
-        kv->dv = malloc((size_t)n * sizeof *kv->dv);
-        if (!kv->dv) { cfg_fail(p, line, "out of memory"); return -1; }
-        for (int i = 0; i < n; i++) {
-            double v;
-            const attn_param *r = &attn_params[k - K_PARAM];
-            if (attn_parse_double(items[i], &v) || v < r->min || v > r->max) {
-                cfg_fail(p, line, "%s: '%s' is not a fraction in [%g, %g]", key, items[i],
-                         r->min, r->max);
-                return -1;
-            }
-            for (int j = 0; j < kv->n; j++)
-                if (kv->dv[j] == v) {
-                    cfg_fail(p, line, "%s: the value %s appears twice", key, items[i]);
-                    return -1;
-                }
-            kv->dv[kv->n++] = v;
-        }
-        return 0;
-    }
+    case V_FRACTION:
+        return parse_reals(p, line, k, value, kv);
     default: break;
     }
 

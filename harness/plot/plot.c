@@ -77,6 +77,42 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
     }
 }
 
+/* Draw a built chart and list it for the report. Never an empty chart: panels without
+ * data are dropped, a chart without panels is skipped. */
+static void render(plot_job *job, plot_chart *ch)
+{
+    /* never an empty chart: drop panels without data, skip charts without panels */
+    int kept = 0;
+    for (int p = 0; p < ch->n_panels; p++) {
+        if (plot_panel_points(&ch->panels[p]) == 0) {
+            for (int i = 0; i < ch->panels[p].n_series; i++) free(ch->panels[p].series[i].pts);
+            free(ch->panels[p].series);
+            free(ch->panels[p].sink.pts);
+            continue;
+        }
+        ch->panels[kept++] = ch->panels[p];
+    }
+    ch->n_panels = kept;
+    if (kept && plot_gnuplot_render(job->gp, ch, job->outdir) == 0) {
+        if (job->n_drawn == job->cap_drawn) {
+            int cap = job->cap_drawn ? 2 * job->cap_drawn : 16;
+            plot_drawn *nd = plot_grow(job->drawn, (size_t)cap, sizeof *job->drawn);
+            if (nd) {
+                job->drawn = nd;
+                job->cap_drawn = cap;
+            }
+        }
+        if (job->n_drawn < job->cap_drawn) {
+            plot_drawn *d = &job->drawn[job->n_drawn++];
+            snprintf(d->name, sizeof d->name, "%s", ch->name);
+            snprintf(d->title, sizeof d->title, "%s", ch->title);
+        } else {
+            fprintf(stderr, "attnbench plot: out of memory; %s left out of the report\n", ch->name);
+            job->failed = 1;
+        }
+    }
+}
+
 /* Draw one chart kind for one sweep: one chart per group of the other varied axes. */
 static void draw_kind(plot_job *job, const char *sweep, const char *stem, const char *what,
                       int x, builder build)
@@ -145,35 +181,7 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
             continue;
         }
 
-        /* never an empty chart: drop panels without data, skip charts without panels */
-        int kept = 0;
-        for (int p = 0; p < ch.n_panels; p++) {
-            if (plot_panel_points(&ch.panels[p]) == 0) {
-                for (int i = 0; i < ch.panels[p].n_series; i++) free(ch.panels[p].series[i].pts);
-                free(ch.panels[p].series);
-                continue;
-            }
-            ch.panels[kept++] = ch.panels[p];
-        }
-        ch.n_panels = kept;
-        if (kept && plot_gnuplot_render(job->gp, &ch, job->outdir) == 0) {
-            if (job->n_drawn == job->cap_drawn) {
-                int cap = job->cap_drawn ? 2 * job->cap_drawn : 16;
-                plot_drawn *nd = plot_grow(job->drawn, (size_t)cap, sizeof *job->drawn);
-                if (nd) {
-                    job->drawn = nd;
-                    job->cap_drawn = cap;
-                }
-            }
-            if (job->n_drawn < job->cap_drawn) {
-                plot_drawn *d = &job->drawn[job->n_drawn++];
-                snprintf(d->name, sizeof d->name, "%s", ch.name);
-                snprintf(d->title, sizeof d->title, "%s", ch.title);
-            } else {
-                fprintf(stderr, "attnbench plot: out of memory; %s left out of the report\n", ch.name);
-                job->failed = 1;
-            }
-        }
+        render(job, &ch);
         plot_chart_free(&ch);
     }
     free(cs);
