@@ -120,13 +120,13 @@ static int parse_filter(parser *p, const char *filter, const attn_kernel **out, 
         if (comma) *comma = '\0';
         char *item = cfg_trim(s);
         if (*item == '\0' || n == max || n == 256) {
-            fprintf(stderr, "--kernels: %s in '%s'\n", *item ? "too many names" : "empty item", filter);
+            fprintf(stderr, "attnbench run: --kernels: %s in '%s'\n", *item ? "too many names" : "empty item", filter);
             p->err = 1;
             return -1;
         }
         out[n] = attn_kernel_find(item);
         if (!out[n]) {
-            fprintf(stderr, "--kernels: unknown kernel '%s'%s; kernels: %s\n", item,
+            fprintf(stderr, "attnbench run: --kernels: unknown kernel '%s'%s; kernels: %s\n", item,
                     cfg_suggest(hint, sizeof hint, item, names, nk), cfg_join(list, sizeof list, names, nk));
             p->err = 1;
             return -1;
