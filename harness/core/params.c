@@ -22,7 +22,7 @@ static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_A
 
 /* Column spellings of params.def -> table values. */
 #define P_NONE (-1)
-#define AX(E, NAME, SHORT) NAME, SHORT, 0
+#define AX(E, NAME, SHORT, XLABEL) NAME, SHORT, 0
 #define AXJOIN NULL, NULL, 1
 #define NOAX NULL, NULL, 0
 #define ENUM(A) A, (int)(sizeof A / sizeof *A), 0

@@ -44,16 +44,11 @@ typedef struct plot_job {
     int failed;                 /* a chart was lost to an allocation failure: exit 2 */
 } plot_job;
 
+/* The x axis title: the axis's x label in core/params.def, else its name. */
 static const char *x_label(int x)
 {
-    switch (x) {
-    case AX_Q_LEN: return "sequence length (query tokens)";
-    case AX_KV_LEN: return "key/value length (tokens)";
-    case AX_HEADS: return "query heads";
-    case AX_THREADS: return "threads";
-    case AX_WINDOW: return "local window (keys on each side of the query)";
-    default: return plot_axis_name(x);
-    }
+    const axis_def *d = &plot_axis_defs()[x];
+    return d->xlabel ? d->xlabel : d->name;
 }
 
 /* Params the whole sweep holds fixed, for chart subtitles: "batch 1, heads 8, ...". */

@@ -64,7 +64,7 @@ const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fa
  * (a bit set of plot_axis), used in file names (safe) and labels (readable). */
 /* One axis per row of core/params.def with an AX(...) in its AXIS column, in table order;
  * rows marked AXJOIN share the axis before them (window_left + window_right = window). */
-#define AX(E, NAME, SHORT) AX_##E,
+#define AX(E, NAME, SHORT, XLABEL) AX_##E,
 #define AXJOIN
 #define NOAX
 enum plot_axis {
@@ -87,8 +87,8 @@ unsigned plot_varied_axes(const plot_set *s, const char *sweep);
 const char *plot_kernel_colour(const char *kernel);
 
 /* Internals shared by plot_load.c, plot_charts.c and plot.c. */
-typedef struct { const char *name, *short_; int row, n_rows; } axis_def;
-const axis_def *plot_axis_defs(void);        /* AX_COUNT axes: name, prefix, table rows */
+typedef struct { const char *name, *short_, *xlabel; int row, n_rows; } axis_def;
+const axis_def *plot_axis_defs(void);        /* AX_COUNT axes: name, prefix, x label, rows */
 int plot_axis_cmp(const plot_case *a, const plot_case *b, int axis);   /* 0: same value */
 double plot_axis_num(const plot_case *c, int axis);   /* its first row's value */
 /* Load dir's results.json into s (message printed on failure). 0 or -1. */

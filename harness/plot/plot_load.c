@@ -73,7 +73,7 @@ int plot_kernel_cmp(const char *a, const char *b)
 /* Each axis: its name, its file-name prefix and the table rows it shows (first row, and
  * how many: 2 for the window's two sides). Built from core/params.def's AXIS column. */
 
-#define AX(E, NAME, SHORT) [AX_##E] = { NAME, SHORT, P_ROW, 1 },
+#define AX(E, NAME, SHORT, XLABEL) [AX_##E] = { NAME, SHORT, XLABEL, P_ROW, 1 },
 #define AXJOIN
 #define NOAX
 #define P_ROW (-1)      /* filled by plot_axis_defs() */
