@@ -1,4 +1,4 @@
-/* test_config.c: INI sweep parsing and expansion (harness/config.c).
+/* test_config.c: INI sweep parsing and expansion (harness/core/config*.c; keys from core/params.def).
  *
  * Error messages are captured by pointing file descriptor 2 at a temporary file around
  * attn_config_load() (load_capture below), so the tests check the exact "FILE:LINE:"

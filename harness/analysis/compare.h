@@ -3,7 +3,7 @@
  * Cases are matched by kernel + params (a canonical key, see attn_case_key), never by id,
  * so runs of differently named sweeps still match. Each matched case gets the change of
  * its median with a confidence interval, a two-sided Mann-Whitney U test on the raw samples,
- * and a verdict; the decision rule is explained at the top of compare.c.
+ * and a verdict; the decision rule is explained at the top of compare_verdict.c.
  */
 #ifndef ATTN_COMPARE_H
 #define ATTN_COMPARE_H
@@ -34,7 +34,7 @@ typedef struct attn_cmp_opts {
 #define ATTN_CMP_DEFAULT_ALPHA     0.01
 
 /* Level of the reported CI of the ratio; its lower end is the one-sided 95% bound that a
- * regression must clear (see compare.c). */
+ * regression must clear (see compare_verdict.c). */
 #define ATTN_CMP_CI_LEVEL 0.90
 
 #define ATTN_CASE_KEY_MAX 1024

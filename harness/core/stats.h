@@ -21,7 +21,7 @@ double attn_quantile_sorted(const double *sorted, int n, double q);
 double attn_median_sorted(const double *sorted, int n);
 
 /* ------------------------------------------ comparing two sets of samples -- */
-/* (attnbench compare and history; moved here from analysis/compare.c) */
+/* (attnbench compare and history) */
 
 /* Two-sided Mann-Whitney U test of x (nx) against y (ny). Exact distribution when one
  * side has at most 8 samples and there are no ties (like scipy's method="auto"),
