@@ -1,4 +1,4 @@
-/* test_config.c: INI sweep parsing and expansion (harness/config.c).
+/* test_config.c: INI sweep parsing and expansion (harness/core/config*.c; keys from core/params.def).
  *
  * Error messages are captured by pointing file descriptor 2 at a temporary file around
  * attn_config_load() (load_capture below), so the tests check the exact "FILE:LINE:"
@@ -454,7 +454,7 @@ TEST(config_kernel_filter)
     /* a name outside the registry is an error, said with the list of kernels */
     rc = load_capture("configs/variants.ini", "naive, nope", &l, msg, sizeof msg);
     CHECK(rc == -1 && l.n == 0);
-    CHECK_MSG(!strncmp(msg, "--kernels: unknown kernel 'nope'", 32), "%s", msg);
+    CHECK_MSG(!strncmp(msg, "attnbench run: --kernels: unknown kernel 'nope'", 47), "%s", msg);
     rc = load_capture("configs/variants.ini", "naive,", &l, msg, sizeof msg);
     CHECK(rc == -1 && strstr(msg, "--kernels: empty item"));
     if (nk < 2) return;

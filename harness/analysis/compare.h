@@ -3,7 +3,7 @@
  * Cases are matched by kernel + params (a canonical key, see attn_case_key), never by id,
  * so runs of differently named sweeps still match. Each matched case gets the change of
  * its median with a confidence interval, a two-sided Mann-Whitney U test on the raw samples,
- * and a verdict; the decision rule is explained at the top of compare.c.
+ * and a verdict; the decision rule is explained at the top of compare_verdict.c.
  */
 #ifndef ATTN_COMPARE_H
 #define ATTN_COMPARE_H
@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
+#include "core/stats.h"      /* attn_mann_whitney, attn_ratio_ci (tests and history use them) */
 
 typedef enum {
     CMP_UNCHANGED = 0,      /* within noise, or not enough evidence either way */
@@ -34,7 +35,7 @@ typedef struct attn_cmp_opts {
 #define ATTN_CMP_DEFAULT_ALPHA     0.01
 
 /* Level of the reported CI of the ratio; its lower end is the one-sided 95% bound that a
- * regression must clear (see compare.c). */
+ * regression must clear (see compare_verdict.c). */
 #define ATTN_CMP_CI_LEVEL 0.90
 
 #define ATTN_CASE_KEY_MAX 1024
@@ -91,20 +92,6 @@ int attn_case_key(const cJSON *c, char *out, size_t n);
 /* Short stable name from kernel + params, fields at their default left out:
  * "flash_avx2/b:1/h:8/q:4096/k:4096/d:64/t:2/mask:none" (also the Google Benchmark name). */
 void attn_case_label(const cJSON *c, char *out, size_t n);
-
-/* Two-sided Mann-Whitney U test of x (nx) against y (ny). Exact distribution when one
- * side has at most 8 samples and there are no ties (like scipy's method="auto"),
- * otherwise the normal approximation with tie and continuity corrections.
- * *u_out (if not NULL) gets U of x (pairs with x > y, ties half). Returns p in [0,1],
- * NAN when a side is empty. */
-double attn_mann_whitney(const double *x, int nx, const double *y, int ny, double *u_out);
-/* Smallest two-sided p the test can give with nx and ny untied samples: 2 / C(nx+ny, nx). */
-double attn_mwu_min_p(int nx, int ny);
-/* Distribution-free CI (level, e.g. 0.95) of median(y) / median(x) for positive samples:
- * Price & Bonett (2002), from order statistics of each side's logs. NAN bounds when a side
- * has fewer than 3 samples. */
-void attn_ratio_ci(const double *x, int nx, const double *y, int ny, double level,
-                   double *lo, double *hi);
 
 /* Print the report: fmt "text" (terminal table), "md" (GitHub comment) or "json".
  * base_name / new_name label the two sides (file names). */

@@ -1,5 +1,5 @@
 /* cmd_compare.c: `attnbench compare BASE NEW`: options, loading, the baseline lookup and
- * the exit code. The comparison itself is analysis/compare.c. */
+ * the exit code. The comparison itself is analysis/compare_*.c. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,61 +9,43 @@
 #include <string.h>
 #include "core/case.h"
 #include "core/inputs.h"
+#include "core/params.h"
 
 /* ----------------------------------------------------------------- names -- */
 
-static const char *const mask_names[] = { "none", "causal", "padding", "causal_padding" };
-static const char *const score_names[] = { "dot", "additive" };
-
 const char *attn_mask_name(attn_mask m)
 {
-    return (unsigned)m < 4 ? mask_names[m] : "?";
+    return (unsigned)m < 4 ? attn_mask_names[m] : "?";
 }
 
 int attn_mask_parse(const char *s, attn_mask *out)
 {
     for (int i = 0; i < 4; i++)
-        if (s && strcmp(s, mask_names[i]) == 0) { *out = (attn_mask)i; return 0; }
+        if (s && strcmp(s, attn_mask_names[i]) == 0) { *out = (attn_mask)i; return 0; }
     return -1;
 }
 
 const char *attn_score_name(attn_score s)
 {
-    return (unsigned)s < 2 ? score_names[s] : "?";
+    return (unsigned)s < 2 ? attn_score_names[s] : "?";
 }
 
 int attn_score_parse(const char *s, attn_score *out)
 {
     for (int i = 0; i < 2; i++)
-        if (s && strcmp(s, score_names[i]) == 0) { *out = (attn_score)i; return 0; }
+        if (s && strcmp(s, attn_score_names[i]) == 0) { *out = (attn_score)i; return 0; }
     return -1;
 }
 
 /* -------------------------------------------------------------------- id -- */
 
-/* Shortest %g form of x that reads back as x, so distinct pads give distinct ids. */
-static void format_double(char *buf, size_t n, double x)
-{
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(buf, n, "%.*g", prec, x);
-        if (strtod(buf, NULL) == x) return;
-    }
-}
-
-/* One window side: "inf" for unbounded (-1), else the extent. */
-static void format_side(char *buf, size_t n, int w)
-{
-    if (w < 0) snprintf(buf, n, "inf");
-    else snprintf(buf, n, "%d", w);
-}
-
-/* "<sweep>-<kernel>-b1-h8-kv8-q256-k256-d64-dv64-t1-<mask>[-p0.25][-wl<L>-wr<R>][-g<n>]-<score>[-a<A>]"
- * Parts that do not change the measurement are left out: pad without a padding mask,
- * the window when both sides are unbounded, globals when there are none, additive_dim for
- * dot scores. Characters outside [A-Za-z0-9._-] in the sweep name become '_'. */
+/* "<sweep>-<kernel>" then the rows' id tags (core/params.def): "-b1-h8-kv8-q256-k256-d64-
+ * dv64-t1-<mask>[-p0.25][-wl<L>-wr<R>][-g<n>]-<score>[-a<A>]". Parts that do not change
+ * the measurement are left out (the IN_ID column). Characters outside [A-Za-z0-9._-] in
+ * the sweep name become '_'. */
 void attn_case_make_id(attn_case *c)
 {
-    char sweep[sizeof c->sweep], pad[40] = "", win[64] = "", glob[24] = "", add[24] = "";
+    char sweep[sizeof c->sweep];
     size_t i;
     for (i = 0; c->sweep[i] && i + 1 < sizeof sweep; i++) {
         char ch = c->sweep[i];
@@ -73,25 +55,8 @@ void attn_case_make_id(attn_case *c)
     }
     sweep[i] = '\0';
     if (i == 0) snprintf(sweep, sizeof sweep, "sweep");
-
-    if (c->mask & MASK_PADDING) {
-        char x[32];
-        format_double(x, sizeof x, c->pad);
-        snprintf(pad, sizeof pad, "-p%s", x);
-    }
-    if (c->window_left >= 0 || c->window_right >= 0) {
-        char l[16], r[16];
-        format_side(l, sizeof l, c->window_left);
-        format_side(r, sizeof r, c->window_right);
-        snprintf(win, sizeof win, "-wl%s-wr%s", l, r);
-    }
-    if (c->globals > 0) snprintf(glob, sizeof glob, "-g%d", c->globals);
-    if (c->score == ATTN_SCORE_ADDITIVE) snprintf(add, sizeof add, "-a%d", c->additive_dim);
-
-    snprintf(c->id, sizeof c->id, "%s-%s-b%d-h%d-kv%d-q%d-k%d-d%d-dv%d-t%d-%s%s%s%s-%s%s",
-             sweep, c->kernel ? c->kernel->name : "none", c->batch, c->heads, c->kv_heads,
-             c->q_len, c->kv_len, c->head_dim, c->v_dim, c->threads, attn_mask_name(c->mask),
-             pad, win, glob, attn_score_name(c->score), add);
+    snprintf(c->id, sizeof c->id, "%s-%s", sweep, c->kernel ? c->kernel->name : "none");
+    attn_params_id(c, c->id, sizeof c->id);
 }
 
 /* ----------------------------------------------------------------- pairs -- */

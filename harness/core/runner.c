@@ -413,6 +413,8 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         human_bytes((double)need, a, sizeof a);
         human_bytes((double)o->mem_budget, b, sizeof b);
         r->status = ST_SKIPPED;
+        r->need_bytes = need;
+        r->budget_bytes = o->mem_budget;
         snprintf(r->reason, sizeof r->reason,
                  "over memory budget: needs %zu bytes (%s), budget %zu bytes (%s)",
                  need, a, o->mem_budget, b);

@@ -39,6 +39,8 @@ typedef struct attn_result {
     long peak_rss_bytes;        /* child's peak RSS from wait4 */
     long kernel_extra_bytes;    /* resident memory the first kernel call added */
     size_t workspace_bytes;
+    size_t need_bytes, budget_bytes;  /* skipped over the memory budget: what the case
+                                         needs and the budget (0 otherwise) */
     double wall_s;              /* whole case, child start to end */
 } attn_result;
 

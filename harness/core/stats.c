@@ -184,3 +184,141 @@ void attn_paired_ratio(const double *base, const double *new_, int rounds, doubl
     *hi = exp(mean + tq * se);
     *p = se > 0 ? attn_student_t_p2(mean / se, n - 1) : (mean == 0 ? 1 : 0);
 }
+
+/* ======================================== comparing two sets of samples == */
+
+double attn_median_sorted(const double *s, int n)
+{
+    return n % 2 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+}
+
+/* -------------------------------------------------------- Mann-Whitney U -- */
+
+static double norm_sf(double z) { return 0.5 * erfc(z / sqrt(2.0)); }
+
+/* z with norm_sf(z) = p, for p in (0, 1): bisection, plenty fast for a handful of calls. */
+static double norm_isf(double p)
+{
+    double lo = -40, hi = 40;
+    for (int i = 0; i < 200 && hi - lo > 1e-13; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (norm_sf(mid) > p) lo = mid; else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+double attn_mwu_min_p(int nx, int ny)
+{
+    if (nx <= 0 || ny <= 0) return 1;
+    double log_c = lgamma(nx + ny + 1.0) - lgamma(nx + 1.0) - lgamma(ny + 1.0);
+    double p = 2 * exp(-log_c);
+    return p > 1 ? 1 : p;
+}
+
+/* P(U >= u) for untied samples of sizes m, n: count orderings by the recursion on the
+ * largest element (an x above all j y's adds j to U), one layer of y counts at a time.
+ * f[i][u] = number of orderings of i x's and j y's with U = u. */
+static double exact_sf(int m, int n, double u_obs)
+{
+    int umax = m * n;
+    double *f = calloc((size_t)(m + 1) * (size_t)(umax + 1), sizeof *f);
+    if (!f) return NAN;
+#define F(i, u) f[(size_t)(i) * (size_t)(umax + 1) + (size_t)(u)]
+    for (int i = 0; i <= m; i++) F(i, 0) = 1;       /* j = 0: a single ordering, U = 0 */
+    for (int j = 1; j <= n; j++) {
+        /* going up in i, F(i-1, .) already holds layer j (the largest is an x) and F(i, .)
+         * still holds layer j-1 (the largest is a y, adding nothing) */
+        for (int i = 1; i <= m; i++)
+            for (int u = umax; u >= 0; u--)
+                F(i, u) = F(i, u) + (u >= j ? F(i - 1, u - j) : 0);
+    }
+    double total = 0, tail = 0;
+    for (int u = 0; u <= umax; u++) {
+        total += F(m, u);
+        if (u >= u_obs - 1e-9) tail += F(m, u);
+    }
+#undef F
+    free(f);
+    return tail / total;
+}
+
+double attn_mann_whitney(const double *x, int nx, const double *y, int ny, double *u_out)
+{
+    if (u_out) *u_out = NAN;
+    if (nx <= 0 || ny <= 0) return NAN;
+    int n = nx + ny;
+    struct obs { double v; int from_x; } *all = malloc(sizeof *all * (size_t)n);
+    if (!all) return NAN;
+    for (int i = 0; i < nx; i++) all[i] = (struct obs){ x[i], 1 };
+    for (int i = 0; i < ny; i++) all[nx + i] = (struct obs){ y[i], 0 };
+    /* sort by value (cmp_double reads the struct's first member) */
+    qsort(all, (size_t)n, sizeof *all, attn_cmp_double);
+    /* average ranks over tie groups; sum of t^3 - t for the variance correction */
+    double rank_x = 0, tie_term = 0;
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j + 1 < n && all[j + 1].v == all[i].v) j++;
+        double r = 0.5 * (i + j) + 1;               /* ranks are 1-based */
+        for (int k = i; k <= j; k++) if (all[k].from_x) rank_x += r;
+        double t = j - i + 1;
+        tie_term += t * t * t - t;
+        i = j + 1;
+    }
+    free(all);
+    double u1 = rank_x - 0.5 * nx * (nx + 1.0);    /* pairs with x > y, ties count half */
+    if (u_out) *u_out = u1;
+    double mn = (double)nx * ny;
+    double u = fmax(u1, mn - u1);                   /* two-sided: the larger tail */
+    double p;
+    if ((nx <= 8 || ny <= 8) && tie_term == 0 && n <= 200) {
+        p = 2 * exact_sf(nx, ny, u);
+    } else {
+        double mu = mn / 2;
+        double var = mn / 12 * ((n + 1) - tie_term / ((double)n * (n - 1)));
+        if (var <= 0) return 1;                     /* every value tied */
+        double z = (u - mu - 0.5) / sqrt(var);
+        p = 2 * norm_sf(z);
+    }
+    return p > 1 ? 1 : p;
+}
+
+/* ---------------------------- CI of the ratio of medians (Price & Bonett) -- */
+
+/* Variance of the log median of sorted positive samples s (n >= 3): the order statistics
+ * c and n-c+1 (1-based), c = round((n+1)/2 - sqrt(n)), cover the median with probability
+ * 1 - a, a = 2 P(Binomial(n, 1/2) <= c-1); their log distance is then 2 z_{a/2} SE. */
+static double log_median_var(const double *s, int n)
+{
+    int c = (int)lround((n + 1) / 2.0 - sqrt((double)n));
+    if (c < 1) c = 1;
+    double cdf = 0, pk = pow(0.5, n);               /* P(B = 0) */
+    for (int k = 0; k <= c - 1; k++) {
+        cdf += pk;
+        pk *= (double)(n - k) / (k + 1);
+    }
+    double a = 2 * cdf;
+    double z = norm_isf(a / 2);
+    double se = (log(s[n - c]) - log(s[c - 1])) / (2 * z);
+    return se * se;
+}
+
+void attn_ratio_ci(const double *x, int nx, const double *y, int ny, double level,
+                   double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (nx < 3 || ny < 3) return;
+    double *sx = malloc(sizeof *sx * (size_t)nx), *sy = malloc(sizeof *sy * (size_t)ny);
+    if (!sx || !sy) { free(sx); free(sy); return; }
+    memcpy(sx, x, sizeof *sx * (size_t)nx);
+    memcpy(sy, y, sizeof *sy * (size_t)ny);
+    qsort(sx, (size_t)nx, sizeof *sx, attn_cmp_double);
+    qsort(sy, (size_t)ny, sizeof *sy, attn_cmp_double);
+    if (sx[0] > 0 && sy[0] > 0) {
+        double lr = log(attn_median_sorted(sy, ny) / attn_median_sorted(sx, nx));
+        double half = norm_isf((1 - level) / 2) * sqrt(log_median_var(sx, nx) + log_median_var(sy, ny));
+        *lo = exp(lr - half);
+        *hi = exp(lr + half);
+    }
+    free(sx);
+    free(sy);
+}

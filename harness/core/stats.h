@@ -29,4 +29,24 @@ double attn_student_t_p2(double t, int df);
 /* The p-quantile (0.5 < p < 1) of Student's t with df degrees of freedom. */
 double attn_student_t_quantile(double p, int df);
 
+/* Median of sorted data (the mean of the middle two when n is even). */
+double attn_median_sorted(const double *sorted, int n);
+
+/* ------------------------------------------ comparing two sets of samples -- */
+/* (attnbench compare and history) */
+
+/* Two-sided Mann-Whitney U test of x (nx) against y (ny). Exact distribution when one
+ * side has at most 8 samples and there are no ties (like scipy's method="auto"),
+ * otherwise the normal approximation with tie and continuity corrections.
+ * *u_out (if not NULL) gets U of x (pairs with x > y, ties half). Returns p in [0,1],
+ * NAN when a side is empty. */
+double attn_mann_whitney(const double *x, int nx, const double *y, int ny, double *u_out);
+/* Smallest two-sided p the test can give with nx and ny untied samples: 2 / C(nx+ny, nx). */
+double attn_mwu_min_p(int nx, int ny);
+/* Distribution-free CI (level, e.g. 0.95) of median(y) / median(x) for positive samples:
+ * Price & Bonett (2002), from order statistics of each side's logs. NAN bounds when a side
+ * has fewer than 3 samples. */
+void attn_ratio_ci(const double *x, int nx, const double *y, int ny, double level,
+                   double *lo, double *hi);
+
 #endif

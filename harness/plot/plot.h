@@ -1,8 +1,10 @@
-/* plot.h: what `attnbench plot` shares between its three files.
+/* plot.h: what `attnbench plot` shares between its files.
  *
- *   plot.c          the command: load results, flatten cases, decide which charts a sweep
- *                   calls for (x = the varied axis, one chart per combination of the other
- *                   varied axes, one series per kernel and run), build them
+ *   plot_load.c     load results, flatten cases, the axes (from core/params.def)
+ *   plot_charts.c   the chart model and one builder per chart kind
+ *   plot.c          the command: decide which charts a sweep calls for (x = the varied
+ *                   axis, one chart per combination of the other varied axes, one series
+ *                   per kernel and run), build them
  *   plot_gnuplot.c  write each chart as plots/data/<name>.dat + <name>.gp and run gnuplot
  *   report.c        report.md and report.html next to the charts
  *
@@ -13,6 +15,7 @@
 
 #include <stdio.h>
 #include <cjson/cJSON.h>
+#include "core/params.h"
 
 /* snprintf that says whether the text fit: 0, or -1 when it was cut short (paths are
  * then refused; titles are merely shortened). */
@@ -23,11 +26,9 @@ int plot_fmt(char *buf, size_t n, const char *fmt, ...) __attribute__((format(pr
 /* One case of a results file, flattened. Strings point into the run's cJSON document. */
 typedef struct plot_case {
     int run;                    /* index into plot_set.runs */
-    const char *id, *kernel, *isa, *sweep, *status, *reason, *mask, *score;
-    int batch, heads, kv_heads, q_len, kv_len, head_dim, v_dim, threads;
-    int wl, wr;                 /* window_left, window_right; -1 = unbounded */
-    int globals, additive_dim;
-    double pad;
+    const char *id, *kernel, *isa, *sweep, *status, *reason;
+    attn_case p;                /* the case parameters (core/params.def); p.id, p.sweep and
+                                   the run settings are not filled */
     int ok;                     /* status "ok" with a median time */
     int unstable;
     double t_med, t_lo, t_hi, cv;   /* seconds (NAN when not timed) */
@@ -61,11 +62,21 @@ const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fa
 
 /* Compact "h8 d64 t2 causal"-style text of the params of c that are listed in `axes`
  * (a bit set of plot_axis), used in file names (safe) and labels (readable). */
+/* One axis per row of core/params.def with an AX(...) in its AXIS column, in table order;
+ * rows marked AXJOIN share the axis before them (window_left + window_right = window). */
+#define AX(E, NAME, SHORT, XLABEL) AX_##E,
+#define AXJOIN
+#define NOAX
 enum plot_axis {
-    AX_BATCH, AX_HEADS, AX_KV_HEADS, AX_Q_LEN, AX_KV_LEN, AX_HEAD_DIM, AX_V_DIM,
-    AX_THREADS, AX_MASK, AX_PAD, AX_WINDOW, AX_GLOBALS, AX_SCORE, AX_ADDITIVE_DIM,
+#define ATTN_PARAM(ID, FIELD, KEY, TYPE, MIN, MAX, DEF, FOLLOWS, ENUM, TAG, IN_ID, MATTERS, \
+                   LABEL, LABEL_WHEN, AXIS, PRODUCT) AXIS
+#include "core/params.def"
+#undef ATTN_PARAM
     AX_COUNT
 };
+#undef AX
+#undef AXJOIN
+#undef NOAX
 const char *plot_axis_name(int axis);                /* "heads", "head_dim", ... */
 void plot_axis_value_text(const plot_case *c, int axis, char *buf, size_t n); /* "8", "causal", "full" */
 /* Bit set of the axes that take more than one value among the cases of one sweep. */
@@ -74,6 +85,23 @@ unsigned plot_varied_axes(const plot_set *s, const char *sweep);
 /* Kernel colour, "#rrggbb": from the kernel's position in the registry when this build
  * knows it, else from a stable hash of its name; the same in every chart and report. */
 const char *plot_kernel_colour(const char *kernel);
+
+/* Internals shared by plot_load.c, plot_charts.c and plot.c. */
+typedef struct { const char *name, *short_, *xlabel; int row, n_rows; } axis_def;
+const axis_def *plot_axis_defs(void);        /* AX_COUNT axes: name, prefix, x label, rows */
+int plot_axis_cmp(const plot_case *a, const plot_case *b, int axis);   /* 0: same value */
+double plot_axis_num(const plot_case *c, int axis);   /* its first row's value */
+/* Load dir's results.json into s (message printed on failure). 0 or -1. */
+int plot_load_run(plot_set *s, const char *dir);
+/* "heads 8, threads 2" (readable) or "h8-t2" (for file names) of the axes in the set. */
+void plot_group_text(const plot_case *c, unsigned axes, int for_file, char *buf, size_t n);
+int plot_in_sweep(const plot_case *c, const char *sweep);
+/* Is `axis` a function of `x` among these cases (equal x => equal axis)? */
+int plot_follows(const plot_case *const *cs, int n, int axis, int x);
+/* Window size an x axis shows (NAN for full attention). */
+double plot_window_x(const plot_case *c);
+int plot_kernel_cmp(const char *a, const char *b);   /* registry order, then by name */
+void *plot_grow(void *p, size_t n, size_t size);     /* realloc of n items; NULL: no memory */
 
 /* ----------------------------------------------------------------- charts -- */
 
@@ -100,6 +128,7 @@ typedef struct plot_series {
     double value;               /* PS_HLINE: the constant; PS_IDEAL: x0 */
     plot_point *pts;
     int n, cap;
+    int oom;                    /* a point could not be stored: the chart is not drawn */
 } plot_series;
 
 typedef struct plot_panel {
@@ -112,6 +141,8 @@ typedef struct plot_panel {
     int y_from_zero;            /* linear axis starting at 0 */
     plot_series *series;
     int n_series, cap;
+    plot_series sink;           /* what plot_panel_add hands out when out of memory */
+    int oom;                    /* a series could not be added: the chart is not drawn */
 } plot_panel;
 
 #define PLOT_MAX_PANELS 2
@@ -124,11 +155,29 @@ typedef struct plot_chart {
     int n_panels;
 } plot_chart;
 
+/* Out of memory, plot_panel_add returns the panel's sink (never drawn) and plot_series_add
+ * drops the point; both mark the chart (plot_chart_oom), which is then not drawn and
+ * `attnbench plot` exits 2. Library code never exits. */
 plot_series *plot_panel_add(plot_panel *p, const char *title, plot_style style,
                             const char *colour, int dash, int point);
 void plot_series_add(plot_series *s, double x, double y, double ylo, double yhi, const char *id);
+int plot_chart_oom(const plot_chart *c);         /* 1: some series or point was lost */
 int plot_panel_points(const plot_panel *p);      /* data points in it (markers included) */
 void plot_chart_free(plot_chart *c);
+
+/* What a builder gets: the cases of one chart (one group of one sweep), the x axis. */
+typedef struct chart_in {
+    const plot_set *set;
+    const plot_case **cs;
+    int n;
+    int x;                      /* plot_axis of the x axis */
+} chart_in;
+/* One builder per chart kind (plot_charts.c). */
+void plot_build_time(const chart_in *in, plot_chart *ch);
+void plot_build_memory(const chart_in *in, plot_chart *ch);
+void plot_build_gflops(const chart_in *in, plot_chart *ch);
+void plot_build_speedup(const chart_in *in, plot_chart *ch);
+void plot_build_threads(const chart_in *in, plot_chart *ch);
 
 /* ------------------------------------------------------------- gnuplot -- */
 

@@ -269,9 +269,9 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
         for (int j = 0; j < n; j++) {
             const plot_case *c = &s->cases[j];
             if (c->run != run || strcmp(c->sweep, sw->sweep)) continue;
-            same_kv &= c->kv_len == c->q_len;
-            same_kvh &= c->kv_heads == c->heads;
-            same_dv &= c->v_dim == c->head_dim;
+            same_kv &= c->p.kv_len == c->p.q_len;
+            same_kvh &= c->p.kv_heads == c->p.heads;
+            same_dv &= c->p.v_dim == c->p.head_dim;
         }
         unsigned cols = varied;
         if (same_kv && (varied & (1u << AX_Q_LEN))) cols &= ~(1u << AX_KV_LEN);

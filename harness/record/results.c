@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "core/params.h"
 #include "record/gbench.h"
 #include "record/results.h"
 
@@ -58,22 +59,7 @@ static void add_num(cJSON *o, const char *name, double x)
 cJSON *attn_params_json(const attn_case *c)
 {
     cJSON *p = cJSON_CreateObject();
-    cJSON_AddNumberToObject(p, "batch", c->batch);
-    cJSON_AddNumberToObject(p, "heads", c->heads);
-    cJSON_AddNumberToObject(p, "kv_heads", c->kv_heads);
-    cJSON_AddNumberToObject(p, "q_len", c->q_len);
-    cJSON_AddNumberToObject(p, "kv_len", c->kv_len);
-    cJSON_AddNumberToObject(p, "head_dim", c->head_dim);
-    cJSON_AddNumberToObject(p, "v_dim", c->v_dim);
-    cJSON_AddNumberToObject(p, "threads", c->threads);
-    cJSON_AddStringToObject(p, "mask", attn_mask_name(c->mask));
-    add_num(p, "pad", c->pad);
-    cJSON_AddNumberToObject(p, "window_left", c->window_left < 0 ? -1 : c->window_left);
-    cJSON_AddNumberToObject(p, "window_right", c->window_right < 0 ? -1 : c->window_right);
-    cJSON_AddNumberToObject(p, "globals", c->globals);
-    cJSON_AddStringToObject(p, "score", attn_score_name(c->score));
-    cJSON_AddNumberToObject(p, "additive_dim", c->additive_dim);
-    cJSON_AddStringToObject(p, "sweep", c->sweep);
+    attn_params_to_json(c, p);      /* every row of core/params.def, then "sweep" */
     return p;
 }
 
@@ -163,6 +149,10 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)res->peak_rss_bytes);
     cJSON_AddNumberToObject(m, "kernel_extra_bytes", (double)res->kernel_extra_bytes);
     cJSON_AddNumberToObject(m, "workspace_bytes", (double)res->workspace_bytes);
+    if (res->need_bytes > 0) {      /* skipped over the budget: the numbers behind the reason */
+        cJSON_AddNumberToObject(m, "need_bytes", (double)res->need_bytes);
+        cJSON_AddNumberToObject(m, "budget_bytes", (double)res->budget_bytes);
+    }
     add_num(o, "wall_s", res->wall_s);
     return o;
 }
@@ -171,15 +161,11 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
 
 /* One column: its header name and where its value sits in a case object
  * ("params.batch" = case["params"]["batch"]). The header is the contract for
- * spreadsheet users: add columns at the end, never rename. */
+ * spreadsheet users: add columns at the end, never rename. The case parameters come from
+ * the table (core/params.def) at the NULL row, in table order. */
 static const struct { const char *name, *path; } csv_cols[] = {
     { "id", "id" }, { "sweep", "params.sweep" }, { "kernel", "kernel" }, { "isa", "isa" },
-    { "batch", "params.batch" }, { "heads", "params.heads" }, { "kv_heads", "params.kv_heads" },
-    { "q_len", "params.q_len" }, { "kv_len", "params.kv_len" }, { "head_dim", "params.head_dim" },
-    { "v_dim", "params.v_dim" }, { "threads", "params.threads" }, { "mask", "params.mask" },
-    { "pad", "params.pad" }, { "window_left", "params.window_left" },
-    { "window_right", "params.window_right" }, { "globals", "params.globals" },
-    { "score", "params.score" }, { "additive_dim", "params.additive_dim" },
+    { NULL, NULL },     /* here: one column per row of core/params.def, "params.<field>" */
     { "status", "status" }, { "reason", "reason" },
     { "val_passed", "validation.passed" }, { "val_max_abs_err", "validation.max_abs_err" },
     { "val_max_rel_err", "validation.max_rel_err" },
@@ -266,23 +252,31 @@ static void sb_csv_value(strbuf *b, const cJSON *v, int force_quote)
     /* null or missing: empty field */
 }
 
+/* The header (c NULL) or one case's row: csv_cols, the params rows at the NULL entry. */
+static void csv_row(strbuf *b, const cJSON *c)
+{
+    int first = 1;
+    for (int j = 0; j < N_CSV_COLS; j++) {
+        int from = csv_cols[j].name ? -1 : 0, to = csv_cols[j].name ? 0 : ATTN_N_PARAMS;
+        for (int p = from; p < to; p++) {
+            const char *name = p < 0 ? csv_cols[j].name : attn_params[p].field;
+            if (!first) sb_put(b, ",", 1);
+            first = 0;
+            if (!c) { sb_str(b, name); continue; }
+            const cJSON *v = p < 0 ? lookup(c, csv_cols[j].path)
+                : cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "params"), name);
+            sb_csv_value(b, v, p < 0 && !strcmp(name, "reason"));
+        }
+    }
+    sb_put(b, "\n", 1);
+}
+
 static char *csv_text(const cJSON *cases, size_t *len)
 {
     strbuf b = { .ok = 1 };
-    for (int j = 0; j < N_CSV_COLS; j++) {
-        if (j) sb_put(&b, ",", 1);
-        sb_str(&b, csv_cols[j].name);
-    }
-    sb_put(&b, "\n", 1);
+    csv_row(&b, NULL);
     const cJSON *c;
-    cJSON_ArrayForEach(c, cases) {
-        for (int j = 0; j < N_CSV_COLS; j++) {
-            if (j) sb_put(&b, ",", 1);
-            int is_reason = !strcmp(csv_cols[j].name, "reason");
-            sb_csv_value(&b, lookup(c, csv_cols[j].path), is_reason);
-        }
-        sb_put(&b, "\n", 1);
-    }
+    cJSON_ArrayForEach(c, cases) csv_row(&b, c);
     if (!b.ok) { free(b.s); return NULL; }
     *len = b.n;
     return b.s;

@@ -44,4 +44,7 @@ int attn_mkdir_p(const char *path);
  * otherwise the folder holding the file ("." for a bare file name). */
 void attn_results_dir(const char *arg, char *buf, size_t n);
 
+/* Append printf output to the string in buf (n bytes in all); silently truncates. */
+void attn_appendf(char *buf, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif
