@@ -214,11 +214,19 @@ static attn_status additive512_run(const attn_problem *p, const float *q, const 
     return ATTN_OK;
 }
 
+/* fp32 tolerance: each score is sum_a va[a] tanh(.) over A terms, tanh through the
+ * polynomial exp (4 ulp) and rcp14 plus one Newton step (about 2^-27 relative): each
+ * term is off by under 1e-7, the score by under A 1e-7 (6.4e-6 at A = 64), which
+ * scales p_j by up to 1 + 6.4e-6 and the output by up to 1.3e-5; plus the sums over
+ * keys (about 3e-5). Under 5e-5 at A = 64: atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_additive_avx512 = {
     .name = "additive_avx512",
     .desc = "additive (Bahdanau) score: key projections once per kv head, AVX-512 tanh, OpenMP",
-    .isa = ATTN_ISA_AVX512,
+    .requires = ATTN_REQ_AVX512,
     .caps = ADDITIVE512_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = additive512_workspace,
     .run = additive512_run,
+    .unavailable = NULL,
 };

@@ -55,11 +55,18 @@ static attn_status blocked_run(const attn_problem *p, const float *q, const floa
     return ATTN_OK;
 }
 
+/* fp32 tolerance: as naive (libm expf, sums over D and over keys: about 3e-5 at 65536
+ * keys) plus one rounding of l and acc per rescale by exp(m_old - m_new), at most one
+ * per key tile of 128 keys: 512 u = 3e-5 at 65536 keys in the worst case, typically
+ * sqrt of that count. Total under 6e-5: atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_blocked = {
     .name = "blocked",
     .desc = "cache-blocked scalar: 32x128 tiles, online softmax, skips masked tiles",
-    .isa = ATTN_ISA_PORTABLE,
+    .requires = 0,
     .caps = BLOCKED_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = blocked_workspace,
     .run = blocked_run,
+    .unavailable = NULL,
 };

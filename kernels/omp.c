@@ -54,11 +54,16 @@ static attn_status omp_run(const attn_problem *p, const float *q, const float *k
     return ATTN_OK;
 }
 
+/* fp32 tolerance: blocked.c's arithmetic in the same order per row (threads only split
+ * query tiles): its bound, atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_omp = {
     .name = "omp",
     .desc = "blocked scalar kernel, OpenMP over (batch, head, query tile), dynamic schedule",
-    .isa = ATTN_ISA_PORTABLE,
+    .requires = 0,
     .caps = OMP_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = omp_workspace,
     .run = omp_run,
+    .unavailable = NULL,
 };

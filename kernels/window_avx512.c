@@ -281,11 +281,17 @@ static attn_status window512_run(const attn_problem *p, const float *q, const fl
     return ATTN_OK;
 }
 
+/* fp32 tolerance: window.c's bound (sums about 3e-5, a rescale per 64 keys) with the
+ * polynomial exp (4 ulp: 8 u on the output) and 16-lane partial sums of each row's
+ * tile, which only shorten the summation chains. atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_window_avx512 = {
     .name = "window_avx512",
     .desc = "sliding window + global tokens, O(N*w): AVX-512 32x64 tiles in the band, OpenMP",
-    .isa = ATTN_ISA_AVX512,
+    .requires = ATTN_REQ_AVX512,
     .caps = WINDOW512_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = window512_workspace,
     .run = window512_run,
+    .unavailable = NULL,
 };
