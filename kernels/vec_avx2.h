@@ -1,7 +1,7 @@
-/* simd_avx2.h: AVX2 + FMA primitives and attention microkernels (8 fp32 lanes).
+/* vec_avx2.h: AVX2 + FMA primitives and attention microkernels (8 fp32 lanes).
  *
  * Included only by files named *_avx2.c (compiled with -mavx2 -mfma). The same API as
- * simd_avx512.h with the a2_ prefix; every vector loop handles its remainder with masked
+ * vec_avx512.h with the a2_ prefix; every vector loop handles its remainder with masked
  * loads and stores (vmaskmov), so no length has to be a multiple of 8.
  *
  * Layouts the microkernels share (the "transposed score tile" scheme, see flash_tile.h):
@@ -22,8 +22,8 @@
  *   a2_pv(...)                  acc += P V for 4-row blocks and 16-column chunks (4x2)
  *   a2_store_row(...)           out[0, n) = acc[0, n) * c
  */
-#ifndef SIMD_AVX2_H
-#define SIMD_AVX2_H
+#ifndef VEC_AVX2_H
+#define VEC_AVX2_H
 
 #include <immintrin.h>
 #include <math.h>
@@ -293,4 +293,4 @@ static inline void a2_store_row(float *out, const float *acc, int n, float c)
     }
 }
 
-#endif /* SIMD_AVX2_H */
+#endif /* VEC_AVX2_H */
