@@ -1,8 +1,9 @@
 /* registry.c: the ONE list of kernels, what a problem needs, and the run-time CPU check.
  *
- * Adding a kernel: write kernels/<name>.c defining `const attn_kernel attn_kernel_<name>`,
- * then add X(<name>) to PORTABLE_KERNELS, or to X86_KERNELS for a file with an ISA suffix
- * (those are compiled only on x86-64). Tests, `list`, sweeps and plots read this table.
+ * Adding a kernel (every step: README.md "Adding a kernel", docs/kernels.md): write
+ * kernels/<name>.c defining `const attn_kernel attn_kernel_<name>`, then add X(<name>) to
+ * PORTABLE_KERNELS, or to X86_KERNELS for a file with a build suffix (those are compiled
+ * only on x86-64). Tests, `list`, sweeps and plots read this table.
  *
  * A kernel runs when the CPU has every feature of its `requires` mask (features.c detects
  * them), ATTN_ISA does not cap them away, and the build has it (`unavailable` is NULL).
