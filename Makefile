@@ -1,8 +1,8 @@
 # attnbench: `make` builds build/attnbench. Every target has a one-line comment; see README.md.
 #
-# Files named *_avx2.c / *_avx512.c get their ISA flags; everything else is built for
-# baseline x86-64 (or the host architecture), so one binary runs anywhere and the
-# registry skips at run time what the CPU lacks.
+# A file named *_<suffix>.c gets the flags FLAGS_<suffix> of the table below; everything
+# else is built for baseline x86-64 (or the host architecture), so one binary runs
+# anywhere and the registry skips at run time what the CPU lacks (a kernel's `requires`).
 
 CC       ?= cc
 OPT      ?= -O3
@@ -40,8 +40,18 @@ ifneq ($(CBLAS),0)
 endif
 CBLAS_DEFS := $(if $(CBLAS_FOUND),-DATTN_HAVE_CBLAS $(CBLAS_CFLAGS))
 
+# Build flags per file-name suffix: one line per suffix, nothing else to add. A kernel
+# file kernels/<name>_<suffix>.c (and harness/*/*_<suffix>.c) is compiled with them;
+# its descriptor's `requires` names the CPU features they assume. For example:
+#   FLAGS_avx512bf16 := $(FLAGS_avx512) -mavx512bf16
+#   FLAGS_f16c       := -mavx2 -mfma -mf16c
+#   FLAGS_amx        := $(FLAGS_avx512) -mavx512bf16 -mamx-tile -mamx-bf16
+FLAGS_avx2   := -mavx2 -mfma
+FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
+
+ISA_SUFFIXES := $(sort $(patsubst FLAGS_%,%,$(filter FLAGS_%,$(.VARIABLES))))
 ARCH := $(shell uname -m)
-ISA_SRC := $(wildcard kernels/*_avx2.c kernels/*_avx512.c harness/*/*_avx2.c harness/*/*_avx512.c)
+ISA_SRC := $(foreach s,$(ISA_SUFFIXES),$(wildcard kernels/*_$(s).c harness/*/*_$(s).c))
 ifeq ($(filter x86_64 amd64,$(ARCH)),)
   SRC_LIB := $(filter-out $(ISA_SRC) harness/cli/main.c, $(wildcard kernels/*.c harness/*/*.c))
 else
@@ -50,9 +60,6 @@ endif
 OBJ_LIB  := $(SRC_LIB:%.c=$(BUILD)/obj/%.o)
 SRC_TEST := $(wildcard tests/*.c)
 OBJ_TEST := $(SRC_TEST:%.c=$(BUILD)/obj/%.o)
-
-AVX2_FLAGS   := -mavx2 -mfma
-AVX512_FLAGS := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
 
 GIT_SHA := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
@@ -128,12 +135,15 @@ $(BUILD)/cblas.flags: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(CBLAS_DEFS) $(CBLAS_LIBS)' | cmp -s - $@ || echo '$(CBLAS_DEFS) $(CBLAS_LIBS)' > $@
 
-$(BUILD)/obj/%_avx2.o:   ISA_FLAGS = $(AVX2_FLAGS)
-$(BUILD)/obj/%_avx512.o: ISA_FLAGS = $(AVX512_FLAGS)
+# one pattern-specific ISA_FLAGS per row of the suffix table
+$(foreach s,$(ISA_SUFFIXES),$(eval $$(BUILD)/obj/%_$(s).o: ISA_FLAGS = $$(FLAGS_$(s))))
+
+# "avx2: -mavx2 -mfma; avx512: ..." as recorded in results (context.build.isa_flags)
+ISA_FLAGS_DESC := $(shell printf '%s' '$(foreach s,$(ISA_SUFFIXES),$(s): $(FLAGS_$(s));)' | sed 's/ *;$$//; s/;\([^ ]\)/; \1/g')
 
 # machine.c records the build in every results file, so it is rebuilt every time
 $(BUILD)/obj/harness/core/machine.o: FORCE
 $(BUILD)/obj/harness/core/machine.o: CPPFLAGS += -DATTN_GIT_SHA='"$(GIT_SHA)"' \
-	-DATTN_CFLAGS='"$(strip $(CFLAGS) $(OMPFLAG))"' -DATTN_ISA_FLAGS='"avx2: $(AVX2_FLAGS); avx512: $(AVX512_FLAGS)"'
+	-DATTN_CFLAGS='"$(strip $(CFLAGS) $(OMPFLAG))"' -DATTN_ISA_FLAGS='"$(ISA_FLAGS_DESC)"'
 
 -include $(OBJ_LIB:.o=.d) $(OBJ_TEST:.o=.d) $(BUILD)/obj/harness/cli/main.d

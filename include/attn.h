@@ -127,8 +127,73 @@ const char *attn_cap_name(unsigned cap);
  * threads < 1), ATTN_ERR_UNSUPPORTED when it needs a bit outside caps, else ATTN_OK. */
 int attn_problem_check(const attn_problem *p, unsigned caps, int threads);
 
+/* ----------------------------------------------------------- CPU features -- */
+
+/* What a kernel requires of the CPU: a mask of features, detected once at start-up by
+ * cpuid and xgetbv (kernels/features.c holds the one table: name, cpuid leaf, subleaf,
+ * register and bit, and the XCR0 state the OS must enable). A feature the CPU has but
+ * whose register state the OS does not save counts as missing. Detection does not ask
+ * Linux for AMX tile permission (arch_prctl ARCH_REQ_XCOMP_PERM): an AMX kernel does. */
+typedef enum {
+    ATTN_FEAT_I_AVX, ATTN_FEAT_I_AVX2, ATTN_FEAT_I_FMA, ATTN_FEAT_I_F16C,
+    ATTN_FEAT_I_AVX512F, ATTN_FEAT_I_AVX512BW, ATTN_FEAT_I_AVX512VL, ATTN_FEAT_I_AVX512DQ,
+    ATTN_FEAT_I_AVX512_BF16, ATTN_FEAT_I_AVX512_FP16,
+    ATTN_FEAT_I_AMX_TILE, ATTN_FEAT_I_AMX_BF16, ATTN_FEAT_I_AMX_INT8,
+    ATTN_FEAT_COUNT
+} attn_feature_index;
+
+#define ATTN_FEAT_AVX         (1u << ATTN_FEAT_I_AVX)
+#define ATTN_FEAT_AVX2        (1u << ATTN_FEAT_I_AVX2)
+#define ATTN_FEAT_FMA         (1u << ATTN_FEAT_I_FMA)
+#define ATTN_FEAT_F16C        (1u << ATTN_FEAT_I_F16C)
+#define ATTN_FEAT_AVX512F     (1u << ATTN_FEAT_I_AVX512F)
+#define ATTN_FEAT_AVX512BW    (1u << ATTN_FEAT_I_AVX512BW)
+#define ATTN_FEAT_AVX512VL    (1u << ATTN_FEAT_I_AVX512VL)
+#define ATTN_FEAT_AVX512DQ    (1u << ATTN_FEAT_I_AVX512DQ)
+#define ATTN_FEAT_AVX512_BF16 (1u << ATTN_FEAT_I_AVX512_BF16)
+#define ATTN_FEAT_AVX512_FP16 (1u << ATTN_FEAT_I_AVX512_FP16)
+#define ATTN_FEAT_AMX_TILE    (1u << ATTN_FEAT_I_AMX_TILE)
+#define ATTN_FEAT_AMX_BF16    (1u << ATTN_FEAT_I_AMX_BF16)
+#define ATTN_FEAT_AMX_INT8    (1u << ATTN_FEAT_I_AMX_INT8)
+
+/* What the two build suffixes of today compile for (Makefile FLAGS_avx2, FLAGS_avx512):
+ * a kernel file *_avx2.c requires ATTN_REQ_AVX2, *_avx512.c ATTN_REQ_AVX512. */
+#define ATTN_REQ_AVX2   (ATTN_FEAT_AVX | ATTN_FEAT_AVX2 | ATTN_FEAT_FMA)
+#define ATTN_REQ_AVX512 (ATTN_REQ_AVX2 | ATTN_FEAT_AVX512F | ATTN_FEAT_AVX512BW | \
+                         ATTN_FEAT_AVX512VL | ATTN_FEAT_AVX512DQ)
+
+typedef unsigned attn_features;
+
+/* Name of one feature bit ("avx512f", "amx_bf16"); "?" for anything else. */
+const char *attn_feature_name(unsigned feature);
+/* The feature bit named s (case-insensitive), 0 for an unknown name. */
+unsigned attn_feature_parse(const char *s);
+/* Comma-separated names of the bits of mask, "avx512f, avx512bw"; returns buf. */
+char *attn_features_string(attn_features mask, char *buf, size_t n);
+/* What this CPU and OS offer (detected once), not capped by ATTN_ISA. */
+attn_features attn_cpu_features(void);
+/* Features cpuid reports but whose register state the OS does not enable (XCR0). */
+attn_features attn_cpu_features_without_os_state(void);
+
+/* ---------------------------------------------------------------- precision -- */
+
+/* Storage type of q, k and v (out is always fp32). Only fp32 exists today; bf16 and f16
+ * come with reduced precision (issue 12). A kernel declares the mask of dtypes it accepts
+ * and a validation tolerance for each. */
+typedef enum { ATTN_F32 = 0, ATTN_DTYPE_COUNT } attn_dtype;
+#define ATTN_DTYPE_BIT(t) (1u << (t))
+#define ATTN_DTYPES_ALL ((1u << ATTN_DTYPE_COUNT) - 1u)
+
+/* Validation passes where |out - ref| <= atol + rtol * |ref| for every element. */
+typedef struct { double atol, rtol; } attn_tol;
+
+const char *attn_dtype_name(attn_dtype t);          /* "f32" */
+
 /* ----------------------------------------------------------------- kernels -- */
 
+/* The ISA class of a kernel: the widest vector ISA it uses. Results record it per case
+ * ("isa") and % of peak divides by the measured peak of that class. The registry derives
+ * it from `requires` (attn_isa_of); ATTN_ISA caps a run by class. */
 typedef enum { ATTN_ISA_PORTABLE = 0, ATTN_ISA_AVX2 = 1, ATTN_ISA_AVX512 = 2 } attn_isa;
 #define ATTN_ISA_COUNT 3
 
@@ -141,8 +206,12 @@ typedef enum {
 typedef struct attn_kernel {
     const char *name;           /* unique, also the file name stem: kernels/<name>.c */
     const char *desc;           /* one line */
-    attn_isa isa;               /* instruction set the kernel needs */
+    attn_features requires;     /* ATTN_FEAT_* bits the CPU must have (0: portable C) */
+    attn_isa isa;               /* derived by the registry from requires; leave it out */
     unsigned caps;              /* ATTN_CAP_* bits */
+    unsigned dtypes;            /* ATTN_DTYPE_BIT(t) of every input dtype it accepts */
+    attn_tol tol[ATTN_DTYPE_COUNT]; /* validation tolerance per accepted dtype, derived in
+                                   a comment in the kernel's file from what it rounds */
     /* Scratch memory the kernel needs for this problem and thread count. The harness
      * allocates it (64-byte aligned, uninitialised) and passes it to run(). */
     size_t (*workspace_bytes)(const attn_problem *p, int threads);
@@ -151,7 +220,9 @@ typedef struct attn_kernel {
     attn_status (*run)(const attn_problem *p,
                        const float *q, const float *k, const float *v, float *out,
                        void *workspace, int threads);
-    const char *unavailable;    /* non-NULL: why this build cannot run the kernel */
+    /* Non-NULL when this build cannot run the kernel at all (e.g. built without the
+     * library it wraps): the reason, reported first by attn_kernel_usable(). */
+    const char *unavailable;
 } attn_kernel;
 
 /* --------------------------------------------------------------- registry -- */
@@ -160,11 +231,21 @@ const attn_kernel *attn_kernels(int *count);      /* the table, in listing order
 const attn_kernel *attn_kernel_find(const char *name);
 const char *attn_isa_name(attn_isa isa);           /* "portable", "avx2", "avx512" */
 int attn_isa_parse(const char *s, attn_isa *out);  /* 0 on success */
-/* Highest ISA this CPU supports, capped by the ATTN_ISA environment variable. */
+/* The ISA class of a feature mask: avx512 if it needs any AVX-512 or AMX feature, avx2 if
+ * any other vector feature, else portable. */
+attn_isa attn_isa_of(attn_features requires);
+/* The features an ATTN_ISA class allows (the cap): portable none, avx2 AVX, AVX2, FMA,
+ * F16C, avx512 those and every AVX-512 feature (not AMX). */
+attn_features attn_isa_allows(attn_isa isa);
+/* Highest ISA class this CPU supports, capped by the ATTN_ISA environment variable. */
 attn_isa attn_isa_available(void);
-/* 1 if the kernel can run here; otherwise 0 and *why says why ("cpu lacks avx512f",
- * "capped by ATTN_ISA=avx2", "not built for this architecture"). */
+/* 1 if the kernel can run here; otherwise 0 and *why says why: k->unavailable,
+ * "not built for this architecture", "cpu lacks avx512f, avx512bw",
+ * "os does not enable the register state of amx_tile (xgetbv)", "capped by ATTN_ISA=avx2".
+ * *why stays valid until the calling thread's next call. */
 int attn_kernel_usable(const attn_kernel *k, const char **why);
+/* The tolerance validation uses for kernel k on dtype t (its declared one). */
+attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t);
 
 /* -------------------------------------------------------------- reference -- */
 

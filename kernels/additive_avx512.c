@@ -14,13 +14,13 @@
  *       two-pass softmax over the visible scores (max, then exp and sum)
  *       out_i = sum_j p_j v_j / sum_j p_j                    (zeros if no visible key)
  * tanh(x) = 1 - 2 / (exp(2x) + 1) with x clamped to [-9, 9] (tanh(9) rounds to 1 in
- * float), exp by a512_exp (simd_avx512.h), 1/y by rcp14 and a Newton step.
+ * float), a512_tanh and a512_additive_scores in vec_avx512.h, 1/y by rcp14 and a Newton step.
  * The cost is Lq * (visited keys) * A tanh evaluations; the projections are O((Lq + Lk) A D).
  */
 #include <immintrin.h>
 #include <math.h>
 #include "attn.h"
-#include "simd_avx512.h"
+#include "vec_avx512.h"
 #include "window_plan.h"
 #ifdef _OPENMP
 #include <omp.h>
@@ -32,39 +32,6 @@
 #define ADDITIVE512_CAPS (ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING |          \
                           ATTN_CAP_CROSS | ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | \
                           ATTN_CAP_GLOBALS | ATTN_CAP_THREADS)
-
-/* ------------------------------------------------------------ primitives -- */
-
-/* tanh(x) = 1 - 2 / (exp(2x) + 1); |x| clamped to 9, where tanh is 1 in float. */
-static inline __m512 tanh512(__m512 x)
-{
-    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-9.0f)), _mm512_set1_ps(9.0f));
-    const __m512 y = _mm512_add_ps(a512_exp(_mm512_add_ps(x, x)), _mm512_set1_ps(1.0f));
-    __m512 r = _mm512_rcp14_ps(y);                                  /* 1/y to 14 bits */
-    r = _mm512_mul_ps(r, _mm512_fnmadd_ps(y, r, _mm512_set1_ps(2.0f)));  /* Newton: 28 */
-    return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), r, _mm512_set1_ps(1.0f));
-}
-
-/* s[j] for keys j in [j0, j1) (j1 - j0 <= 64): va . tanh(qp + kpT[:, j]); kpT is (A, ldk). */
-static inline void score_block(const float *qp, const float *va, const float *kpT, size_t ldk,
-                               int A, int j0, int j1, float *s)
-{
-    __mmask16 mk[4];
-    __m512 c[4];
-    for (int v = 0; v < 4; v++) {
-        mk[v] = a512_lanes(j0 + 16 * v, j0, j1);
-        c[v] = _mm512_setzero_ps();
-    }
-    for (int a = 0; a < A; a++) {
-        const __m512 qa = _mm512_set1_ps(qp[a]), vaa = _mm512_set1_ps(va[a]);
-        const float *kr = kpT + (size_t)a * ldk + j0;
-        for (int v = 0; v < 4; v++) {
-            const __m512 x = _mm512_add_ps(qa, _mm512_maskz_loadu_ps(mk[v], kr + 16 * v));
-            c[v] = _mm512_fmadd_ps(vaa, tanh512(x), c[v]);
-        }
-    }
-    for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(s + j0 + 16 * v, mk[v], c[v]);
-}
 
 /* ---------------------------------------------------------------- kernel -- */
 
@@ -98,7 +65,7 @@ static void query_row(const attn_problem *p, int b, int i, const float *qi, cons
     plan_span(p, b, i, &lo, &hi);
 
     for (int j0 = lo; j0 < hi; j0 += KB)
-        score_block(qp, p->va, kpT, (size_t)Lk, A, j0, hi - j0 < KB ? hi : j0 + KB, s);
+        a512_additive_scores(qp, p->va, kpT, (size_t)Lk, A, j0, hi - j0 < KB ? hi : j0 + KB, s);
     float mx = -INFINITY;
     int any = lo < hi;
     __m512 mv = _mm512_set1_ps(-INFINITY);
@@ -214,11 +181,19 @@ static attn_status additive512_run(const attn_problem *p, const float *q, const 
     return ATTN_OK;
 }
 
+/* fp32 tolerance: each score is sum_a va[a] tanh(.) over A terms, tanh through the
+ * polynomial exp (8 u) and rcp14 plus one Newton step (about 2^-27 relative): each
+ * term is off by under 1e-7, the score by under A 1e-7 (6.4e-6 at A = 64), which
+ * scales p_j by up to 1 + 6.4e-6 and the output by up to 1.3e-5; plus the sums over
+ * keys (about 3e-5). Under 5e-5 at A = 64: atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_additive_avx512 = {
     .name = "additive_avx512",
     .desc = "additive (Bahdanau) score: key projections once per kv head, AVX-512 tanh, OpenMP",
-    .isa = ATTN_ISA_AVX512,
+    .requires = ATTN_REQ_AVX512,
     .caps = ADDITIVE512_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = additive512_workspace,
     .run = additive512_run,
+    .unavailable = NULL,
 };

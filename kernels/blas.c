@@ -29,7 +29,7 @@
  * (Lk = 4096): larger blocks only grow the workspace.
  *
  * Softmax: portable C (this file takes no ISA flags); e^x is the Cephes polynomial of
- * simd_avx2.h written as plain C the compiler vectorises (omp simd), ~1 ulp.
+ * vec_avx2.h written as plain C the compiler vectorises (omp simd), ~1 ulp.
  *
  * Threads (kept: OpenMP over (b, h, row block), one-thread BLAS inside). Both ways
  * measured on the 2-core EPYC (Zen 3), Debian's OpenBLAS 0.3.21 pthread variant
@@ -293,8 +293,11 @@ static attn_status blas_run(const attn_problem *p, const float *q, const float *
 const attn_kernel attn_kernel_blas = {
     .name = "blas",
     .desc = "standard attention: S = Q K^T and O = P V by CBLAS sgemm (OpenBLAS) per block of 128 rows, OpenMP",
-    .isa = ATTN_ISA_PORTABLE,
     .caps = BLAS_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    /* tolerance: sgemm's own summation order (blocked, FMA) and a ~1 ulp exp: a few
+     * e-6 relative in practice, declared as the other fp32 kernels' 1e-4 / 1e-3 */
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = blas_workspace,
     .run = blas_run,
 #ifndef ATTN_HAVE_CBLAS

@@ -1,7 +1,7 @@
 /* blocked.c: cache-blocked scalar kernel with an online softmax (portable, one thread).
  * The tile loop lives in scalar_tile.h (shared with omp.c and window.c).
  *
- * Loop structure, per (b, h):
+ * Loop structure, per (b, h) (qtile_par.h with one thread):
  *   for each query tile of BQ = 32 rows (st_query_tile):
  *     band of every row (attn_band); the key range is the union of the rows' bands
  *     for each key tile of BK = 128 keys inside that range:
@@ -19,6 +19,7 @@
  * only indexing. Not supported: additive scores, global tokens, threads.
  */
 #include "attn.h"
+#include "qtile_par.h"
 #include "scalar_tile.h"
 
 #define BK 128          /* keys per key tile; BQ = ST_BQ = 32 query rows per tile */
@@ -40,26 +41,23 @@ static attn_status blocked_run(const attn_problem *p, const float *q, const floa
     int st = attn_problem_check(p, BLOCKED_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
 
-    const int group = p->H / p->Hkv;
-    for (int b = 0; b < p->B; b++)
-        for (int h = 0; h < p->H; h++) {
-            const int hk = h / group;
-            for (int i0 = 0; i0 < p->Lq; i0 += ST_BQ)
-                st_query_tile(p, b, i0, BK,
-                              q + ((size_t)b * p->H + h) * p->Lq * p->D,       /* (Lq, D) */
-                              k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,    /* (Lk, D) */
-                              v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,   /* (Lk, Dv) */
-                              out + ((size_t)b * p->H + h) * p->Lq * p->Dv,    /* (Lq, Dv) */
-                              workspace);
-        }
+    static const int bk = BK;               /* one thread: the tiles in turn, slot 0 */
+    qtile_par(p, q, k, v, out, 1, ST_BQ, workspace, st_slot_bytes(p->Dv, BK), st_tile_fn, &bk);
     return ATTN_OK;
 }
 
+/* fp32 tolerance: as naive (libm expf, sums over D and over keys: about 3e-5 at 65536
+ * keys) plus one rounding of l and acc per rescale by exp(m_old - m_new), at most one
+ * per key tile of 128 keys: 512 u = 3e-5 (u = 2^-24) at 65536 keys in the worst case, typically
+ * sqrt of that count. Total under 6e-5: atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_blocked = {
     .name = "blocked",
     .desc = "cache-blocked scalar: 32x128 tiles, online softmax, skips masked tiles",
-    .isa = ATTN_ISA_PORTABLE,
+    .requires = 0,
     .caps = BLOCKED_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = blocked_workspace,
     .run = blocked_run,
+    .unavailable = NULL,
 };

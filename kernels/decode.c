@@ -109,8 +109,11 @@ static attn_status decode_run(const attn_problem *p, const float *q, const float
 const attn_kernel attn_kernel_decode = {
     .name = "decode",
     .desc = "decode (Lq <= 16): split-KV over threads, one K/V pass per GQA group, log-sum-exp merge, OpenMP",
-    .isa = ATTN_ISA_PORTABLE,
     .caps = DECODE_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    /* tolerance: the fp32 scores, max and sum of flash with expf, merged by log-sum-exp
+     * across parts (one extra rescale per part: a few ulp), far below 1e-4 / 1e-3 */
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = decode_workspace,
     .run = decode_run,
 };

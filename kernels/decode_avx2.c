@@ -1,5 +1,5 @@
 /* decode_avx2.c: decode attention for small Lq (meant for Lq <= 16 query rows; correct for
- * any Lq) against a long KV cache, with the AVX2 + FMA primitives of simd_avx2.h: split-KV
+ * any Lq) against a long KV cache, with the AVX2 + FMA primitives of vec_avx2.h: split-KV
  * (flash-decoding) over threads, all query rows of one GQA group computed against a single
  * pass over the group's K and V. Bandwidth-bound: the aim is to stream K and V once.
  *
@@ -29,7 +29,7 @@
  * written on.
  */
 #include "attn.h"
-#include "simd_avx2.h"
+#include "vec_avx2.h"
 #include "decode_split.h"
 
 #ifndef DEC_AVX2_KB
@@ -104,8 +104,13 @@ static attn_status decode_avx2_run(const attn_problem *p, const float *q, const 
 const attn_kernel attn_kernel_decode_avx2 = {
     .name = "decode_avx2",
     .desc = "decode (Lq <= 16): split-KV, one K/V pass per GQA group, AVX2 row-wise dots, log-sum-exp merge, OpenMP",
-    .isa = ATTN_ISA_AVX2,
+    .requires = ATTN_REQ_AVX2,
     .caps = DECODE_AVX2_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    /* tolerance: the polynomial exp of vec_avx2.h (within 4 ulp), row-wise dot products
+     * summed in a different order than naive, and one log-sum-exp rescale per part: a
+     * few e-6 relative in practice, declared as the other fp32 kernels' 1e-4 / 1e-3 */
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = decode_avx2_workspace,
     .run = decode_avx2_run,
 };

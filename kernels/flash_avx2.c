@@ -1,5 +1,5 @@
 /* flash_avx2.c: FlashAttention-2 style tiled online softmax with the AVX2 + FMA
- * microkernels of simd_avx2.h, OpenMP over (batch, head, query tile). The fast exact
+ * microkernels of vec_avx2.h, OpenMP over (batch, head, query tile). The fast exact
  * kernel for CPUs without AVX-512; on an AVX-512 machine it shows what the wider vectors
  * and the twice larger register file buy.
  *
@@ -16,7 +16,7 @@
  * come from L2. Override with -DFLASH_AVX2_BQ=... -DFLASH_AVX2_KT=... to re-sweep.
  */
 #include "attn.h"
-#include "simd_avx2.h"
+#include "vec_avx2.h"
 
 #define FT_PREFIX a2_
 #define FT_LANES A2_LANES
@@ -51,11 +51,17 @@ static attn_status flash_avx2_run(const attn_problem *p, const float *q, const f
     return ATTN_OK;
 }
 
+/* fp32 tolerance: simd_avx2.c's arithmetic with key tiles of 64 (one more rescale per
+ * 64 keys: worst 6e-5 at 65536 keys, typically sqrt of that): polynomial exp within
+ * 8 u (16 u on the output), sums over keys about 3e-5. atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_flash_avx2 = {
     .name = "flash_avx2",
     .desc = "flash (online softmax, query tiles per thread) with AVX2 microkernels, OpenMP",
-    .isa = ATTN_ISA_AVX2,
+    .requires = ATTN_REQ_AVX2,
     .caps = FLASH_AVX2_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = flash_avx2_workspace,
     .run = flash_avx2_run,
+    .unavailable = NULL,
 };

@@ -1,5 +1,5 @@
 /* flash_avx512.c: FlashAttention-2 style tiled online softmax with the AVX-512
- * microkernels of simd_avx512.h, OpenMP over (batch, head, query tile). The fastest
+ * microkernels of vec_avx512.h, OpenMP over (batch, head, query tile). The fastest
  * exact kernel of the suite on an AVX-512 machine.
  *
  * Loop structure: flash_tile.h (a thread owns a query tile of BQ rows; key tiles of KT
@@ -24,7 +24,7 @@
  * Override at build time with -DFLASH_AVX512_BQ=... -DFLASH_AVX512_KT=... to re-sweep.
  */
 #include "attn.h"
-#include "simd_avx512.h"
+#include "vec_avx512.h"
 
 #define FT_PREFIX a512_
 #define FT_LANES A512_LANES
@@ -59,11 +59,17 @@ static attn_status flash_avx512_run(const attn_problem *p, const float *q, const
     return ATTN_OK;
 }
 
+/* fp32 tolerance: simd_avx512.c's arithmetic with key tiles of 64 (a rescale per 64
+ * keys: worst 6e-5 at 65536 keys, typically sqrt of that), polynomial exp within 8 u
+ * (16 u on the output), sums over keys about 3e-5. atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_flash_avx512 = {
     .name = "flash_avx512",
     .desc = "flash (online softmax, query tiles per thread) with AVX-512 microkernels, OpenMP",
-    .isa = ATTN_ISA_AVX512,
+    .requires = ATTN_REQ_AVX512,
     .caps = FLASH_AVX512_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = flash_avx512_workspace,
     .run = flash_avx512_run,
+    .unavailable = NULL,
 };

@@ -1,12 +1,13 @@
 /* flash_tile.h: the tile loop shared by the flash-style kernels (flash, simd_avx2,
  * simd_avx512, flash_avx2, flash_avx512). No intrinsics here: the including file first
  * defines FT_PREFIX and the primitives <prefix>scores_t, softmax_tile, scale_row, pv,
- * store_row (see simd_avx512.h for their contracts) and the sizes FT_LANES (rows per
+ * store_row (see vec_avx512.h for their contracts) and the sizes FT_LANES (rows per
  * softmax group), FT_ROWS (row multiple of scores_t), FT_PV_ROWS and FT_PV_COLS; then
  * includes this file once and calls ft_workspace() and ft_run().
  *
  * Loop structure (FlashAttention-2 order: a thread owns a query tile):
- *   parallel for (b, h, query tile of bq rows), dynamic schedule, heaviest tiles first:
+ *   parallel for (b, h, query tile of bq rows), dynamic schedule, heaviest tiles first
+ *   (qtile_par.h, shared with the scalar and window kernels):
  *     bands [lo, hi) of the tile's rows (attn_band); key range = their union
  *     qt = the tile's Q transposed (D, bq)                  once per query tile
  *     m = -inf, l = 0, acc = 0
@@ -35,8 +36,8 @@
 #ifndef FLASH_TILE_H
 #define FLASH_TILE_H
 
-#include <omp.h>
 #include "attn.h"
+#include "qtile_par.h"
 
 #define FT_CAT2(a, b) a##b
 #define FT_CAT(a, b) FT_CAT2(a, b)
@@ -128,28 +129,21 @@ static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float
                        l[r] > 0.0f ? 1.0f / l[r] : 0.0f);
 }
 
-/* Every (b, h, query tile) with `threads` threads. The caller has checked the problem. */
+/* ft_qtile as a qtile_fn: arg is the ft_tiles. */
+static void ft_tile_fn(const attn_problem *p, int b, int i0, int nq, const float *qbh,
+                    const float *kbh, const float *vbh, float *obh, void *slot, const void *arg)
+{
+    (void)nq;
+    ft_qtile(p, b, qbh, kbh, vbh, obh, i0, *(const ft_tiles *)arg, slot);
+}
+
+/* Every (b, h, query tile) with `threads` threads (qtile_par.h: heaviest tiles first,
+ * one workspace slot of ft_thread_floats per thread). The caller has checked the problem. */
 static void ft_run(const attn_problem *p, const float *q, const float *k, const float *v,
                    float *out, void *workspace, int threads, ft_tiles t)
 {
-    const int group = p->H / p->Hkv, nqt = (p->Lq + t.bq - 1) / t.bq;
-    const long items = (long)p->B * p->H * nqt;
-    const size_t per = ft_thread_floats(p, t);
-
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (long w = 0; w < items; w++) {
-        /* within a head, the last query tiles first: under a causal mask they are the
-         * heaviest, so the dynamic schedule ends on light tiles */
-        const int bh = (int)(w / nqt), qi = nqt - 1 - (int)(w % nqt);
-        const int b = bh / p->H, h = bh % p->H, hk = h / group;
-        float *ws = (float *)workspace + (size_t)omp_get_thread_num() * per;
-        ft_qtile(p, b,
-                 q + ((size_t)b * p->H + h) * p->Lq * p->D,
-                 k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,
-                 v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,
-                 out + ((size_t)b * p->H + h) * p->Lq * p->Dv,
-                 qi * t.bq, t, ws);
-    }
+    qtile_par(p, q, k, v, out, threads, t.bq, workspace, ft_thread_floats(p, t) * sizeof(float),
+              ft_tile_fn, &t);
 }
 
 #endif /* FLASH_TILE_H */

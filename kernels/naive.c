@@ -137,13 +137,21 @@ static attn_status naive_run(const attn_problem *p, const float *q, const float 
     return ATTN_OK;
 }
 
+/* fp32 tolerance: naive rounds the scores (q.k in a recursive sum over D, libm expf at
+ * < 1 ulp) and the sums over keys in key order; nothing else. The sums dominate:
+ * about 3e-5 at 65536 keys (sqrt(n) u for each sum, their ratio twice that), so
+ * atol = 1e-4 keeps a 3x margin; rtol = 1e-3 only widens it for large |ref|.
+ * (naive is itself checked against float64 with the same bound.) */
 const attn_kernel attn_kernel_naive = {
     .name = "naive",
     .desc = "reference: plain loops, full score matrix per head, every variant",
-    .isa = ATTN_ISA_PORTABLE,
+    .requires = 0,
     .caps = NAIVE_CAPS,
+    .dtypes = ATTN_DTYPES_ALL,
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = naive_workspace,
     .run = naive_run,
+    .unavailable = NULL,
 };
 
 /* ------------------------------------------------------------- reference -- */

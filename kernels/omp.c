@@ -3,7 +3,8 @@
  * blocked.c's, from scalar_tile.h.
  *
  * Loop structure:
- *   parallel for (b, h, query tile of BQ = 32 rows), schedule(dynamic, 1), heaviest first:
+ *   parallel for (b, h, query tile of BQ = 32 rows), schedule(dynamic, 1), heaviest first
+ *   (qtile_par.h):
  *     blocked.c's query tile (st_query_tile, scalar_tile.h): bands of the rows, key
  *     tiles of BK = 128 keys over their union, S_tile = scale * Q_tile K_tile^T, online
  *     softmax, acc += P_tile V_tile; out = acc / l  (zeros for a row with no visible key)
@@ -13,8 +14,8 @@
  * ones. Each thread has its own S, acc, m, l, lo, hi in the workspace. Tile sizes: as
  * blocked.c (K and V tiles of 128 x 64 floats stay in L2, the S tile in L1).
  */
-#include <omp.h>
 #include "attn.h"
+#include "qtile_par.h"
 #include "scalar_tile.h"
 
 #define BK 128          /* keys per key tile; BQ = ST_BQ = 32 query rows per tile */
@@ -35,30 +36,21 @@ static attn_status omp_run(const attn_problem *p, const float *q, const float *k
     int st = attn_problem_check(p, OMP_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
 
-    const int group = p->H / p->Hkv, nqt = (p->Lq + ST_BQ - 1) / ST_BQ;
-    const long items = (long)p->B * p->H * nqt;
-    const size_t per = st_slot_bytes(p->Dv, BK);
-
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (long w = 0; w < items; w++) {
-        const int bh = (int)(w / nqt), qi = nqt - 1 - (int)(w % nqt);
-        const int b = bh / p->H, h = bh % p->H, hk = h / group;
-        char *slot = (char *)workspace + (size_t)omp_get_thread_num() * per;
-        st_query_tile(p, b, qi * ST_BQ, BK,
-                      q + ((size_t)b * p->H + h) * p->Lq * p->D,       /* (Lq, D) */
-                      k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,    /* (Lk, D) */
-                      v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,   /* (Lk, Dv) */
-                      out + ((size_t)b * p->H + h) * p->Lq * p->Dv,    /* (Lq, Dv) */
-                      slot);
-    }
+    static const int bk = BK;
+    qtile_par(p, q, k, v, out, threads, ST_BQ, workspace, st_slot_bytes(p->Dv, BK), st_tile_fn, &bk);
     return ATTN_OK;
 }
 
+/* fp32 tolerance: blocked.c's arithmetic in the same order per row (threads only split
+ * query tiles): its bound, atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_omp = {
     .name = "omp",
     .desc = "blocked scalar kernel, OpenMP over (batch, head, query tile), dynamic schedule",
-    .isa = ATTN_ISA_PORTABLE,
+    .requires = 0,
     .caps = OMP_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = omp_workspace,
     .run = omp_run,
+    .unavailable = NULL,
 };

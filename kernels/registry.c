@@ -1,19 +1,21 @@
 /* registry.c: the ONE list of kernels, what a problem needs, and the run-time CPU check.
  *
- * Adding a kernel: write kernels/<name>.c defining `const attn_kernel attn_kernel_<name>`,
- * then add X(<name>) to PORTABLE_KERNELS, or to X86_KERNELS for a file with an ISA suffix
- * (those are compiled only on x86-64). Tests, `list`, sweeps and plots read this table.
+ * Adding a kernel (every step: README.md "Adding a kernel", docs/kernels.md): write
+ * kernels/<name>.c defining `const attn_kernel attn_kernel_<name>`, then add X(<name>) to
+ * PORTABLE_KERNELS, or to X86_KERNELS for a file with a build suffix (those are compiled
+ * only on x86-64). Tests, `list`, sweeps and plots read this table.
  *
- * This file is compiled without ISA flags, so it runs on any x86-64: the CPU features are
- * read with cpuid and xgetbv (inline assembly), never with intrinsics.
+ * A kernel runs when the CPU has every feature of its `requires` mask (features.c detects
+ * them), ATTN_ISA does not cap them away, and the build has it (`unavailable` is NULL).
+ * The table's copy of each descriptor gets its ISA class derived from `requires`.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include "attn.h"
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
 #define ATTN_X86 1
 #else
 #define ATTN_X86 0
@@ -49,7 +51,10 @@ static int table_filled;
 static void fill_table(void)
 {
     if (table_filled) return;
-    for (int i = 0; i < N_KERNELS; i++) table[i] = *sources[i];
+    for (int i = 0; i < N_KERNELS; i++) {
+        table[i] = *sources[i];
+        table[i].isa = attn_isa_of(table[i].requires);     /* the derived ISA class */
+    }
     table_filled = 1;
 }
 
@@ -137,115 +142,103 @@ int attn_isa_parse(const char *s, attn_isa *out)
     return -1;
 }
 
-/* What the CPU and the OS offer; read once. `missing` names the first absent feature
- * of each ISA level, for attn_kernel_usable()'s message. */
-typedef struct {
-    attn_isa best;
-    const char *missing[ATTN_ISA_COUNT];
-} cpu_features;
+#define FEAT_VEC256 (ATTN_FEAT_AVX | ATTN_FEAT_AVX2 | ATTN_FEAT_FMA | ATTN_FEAT_F16C)
+#define FEAT_VEC512 (ATTN_FEAT_AVX512F | ATTN_FEAT_AVX512BW | ATTN_FEAT_AVX512VL |      \
+                     ATTN_FEAT_AVX512DQ | ATTN_FEAT_AVX512_BF16 | ATTN_FEAT_AVX512_FP16)
+#define FEAT_AMX    (ATTN_FEAT_AMX_TILE | ATTN_FEAT_AMX_BF16 | ATTN_FEAT_AMX_INT8)
 
-#if ATTN_X86
-static unsigned long long read_xcr0(void)
+attn_isa attn_isa_of(attn_features requires)
 {
-    unsigned eax, edx;
-    __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
-    return ((unsigned long long)edx << 32) | eax;
+    if (requires & (FEAT_VEC512 | FEAT_AMX)) return ATTN_ISA_AVX512;
+    if (requires & FEAT_VEC256) return ATTN_ISA_AVX2;
+    return ATTN_ISA_PORTABLE;
 }
-#endif
 
-static const cpu_features *cpu(void)
+attn_features attn_isa_allows(attn_isa isa)
 {
-    static cpu_features f;
-    static int done;
-    if (done) return &f;
-    f.best = ATTN_ISA_PORTABLE;
-    f.missing[ATTN_ISA_PORTABLE] = NULL;
-#if ATTN_X86
-    unsigned a, b, c, d;
-    unsigned ecx1 = 0, ebx7 = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d)) ecx1 = c;
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) ebx7 = b;
-    int osxsave = (ecx1 >> 27) & 1;
-    unsigned long long xcr0 = osxsave ? read_xcr0() : 0;
-    int os_ymm = (xcr0 & 0x6) == 0x6;           /* XMM and YMM state saved by the OS */
-    int os_zmm = (xcr0 & 0xe6) == 0xe6;         /* plus opmask, ZMM_Hi256, Hi16_ZMM */
-
-    const char *m2 = NULL;
-    if (!((ecx1 >> 28) & 1)) m2 = "avx";
-    else if (!((ebx7 >> 5) & 1)) m2 = "avx2";
-    else if (!((ecx1 >> 12) & 1)) m2 = "fma";
-    else if (!os_ymm) m2 = "os support for ymm state";
-    f.missing[ATTN_ISA_AVX2] = m2;
-
-    const char *m512 = m2;
-    if (!m512) {
-        if (!((ebx7 >> 16) & 1)) m512 = "avx512f";
-        else if (!((ebx7 >> 30) & 1)) m512 = "avx512bw";
-        else if (!((ebx7 >> 31) & 1)) m512 = "avx512vl";
-        else if (!((ebx7 >> 17) & 1)) m512 = "avx512dq";
-        else if (!os_zmm) m512 = "os support for zmm state";
+    switch (isa) {
+    case ATTN_ISA_PORTABLE: return 0;
+    case ATTN_ISA_AVX2:     return FEAT_VEC256;
+    case ATTN_ISA_AVX512:   return FEAT_VEC256 | FEAT_VEC512;
     }
-    f.missing[ATTN_ISA_AVX512] = m512;
-    if (!m2) f.best = ATTN_ISA_AVX2;
-    if (!m512) f.best = ATTN_ISA_AVX512;
-#else
-    f.missing[ATTN_ISA_AVX2] = f.missing[ATTN_ISA_AVX512] = "x86";
-#endif
-    done = 1;
-    return &f;
+    return 0;
 }
 
-/* The ATTN_ISA cap (read every time, so tests can change it); ATTN_ISA_COUNT when unset.
- * An unrecognised value caps at portable: the safe reading of a typo. */
-static attn_isa isa_cap(int *unparsable)
+/* The ATTN_ISA cap (read every time, so tests can change it): the features it allows,
+ * every feature when unset. An unrecognised value caps at portable: the safe reading of
+ * a typo. *isa is the class named (ATTN_ISA_COUNT when unset). */
+static attn_features isa_cap(attn_isa *isa, int *unparsable)
 {
     const char *s = getenv("ATTN_ISA");
-    attn_isa cap;
     *unparsable = 0;
-    if (!s || !*s) return (attn_isa)ATTN_ISA_COUNT;
-    if (attn_isa_parse(s, &cap) != 0) { *unparsable = 1; return ATTN_ISA_PORTABLE; }
-    return cap;
+    *isa = (attn_isa)ATTN_ISA_COUNT;
+    if (!s || !*s) return ~0u;
+    if (attn_isa_parse(s, isa) != 0) {
+        *unparsable = 1;
+        *isa = ATTN_ISA_PORTABLE;
+    }
+    return attn_isa_allows(*isa);
+}
+
+/* The classes' own requirements: what today's *_avx2.c / *_avx512.c files compile for. */
+static attn_features class_requires(attn_isa isa)
+{
+    return isa == ATTN_ISA_AVX512 ? ATTN_REQ_AVX512 : isa == ATTN_ISA_AVX2 ? ATTN_REQ_AVX2 : 0;
 }
 
 attn_isa attn_isa_available(void)
 {
+    attn_isa named;
     int bad;
-    attn_isa best = cpu()->best, cap = isa_cap(&bad);
-    return cap < best ? cap : best;
+    const attn_features have = attn_cpu_features() & isa_cap(&named, &bad);
+    attn_isa best = ATTN_ISA_PORTABLE;
+    for (int i = 1; i < ATTN_ISA_COUNT; i++)
+        if ((class_requires((attn_isa)i) & ~have) == 0) best = (attn_isa)i;
+    return best;
 }
 
 int attn_kernel_usable(const attn_kernel *k, const char **why)
 {
+    static _Thread_local char msg[160];
     const char *reason = NULL;
+    const attn_features lacks = k->requires & ~attn_cpu_features();
+    attn_isa named;
+    int bad;
+    const attn_features cap = isa_cap(&named, &bad);
     if (k->unavailable) {
-        reason = k->unavailable;            /* this build lacks what it needs (a library) */
-    } else if ((unsigned)k->isa >= ATTN_ISA_COUNT) {
-        reason = "unknown isa";
-    } else if (!ATTN_X86 && k->isa != ATTN_ISA_PORTABLE) {
+        reason = k->unavailable;
+    } else if (!ATTN_X86 && k->requires) {
         reason = "not built for this architecture";
-    } else if (cpu()->missing[k->isa]) {
-        /* messages are static strings: one per feature we name */
-        const char *m = cpu()->missing[k->isa];
-        static const char *const msgs[][2] = {
-            { "avx", "cpu lacks avx" }, { "avx2", "cpu lacks avx2" }, { "fma", "cpu lacks fma" },
-            { "avx512f", "cpu lacks avx512f" }, { "avx512bw", "cpu lacks avx512bw" },
-            { "avx512vl", "cpu lacks avx512vl" }, { "avx512dq", "cpu lacks avx512dq" },
-            { "os support for ymm state", "os does not enable ymm state (xgetbv)" },
-            { "os support for zmm state", "os does not enable zmm state (xgetbv)" },
+    } else if (lacks & ~attn_cpu_features_without_os_state()) {
+        char names[128];
+        attn_features_string(lacks & ~attn_cpu_features_without_os_state(), names, sizeof names);
+        snprintf(msg, sizeof msg, "cpu lacks %s", names);
+        reason = msg;
+    } else if (lacks) {
+        char names[128];
+        snprintf(msg, sizeof msg, "os does not enable the register state of %s (xgetbv)",
+                 attn_features_string(lacks, names, sizeof names));
+        reason = msg;
+    } else if (k->requires & ~cap) {
+        static const char *const capped[ATTN_ISA_COUNT] = {
+            "capped by ATTN_ISA=portable", "capped by ATTN_ISA=avx2", "capped by ATTN_ISA=avx512",
         };
-        reason = "cpu lacks a required feature";
-        for (size_t i = 0; i < sizeof msgs / sizeof msgs[0]; i++)
-            if (strcmp(m, msgs[i][0]) == 0) reason = msgs[i][1];
-    } else {
-        int bad;
-        attn_isa cap = isa_cap(&bad);
-        if (k->isa > cap) {
-            static const char *const capped[ATTN_ISA_COUNT] = {
-                "capped by ATTN_ISA=portable", "capped by ATTN_ISA=avx2", "capped by ATTN_ISA=avx512",
-            };
-            reason = bad ? "capped by ATTN_ISA (unrecognised value, read as portable)" : capped[cap];
-        }
+        reason = bad ? "capped by ATTN_ISA (unrecognised value, read as portable)" : capped[named];
     }
     if (why) *why = reason ? reason : "";
     return reason == NULL;
+}
+
+/* --------------------------------------------------------------- dtypes -- */
+
+const char *attn_dtype_name(attn_dtype t)
+{
+    static const char *const names[] = { [ATTN_F32] = "f32" };
+    _Static_assert(sizeof names / sizeof names[0] == ATTN_DTYPE_COUNT, "one name per dtype");
+    return (unsigned)t < ATTN_DTYPE_COUNT ? names[t] : "?";
+}
+
+attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t)
+{
+    return (unsigned)t < ATTN_DTYPE_COUNT ? k->tol[t] : (attn_tol){ 0, 0 };
 }

@@ -150,4 +150,13 @@ static inline void st_query_tile(const attn_problem *p, int b, int i0, int bk,
     st_finish(obh, i0, nq, p->Dv, t);
 }
 
+/* st_query_tile as a qtile_fn (qtile_par.h): arg points to the int bk. */
+static inline void st_tile_fn(const attn_problem *p, int b, int i0, int nq, const float *qbh,
+                           const float *kbh, const float *vbh, float *obh, void *slot,
+                           const void *arg)
+{
+    (void)nq;
+    st_query_tile(p, b, i0, *(const int *)arg, qbh, kbh, vbh, obh, slot);
+}
+
 #endif /* SCALAR_TILE_H */

@@ -1,5 +1,5 @@
 /* simd_avx2.c: the blocked algorithm (blocked.c) with the AVX2 microkernels of
- * simd_avx2.h, single-threaded: what SIMD alone buys over the scalar blocked kernel.
+ * vec_avx2.h, single-threaded: what SIMD alone buys over the scalar blocked kernel.
  *
  * Loop structure, per (b, h) (flash_tile.h with one thread):
  *   for each query tile of 64 rows (4 register blocks of scores_t):
@@ -12,7 +12,7 @@
  * flash_avx2 is the same loop tuned and threaded.
  */
 #include "attn.h"
-#include "simd_avx2.h"
+#include "vec_avx2.h"
 
 #define FT_PREFIX a2_
 #define FT_LANES A2_LANES
@@ -41,11 +41,19 @@ static attn_status simd_avx2_run(const attn_problem *p, const float *q, const fl
     return ATTN_OK;
 }
 
+/* fp32 tolerance: the polynomial exp (a2_exp, Cephes, relative error within 4 FLT_EPSILON = 8 u,
+ * test_simd.c's bound) enters numerator and denominator alike, so the output moves by
+ * at most 16 u |v| = 1e-6. Scores are summed over D in FMA chains of the
+ * register block, keys per lane in key order (about 3e-5 at 65536 keys), one rescale
+ * per key tile of 128. Under 6e-5: atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_simd_avx2 = {
     .name = "simd_avx2",
     .desc = "blocked online softmax with AVX2 FMA microkernels and polynomial exp, 1 thread",
-    .isa = ATTN_ISA_AVX2,
+    .requires = ATTN_REQ_AVX2,
     .caps = SIMD_AVX2_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = simd_avx2_workspace,
     .run = simd_avx2_run,
+    .unavailable = NULL,
 };

@@ -1,5 +1,5 @@
 /* simd_avx512.c: the blocked algorithm (blocked.c) with the AVX-512 microkernels of
- * simd_avx512.h, single-threaded: what SIMD alone buys over the scalar blocked kernel.
+ * vec_avx512.h, single-threaded: what SIMD alone buys over the scalar blocked kernel.
  *
  * Loop structure, per (b, h) (flash_tile.h with one thread):
  *   for each query tile of 64 rows (one register block of scores_t):
@@ -12,7 +12,7 @@
  * microkernel allows (64); flash_avx512 is the same loop tuned and threaded.
  */
 #include "attn.h"
-#include "simd_avx512.h"
+#include "vec_avx512.h"
 
 #define FT_PREFIX a512_
 #define FT_LANES A512_LANES
@@ -41,11 +41,19 @@ static attn_status simd_avx512_run(const attn_problem *p, const float *q, const 
     return ATTN_OK;
 }
 
+/* fp32 tolerance: the polynomial exp (a512_exp, Cephes, relative error within 4 FLT_EPSILON = 8 u,
+ * test_simd.c's bound) enters numerator and denominator alike: at most 16 u |v| = 1e-6
+ * on the output. Scores in FMA chains over D, keys per lane in key
+ * order (about 3e-5 at 65536 keys), one rescale per key tile of 128. Under 6e-5:
+ * atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_simd_avx512 = {
     .name = "simd_avx512",
     .desc = "blocked online softmax with AVX-512 FMA microkernels and polynomial exp, 1 thread",
-    .isa = ATTN_ISA_AVX512,
+    .requires = ATTN_REQ_AVX512,
     .caps = SIMD_AVX512_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = simd_avx512_workspace,
     .run = simd_avx512_run,
+    .unavailable = NULL,
 };

@@ -74,11 +74,18 @@ static attn_status window_run(const attn_problem *p, const float *q, const float
     return ATTN_OK;
 }
 
+/* fp32 tolerance: blocked.c's arithmetic over the span (key tiles of 64: at most one
+ * rescale per 64 keys, worst 6e-5 at 65536 keys, typically far less since a window
+ * row visits 2w + 1 keys) plus one rescale per out-of-band global key (16 at most in
+ * the configs). Under 1e-4 for every configured shape: atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_window = {
     .name = "window",
     .desc = "sliding window + global tokens, O(N*w): 32x64 tiles inside the band, OpenMP",
-    .isa = ATTN_ISA_PORTABLE,
+    .requires = 0,
     .caps = WINDOW_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = window_workspace,
     .run = window_run,
+    .unavailable = NULL,
 };

@@ -18,125 +18,16 @@
 #include <immintrin.h>
 #include <math.h>
 #include "attn.h"
-#include "simd_avx512.h"
+#include "vec_avx512.h"
 #include "window_plan.h"
 
 #define BQ 32
-#define BK 64
-#define RB 4            /* rows per register block */
+#define BK A512_WK     /* keys per key tile (vec_avx512.h's window blocks) */
+#define RB A512_WR      /* rows per register block */
 
 #define WINDOW512_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                         ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS | \
                         ATTN_CAP_THREADS)
-
-/* ------------------------------------------------------------ primitives -- */
-
-/* In-register transpose of 16 x 16 floats. */
-static inline void transpose16(__m512 r[16])
-{
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++) {
-        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
-        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
-        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
-        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
-    }
-    for (int i = 0; i < 2; i++)
-        for (int c = 0; c < 4; c++) {
-            t[8 * i + c] = _mm512_shuffle_f32x4(r[8 * i + c], r[8 * i + 4 + c], 0x88);
-            t[8 * i + 4 + c] = _mm512_shuffle_f32x4(r[8 * i + c], r[8 * i + 4 + c], 0xdd);
-        }
-    for (int c = 0; c < 8; c++) {
-        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
-        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
-    }
-}
-
-/* Kt (D, BK) = K rows [0, nk) of kt0 (nk, D) transposed; columns nk..BK-1 are zero. */
-static void transpose_tile(const float *kt0, int nk, int D, float *Kt)
-{
-    for (int j0 = 0; j0 < BK; j0 += 16)
-        for (int d0 = 0; d0 < D; d0 += 16) {
-            const __mmask16 md = a512_lanes(d0, 0, D);
-            __m512 r[16];
-            for (int c = 0; c < 16; c++)
-                r[c] = j0 + c < nk ? _mm512_maskz_loadu_ps(md, kt0 + (size_t)(j0 + c) * D + d0)
-                                   : _mm512_setzero_ps();
-            transpose16(r);
-            const int nd = D - d0 < 16 ? D - d0 : 16;
-            for (int c = 0; c < nd; c++) _mm512_storeu_ps(Kt + (size_t)(d0 + c) * BK + j0, r[c]);
-        }
-}
-
-/* S rows [r0, r0 + RB) (BQ, BK) = Qs rows (BQ, D) times Kt (D, BK). */
-static inline void scores_block(const float *Qs, const float *Kt, int D, float *S, int r0)
-{
-    __m512 c[RB][4];
-    for (int r = 0; r < RB; r++)
-        for (int v = 0; v < 4; v++) c[r][v] = _mm512_setzero_ps();
-    for (int d = 0; d < D; d++) {
-        const float *kd = Kt + (size_t)d * BK;
-        const __m512 k0 = _mm512_loadu_ps(kd), k1 = _mm512_loadu_ps(kd + 16);
-        const __m512 k2 = _mm512_loadu_ps(kd + 32), k3 = _mm512_loadu_ps(kd + 48);
-        for (int r = 0; r < RB; r++) {
-            const __m512 qv = _mm512_set1_ps(Qs[(size_t)(r0 + r) * D + d]);
-            c[r][0] = _mm512_fmadd_ps(qv, k0, c[r][0]);
-            c[r][1] = _mm512_fmadd_ps(qv, k1, c[r][1]);
-            c[r][2] = _mm512_fmadd_ps(qv, k2, c[r][2]);
-            c[r][3] = _mm512_fmadd_ps(qv, k3, c[r][3]);
-        }
-    }
-    for (int r = 0; r < RB; r++)
-        for (int v = 0; v < 4; v++) _mm512_storeu_ps(S + (size_t)(r0 + r) * BK + 16 * v, c[r][v]);
-}
-
-/* acc rows [r0, r0 + RB) (BQ, Dv) = corr * acc + P (BQ, BK) V_tile (nk, Dv), over the tile
- * keys [kl, kh) where some of the RB rows has nonzero P. */
-static inline void pv_block(const float *P, const float *corr, const float *vt0, int kl, int kh,
-                            int Dv, float *acc, int r0)
-{
-    for (int c0 = 0; c0 < Dv; c0 += 64) {
-        __mmask16 mv[4];
-        for (int v = 0; v < 4; v++) mv[v] = a512_lanes(c0 + 16 * v, 0, Dv);
-        __m512 a[RB][4];
-        for (int r = 0; r < RB; r++) {
-            const __m512 cr = _mm512_set1_ps(corr[r0 + r]);
-            float *ar = acc + (size_t)(r0 + r) * Dv + c0;
-            for (int v = 0; v < 4; v++)
-                a[r][v] = _mm512_mul_ps(cr, _mm512_maskz_loadu_ps(mv[v], ar + 16 * v));
-        }
-        for (int j = kl; j < kh; j++) {
-            const float *vj = vt0 + (size_t)j * Dv + c0;
-            __m512 x[4];
-            for (int v = 0; v < 4; v++) x[v] = _mm512_maskz_loadu_ps(mv[v], vj + 16 * v);
-            for (int r = 0; r < RB; r++) {
-                const __m512 pr = _mm512_set1_ps(P[(size_t)(r0 + r) * BK + j]);
-                for (int v = 0; v < 4; v++) a[r][v] = _mm512_fmadd_ps(pr, x[v], a[r][v]);
-            }
-        }
-        for (int r = 0; r < RB; r++) {
-            float *ar = acc + (size_t)(r0 + r) * Dv + c0;
-            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(ar + 16 * v, mv[v], a[r][v]);
-        }
-    }
-}
-
-/* acc (Dv) = c * acc + p * x (Dv). */
-static inline void axpby512(float c, float *acc, float pj, const float *x, int Dv)
-{
-    for (int d = 0; d < Dv; d += 16) {
-        const __mmask16 m = a512_lanes(d, 0, Dv);
-        __m512 a = _mm512_mul_ps(_mm512_set1_ps(c), _mm512_maskz_loadu_ps(m, acc + d));
-        a = _mm512_fmadd_ps(_mm512_set1_ps(pj), _mm512_maskz_loadu_ps(m, x + d), a);
-        _mm512_mask_storeu_ps(acc + d, m, a);
-    }
-}
 
 /* ---------------------------------------------------------------- kernel -- */
 
@@ -189,8 +80,8 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
 
     for (int j0 = klo; j0 < khi; j0 += BK) {
         const int nk = khi - j0 < BK ? khi - j0 : BK;
-        transpose_tile(kbh + (size_t)j0 * D, nk, D, Kt);
-        for (int rb = 0; rb < nrb; rb++) scores_block(Qs, Kt, D, S, rb * RB);
+        a512_transpose_keys(kbh + (size_t)j0 * D, nk, D, Kt);
+        for (int rb = 0; rb < nrb; rb++) a512_scores_rows(Qs, Kt, D, S, rb * RB);
 
         /* online softmax per row, lanes outside the row's span masked out */
         for (int r = 0; r < nrb * RB; r++) {
@@ -236,7 +127,7 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
                 }
             }
             if (kl >= kh) continue;     /* every corr of the block is 1: acc unchanged */
-            pv_block(S, corr, vbh + (size_t)j0 * Dv, kl, kh, Dv, acc, rb * RB);
+            a512_pv_rows(S, corr, vbh + (size_t)j0 * Dv, kl, kh, Dv, acc, rb * RB);
         }
     }
 
@@ -256,7 +147,7 @@ static void query_tile(const attn_problem *p, int b, int i0, int nq,
             }
             const float pj = expf(s - m[r]);
             l[r] = l[r] * c + pj;
-            axpby512(c, ar, pj, vbh + (size_t)j * Dv, Dv);
+            a512_axpby(c, ar, pj, vbh + (size_t)j * Dv, Dv);
         }
     }
 
@@ -281,11 +172,17 @@ static attn_status window512_run(const attn_problem *p, const float *q, const fl
     return ATTN_OK;
 }
 
+/* fp32 tolerance: window.c's bound (sums about 3e-5, a rescale per 64 keys) with the
+ * polynomial exp (8 u: 16 u on the output) and 16-lane partial sums of each row's
+ * tile, which only shorten the summation chains. atol = 1e-4, rtol = 1e-3. */
 const attn_kernel attn_kernel_window_avx512 = {
     .name = "window_avx512",
     .desc = "sliding window + global tokens, O(N*w): AVX-512 32x64 tiles in the band, OpenMP",
-    .isa = ATTN_ISA_AVX512,
+    .requires = ATTN_REQ_AVX512,
     .caps = WINDOW512_CAPS,
+    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
     .workspace_bytes = window512_workspace,
     .run = window512_run,
+    .unavailable = NULL,
 };

@@ -17,9 +17,7 @@
 #define WINDOW_PLAN_H
 
 #include "attn.h"
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include "qtile_par.h"
 
 /* Keys [0, cap) that padding and causality leave to query i of batch item b. */
 static inline int plan_cap(const attn_problem *p, int b, int i)
@@ -104,35 +102,28 @@ static inline size_t plan_workspace(const attn_problem *p, int threads, size_t s
     return plan_round64((size_t)p->Lk * sizeof(int)) + (size_t)threads * slot_bytes;
 }
 
-/* parallel for over (b, h, query tile of bq rows), schedule(dynamic): tile() on each,
- * with this thread's slot of the workspace (plan_workspace; slot_bytes a multiple of 64). */
+/* What plan_run hands qtile_par: the global list and the window kernel's tile. */
+typedef struct { const int *glist; int ng; plan_tile_fn *tile; } plan_arg;
+
+static inline void plan_tile(const attn_problem *p, int b, int i0, int nq, const float *qbh,
+                             const float *kbh, const float *vbh, float *obh, void *slot,
+                             const void *arg)
+{
+    const plan_arg *a = arg;
+    a->tile(p, b, i0, nq, qbh, kbh, vbh, obh, a->glist, a->ng, slot);
+}
+
+/* The global key list, then every (b, h, query tile of bq rows) through qtile_par.h
+ * (heaviest tiles first), with this thread's slot of the workspace (plan_workspace;
+ * slot_bytes a multiple of 64). */
 static inline void plan_run(const attn_problem *p, const float *q, const float *k,
                             const float *v, float *out, void *workspace, int threads,
                             int bq, size_t slot_bytes, plan_tile_fn *tile)
 {
     int *glist = workspace;                                     /* (Lk) */
-    const int ng = plan_globals(p, glist);
+    const plan_arg a = { glist, plan_globals(p, glist), tile };
     char *slots = (char *)workspace + plan_round64((size_t)p->Lk * sizeof(int));
-    const int group = p->H / p->Hkv, ntiles = (p->Lq + bq - 1) / bq;
-    const long total = (long)p->B * p->H * ntiles;
-
-    #pragma omp parallel for num_threads(threads) schedule(dynamic)
-    for (long t = 0; t < total; t++) {
-        const int ti = (int)(t % ntiles), bh = (int)(t / ntiles);
-        const int b = bh / p->H, h = bh % p->H, hk = h / group;
-        const int i0 = ti * bq, nq = p->Lq - i0 < bq ? p->Lq - i0 : bq;
-#ifdef _OPENMP
-        void *slot = slots + (size_t)omp_get_thread_num() * slot_bytes;
-#else
-        void *slot = slots;
-#endif
-        tile(p, b, i0, nq,
-             q + ((size_t)b * p->H + h) * p->Lq * p->D,          /* (Lq, D) */
-             k + ((size_t)b * p->Hkv + hk) * p->Lk * p->D,       /* (Lk, D) */
-             v + ((size_t)b * p->Hkv + hk) * p->Lk * p->Dv,      /* (Lk, Dv) */
-             out + ((size_t)b * p->H + h) * p->Lq * p->Dv,       /* (Lq, Dv) */
-             glist, ng, slot);
-    }
+    qtile_par(p, q, k, v, out, threads, bq, slots, slot_bytes, plan_tile, &a);
 }
 
 #endif /* WINDOW_PLAN_H */

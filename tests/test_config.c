@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/config.h"
+#include "core/tolerance.h"
 #include "test.h"
 
 /* attn_config_load() with stderr captured into msg. */
@@ -340,8 +341,9 @@ TEST(config_defaults_and_following_keys)
         CHECK_NEAR(c->min_time, 0.2, 0);
         CHECK(c->reps == 5);
         CHECK_NEAR(c->timeout, 300, 0);
-        CHECK_NEAR(c->atol, 1e-4, 0);
-        CHECK_NEAR(c->rtol, 1e-3, 0);
+        CHECK(isnan(c->atol) && isnan(c->rtol));     /* unset: the kernel's own */
+        CHECK(attn_case_tol(c).atol == c->kernel->tol[ATTN_F32].atol);
+        CHECK(attn_case_tol(c).rtol == c->kernel->tol[ATTN_F32].rtol);
         CHECK(c->seed == 42);
         CHECK(!strcmp(c->sweep, "base"));
         CHECK(c->line == 2 && c->file != NULL);
@@ -380,6 +382,7 @@ TEST(config_explicit_values)
     CHECK_NEAR(c->timeout, 9.5, 0);
     CHECK_NEAR(c->atol, 1e-5, 0);
     CHECK_NEAR(c->rtol, 0, 0);
+    CHECK(attn_case_tol(c).atol == 1e-5 && attn_case_tol(c).rtol == 0);  /* the config wins */
     CHECK(c->seed == 16);
     attn_caselist_free(&l);
 }

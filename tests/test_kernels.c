@@ -461,7 +461,7 @@ TEST(registry_isa_cap_from_env)
 {
     const char *old = getenv("ATTN_ISA");
     char *saved = old ? strdup(old) : NULL;
-    attn_kernel fake = { .name = "fake512", .desc = "test", .isa = ATTN_ISA_AVX512,
+    attn_kernel fake = { .name = "fake512", .desc = "test", .requires = ATTN_REQ_AVX512,
                          .caps = ATTN_CAP_DOT, .workspace_bytes = NULL, .run = NULL };
     const char *why = NULL;
 
@@ -484,4 +484,106 @@ TEST(registry_isa_cap_from_env)
     CHECK_MSG(attn_kernel_usable(&fake, &why) == (best == ATTN_ISA_AVX512), "best %s, why '%s'",
               attn_isa_name(best), why);
     if (saved) { setenv("ATTN_ISA", saved, 1); free(saved); }
+}
+
+/* ---------------------------------------------------- features, dtypes, tolerance -- */
+
+TEST(registry_feature_names_and_parsing)
+{
+    for (int i = 0; i < ATTN_FEAT_COUNT; i++) {
+        const char *n = attn_feature_name(1u << i);
+        CHECK_MSG(strcmp(n, "?") != 0, "feature bit %d has no name", i);
+        CHECK_MSG(attn_feature_parse(n) == 1u << i, "'%s' does not parse back", n);
+        for (int j = 0; j < i; j++) CHECK(strcmp(n, attn_feature_name(1u << j)) != 0);
+    }
+    CHECK(attn_feature_parse("AVX512F") == ATTN_FEAT_AVX512F);
+    CHECK(attn_feature_parse("amx_bf16") == ATTN_FEAT_AMX_BF16);
+    CHECK(attn_feature_parse("avx3") == 0 && attn_feature_parse(NULL) == 0);
+    CHECK(strcmp(attn_feature_name(ATTN_FEAT_AVX2 | ATTN_FEAT_FMA), "?") == 0);
+    char buf[128];
+    CHECK(!strcmp(attn_features_string(ATTN_FEAT_AVX512BW | ATTN_FEAT_AVX512F, buf, sizeof buf),
+                  "avx512f, avx512bw"));
+    CHECK(!strcmp(attn_features_string(0, buf, sizeof buf), ""));
+    /* the OS-state set is a subset of what cpuid reports, never of what is usable */
+    CHECK((attn_cpu_features() & attn_cpu_features_without_os_state()) == 0);
+}
+
+/* The ISA class is derived from requires, and agrees with the file-name suffix. */
+TEST(registry_isa_class_from_requires)
+{
+    CHECK(attn_isa_of(0) == ATTN_ISA_PORTABLE);
+    CHECK(attn_isa_of(ATTN_REQ_AVX2) == ATTN_ISA_AVX2);
+    CHECK(attn_isa_of(ATTN_FEAT_F16C) == ATTN_ISA_AVX2);
+    CHECK(attn_isa_of(ATTN_REQ_AVX512) == ATTN_ISA_AVX512);
+    CHECK(attn_isa_of(ATTN_REQ_AVX2 | ATTN_FEAT_AMX_BF16) == ATTN_ISA_AVX512);
+    CHECK((attn_isa_allows(ATTN_ISA_AVX512) & ATTN_REQ_AVX512) == ATTN_REQ_AVX512);
+    CHECK((attn_isa_allows(ATTN_ISA_AVX2) & ATTN_FEAT_AVX512F) == 0);
+    CHECK(attn_isa_allows(ATTN_ISA_PORTABLE) == 0);
+    int n;
+    const attn_kernel *ks = attn_kernels(&n);
+    for (int i = 0; i < n; i++) {
+        const attn_kernel *k = &ks[i];
+        CHECK_MSG(k->isa == attn_isa_of(k->requires), "%s: isa %s", k->name, attn_isa_name(k->isa));
+        /* a file named *_avx2.c / *_avx512.c is built with exactly that ISA's flags, so
+         * it requires that class's features; a file without a build suffix, none */
+        size_t len = strlen(k->name);
+        if (len > 7 && !strcmp(k->name + len - 7, "_avx512"))
+            CHECK_MSG(k->requires == ATTN_REQ_AVX512, "%s: requires %#x", k->name, k->requires);
+        else if (len > 5 && !strcmp(k->name + len - 5, "_avx2"))
+            CHECK_MSG(k->requires == ATTN_REQ_AVX2, "%s: requires %#x", k->name, k->requires);
+        else if (!strchr(k->name, '_'))
+            CHECK_MSG(k->requires == 0, "%s: requires %#x", k->name, k->requires);
+    }
+}
+
+/* A kernel needing features the CPU lacks is not usable and the reason names them all;
+ * `unavailable` is reported before anything else. */
+TEST(registry_missing_features_are_named)
+{
+    const attn_features have = attn_cpu_features();
+    const attn_features lacks = ~have & ~attn_cpu_features_without_os_state() &
+                                ((1u << ATTN_FEAT_COUNT) - 1);
+    const char *why = NULL;
+    attn_kernel fake = { .name = "fake", .desc = "test", .caps = ATTN_CAP_DOT };
+    fake.requires = have;                       /* everything here: usable (no cap set) */
+    const char *old = getenv("ATTN_ISA");
+    char *saved = old ? strdup(old) : NULL;
+    unsetenv("ATTN_ISA");
+    CHECK_MSG(attn_kernel_usable(&fake, &why) == 1, "why '%s'", why);
+    if (lacks) {
+        unsigned f1 = lacks & -lacks, rest = lacks & ~f1, f2 = rest & -rest;
+        fake.requires = have | f1 | f2;
+        CHECK(attn_kernel_usable(&fake, &why) == 0);
+        char want[96];
+        snprintf(want, sizeof want, "cpu lacks %s", attn_feature_name(f1));
+        CHECK_MSG(strstr(why, want) == why, "why '%s', want '%s...'", why, want);
+        if (f2) CHECK_MSG(strstr(why, attn_feature_name(f2)) != NULL, "why '%s'", why);
+        fake.unavailable = "built without CBLAS";
+        CHECK(attn_kernel_usable(&fake, &why) == 0 && !strcmp(why, "built without CBLAS"));
+    }
+    if (saved) { setenv("ATTN_ISA", saved, 1); free(saved); }
+}
+
+TEST(registry_dtypes_and_tolerance)
+{
+    CHECK(!strcmp(attn_dtype_name(ATTN_F32), "f32"));
+    CHECK(!strcmp(attn_dtype_name((attn_dtype)ATTN_DTYPE_COUNT), "?"));
+    int n;
+    const attn_kernel *ks = attn_kernels(&n);
+    for (int i = 0; i < n; i++) {
+        const attn_kernel *k = &ks[i];
+        CHECK_MSG(k->dtypes & ATTN_DTYPE_BIT(ATTN_F32), "%s does not accept f32", k->name);
+        CHECK_MSG((k->dtypes & ~ATTN_DTYPES_ALL) == 0, "%s: unknown dtype bits", k->name);
+        for (int t = 0; t < ATTN_DTYPE_COUNT; t++)
+            if (k->dtypes & ATTN_DTYPE_BIT(t)) {
+                attn_tol tol = attn_kernel_tol(k, (attn_dtype)t);
+                CHECK_MSG(tol.atol > 0 && tol.atol < 1 && tol.rtol >= 0 && tol.rtol < 1,
+                          "%s: tolerance for %s is atol %g rtol %g", k->name,
+                          attn_dtype_name((attn_dtype)t), tol.atol, tol.rtol);
+                /* the kernels_match_naive bound is at least as strict as the declared one */
+                CHECK(ATOL <= tol.atol && RTOL <= tol.rtol + 1e-12);
+            }
+        CHECK_MSG(k->unavailable == NULL, "%s: unavailable '%s'", k->name, k->unavailable);
+    }
+    CHECK(attn_kernel_find("naive")->dtypes == ATTN_DTYPES_ALL);
 }

@@ -402,3 +402,40 @@ TEST(results_interrupt_leaves_no_tmp_file)
     free(text);
     test_rm_tree(dir);
 }
+
+/* settings.atol / rtol record what validation used: the kernel's declared tolerance when
+ * the config left them unset (NaN), the config's where it set one. */
+TEST(results_record_the_tolerance_used)
+{
+    char buf[64], err[512];
+    const char *dir = temp_dir(buf, sizeof buf);
+    CHECK(dir != NULL);
+    if (!dir) return;
+    attn_results *r = attn_results_open(dir, minimal_context("2024-01-01T00:00:00Z"), 0, 0);
+    CHECK(r != NULL);
+    if (!r) { test_rm_tree(dir); return; }
+    attn_case c;
+    attn_result res;
+    make_case(&c, "unset-tol", MASK_NONE);
+    c.atol = c.rtol = NAN;
+    make_ok(&res);
+    CHECK(attn_results_add(r, &c, &res) == 0);
+    make_case(&c, "config-atol", MASK_NONE);
+    c.atol = 2e-6;
+    c.rtol = NAN;
+    make_ok(&res);
+    CHECK(attn_results_add(r, &c, &res) == 0);
+    attn_results_close(r);
+
+    cJSON *doc = attn_results_load(dir, err, sizeof err);
+    CHECK_MSG(doc != NULL, "%s", err);
+    if (!doc) { test_rm_tree(dir); return; }
+    const attn_tol k = attn_kernel_find("naive")->tol[ATTN_F32];
+    const cJSON *cases = get(doc, "cases");
+    const cJSON *s0 = get(cJSON_GetArrayItem(cases, 0), "settings");
+    const cJSON *s1 = get(cJSON_GetArrayItem(cases, 1), "settings");
+    CHECK(s0 && get(s0, "atol")->valuedouble == k.atol && get(s0, "rtol")->valuedouble == k.rtol);
+    CHECK(s1 && get(s1, "atol")->valuedouble == 2e-6 && get(s1, "rtol")->valuedouble == k.rtol);
+    cJSON_Delete(doc);
+    test_rm_tree(dir);
+}

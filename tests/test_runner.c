@@ -3,6 +3,7 @@
  * hanging one timeout, an over-budget one skipped with the numbers, a missing capability
  * skipped with its name. The misbehaving kernels are local to this file (never in the
  * registry): they exist only to prove the runner survives them. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,9 +47,12 @@ static attn_status hang_run(const attn_problem *p, const float *q, const float *
     return ATTN_OK;
 }
 
-static const attn_kernel k_wrong = { "test_wrong", "off by 0.5 in one element", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, wrong_run, NULL };
-static const attn_kernel k_crash = { "test_crash", "raises SIGABRT", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, crash_run, NULL };
-static const attn_kernel k_hang = { "test_hang", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_run, NULL };
+static const attn_kernel k_wrong = { .name = "test_wrong", .desc = "off by 0.5 in one element", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .workspace_bytes = no_ws, .run = wrong_run };
+static const attn_kernel k_crash = { .name = "test_crash", .desc = "raises SIGABRT", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .workspace_bytes = no_ws, .run = crash_run };
+static const attn_kernel k_hang = { .name = "test_hang", .desc = "never returns", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .workspace_bytes = no_ws, .run = hang_run };
 
 static attn_case small_case(const attn_kernel *k)
 {
@@ -112,6 +116,50 @@ TEST(runner_wrong_kernel_is_invalid)
     CHECK(r.val.max_abs_err > 0.49 && r.val.max_abs_err < 0.51);
     CHECK(r.n_samples == 0);            /* an invalid kernel is never timed */
     CHECK(strstr(r.reason, "differs") != NULL);
+    attn_result_free(&r);
+}
+
+/* A kernel that requires a CPU feature this machine lacks is skipped, the feature named. */
+TEST(runner_missing_feature_is_skipped_naming_it)
+{
+    attn_features lacks = ~attn_cpu_features() & ~attn_cpu_features_without_os_state() &
+                          ((1u << ATTN_FEAT_COUNT) - 1);
+    if (!lacks) return;                 /* a CPU with every feature: nothing to skip */
+    const unsigned f = lacks & -lacks;  /* the lowest missing feature */
+    attn_kernel k = k_wrong;
+    k.name = "test_needs_feature";
+    k.requires = f;
+    attn_case c = small_case(&k);
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_SKIPPED);
+    char want[64];
+    snprintf(want, sizeof want, "cpu lacks %s", attn_feature_name(f));
+    CHECK_MSG(strstr(r.reason, want) != NULL, "reason '%s', want '%s'", r.reason, want);
+    CHECK(r.n_samples == 0);
+    attn_result_free(&r);
+}
+
+/* The kernel's declared tolerance applies unless the case (the config) sets one: a kernel
+ * off by 0.5 passes with a declared atol of 0.6 and fails when the config says 1e-4. */
+TEST(runner_tolerance_kernel_default_and_config_override)
+{
+    attn_kernel k = k_wrong;
+    k.name = "test_wrong_tolerant";
+    k.dtypes = ATTN_DTYPE_BIT(ATTN_F32);
+    k.tol[ATTN_F32] = (attn_tol){ 0.6, 0 };
+    attn_case c = small_case(&k);
+    c.atol = c.rtol = NAN;              /* config did not set them */
+    c.reps = 1;
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_OK);
+    CHECK(r.val.passed);
+    attn_result_free(&r);
+
+    c.atol = 1e-4;                      /* config sets atol: it wins; rtol stays the kernel's */
+    CHECK(attn_run_case(&c, &o, &r) == ST_INVALID);
+    CHECK_MSG(strstr(r.reason, "atol 0.0001, rtol 0") != NULL, "reason: %s", r.reason);
     attn_result_free(&r);
 }
 
@@ -232,7 +280,8 @@ static attn_status hang_pid_run(const attn_problem *p, const float *q, const flo
     for (;;) pause();
     return ATTN_OK;
 }
-static const attn_kernel k_hang_pid = { "test_hang_pid", "never returns", ATTN_ISA_PORTABLE, ~0u & ~(unsigned)ATTN_CAP_THREADS, no_ws, hang_pid_run, NULL };
+static const attn_kernel k_hang_pid = { .name = "test_hang_pid", .desc = "never returns", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .workspace_bytes = no_ws, .run = hang_pid_run };
 
 /* 1 while process pid exists and is not a zombie */
 static int alive(long pid)

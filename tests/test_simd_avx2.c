@@ -1,7 +1,7 @@
-/* test_simd_avx2.c: runs simd_avx2.h's primitives for test_simd.c. Compiled with the
+/* test_simd_avx2.c: runs vec_avx2.h's primitives for test_simd.c. Compiled with the
  * AVX2 flags (the _avx2 suffix); test_simd.c calls it only when the CPU has them. */
 #if defined(__x86_64__)
-#include "../kernels/simd_avx2.h"
+#include "../kernels/vec_avx2.h"
 
 void test_simd_exp_avx2(const float *x, float *y, int n);
 float test_simd_hmax_avx2(const float *x);

@@ -1,7 +1,7 @@
-/* test_simd_avx512.c: runs simd_avx512.h's primitives for test_simd.c. Compiled with the
+/* test_simd_avx512.c: runs vec_avx512.h's primitives for test_simd.c. Compiled with the
  * AVX-512 flags (the _avx512 suffix); test_simd.c calls it only when the CPU has them. */
 #if defined(__x86_64__)
-#include "../kernels/simd_avx512.h"
+#include "../kernels/vec_avx512.h"
 
 void test_simd_exp_avx512(const float *x, float *y, int n);
 float test_simd_hmax_avx512(const float *x);

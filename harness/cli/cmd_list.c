@@ -7,8 +7,9 @@
 static const char usage_text[] =
     "usage: attnbench list [--markdown]\n"
     "\n"
-    "Kernels in registry order: name, ISA, capabilities, available here (or why not),\n"
-    "description. --markdown prints the table README.md carries.\n";
+    "Kernels in registry order: name, ISA class, capabilities, available here (or why\n"
+    "not: the missing CPU features, \"cpu lacks avx512f, avx512bw\"), the CPU features it\n"
+    "requires, description. --markdown prints the table README.md carries.\n";
 
 static void caps_string(unsigned caps, char *buf, size_t n)
 {
@@ -45,8 +46,13 @@ int attn_cmd_list(int argc, char **argv)
         if (md)
             printf("| `%s` | %s | %s | %s |\n", k->name, attn_isa_name(k->isa), caps, k->desc);
         else
-            printf("%-16s %-8s %-10s %s\n%-36s %s\n", k->name, attn_isa_name(k->isa),
-                   ok ? "yes" : "no", caps, "", ok ? k->desc : why);
+        {
+            char req[256];
+            attn_features_string(k->requires, req, sizeof req);
+            printf("%-16s %-8s %-10s %s\n%-36s requires: %s\n%-36s %s\n", k->name,
+                   attn_isa_name(k->isa), ok ? "yes" : "no", caps, "", req[0] ? req : "-", "",
+                   ok ? k->desc : why);
+        }
     }
     return 0;
 }

@@ -30,6 +30,7 @@
 #include "record/dump.h"
 #include "core/inputs.h"
 #include "core/ref64.h"
+#include "core/tolerance.h"
 #include "core/runner.h"
 
 #define MAX_SAMPLES 100000
@@ -160,6 +161,7 @@ static void compare_rows(const attn_case *c, const float *out, const float *ref_
                          const int *rows, int n, attn_validation *v)
 {
     int B = c->batch, H = c->heads, Lq = c->q_len, Dv = c->v_dim;
+    const attn_tol tol = attn_case_tol(c);
     v->passed = 1;
     v->max_abs_err = v->max_rel_err = 0;
     for (int b = 0; b < B; b++)
@@ -171,9 +173,9 @@ static void compare_rows(const attn_case *c, const float *out, const float *ref_
                 for (int d = 0; d < Dv; d++) {
                     double ref = ref_d ? ref_d[r0 + d] : ref_f[r0 + d];
                     double err = fabs((double)o[d] - ref);
-                    if (!(err <= c->atol + c->rtol * fabs(ref))) v->passed = 0;  /* NaN fails */
+                    if (!(err <= tol.atol + tol.rtol * fabs(ref))) v->passed = 0;  /* NaN fails */
                     if (isnan(err)) err = INFINITY;
-                    double rel = err / fmax(fabs(ref), c->atol);
+                    double rel = err / fmax(fabs(ref), tol.atol);
                     if (err > v->max_abs_err) v->max_abs_err = err;
                     if (rel > v->max_rel_err) v->max_rel_err = rel;
                 }
@@ -490,7 +492,8 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         r->status = ST_INVALID;
         snprintf(r->reason, sizeof r->reason,
                  "output differs from %s: max abs err %.3g, max rel err %.3g (atol %g, rtol %g)",
-                 rep.val.against, rep.val.max_abs_err, rep.val.max_rel_err, c->atol, c->rtol);
+                 rep.val.against, rep.val.max_abs_err, rep.val.max_rel_err, attn_case_tol(c).atol,
+                 attn_case_tol(c).rtol);
     } else if (rep.stage < 3) {
         r->status = ST_CRASHED;
         snprintf(r->reason, sizeof r->reason, "%s", rep.reason);

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/params.h"
+#include "core/tolerance.h"
 #include "record/gbench.h"
 #include "record/results.h"
 
@@ -71,8 +72,8 @@ static cJSON *settings_json(const attn_case *c)
     cJSON_AddNumberToObject(s, "reps", c->reps);
     cJSON_AddNumberToObject(s, "rounds", c->rounds > 0 ? c->rounds : 1);
     add_num(s, "timeout", c->timeout);
-    add_num(s, "atol", c->atol);
-    add_num(s, "rtol", c->rtol);
+    add_num(s, "atol", attn_case_tol(c).atol);     /* the values validation used */
+    add_num(s, "rtol", attn_case_tol(c).rtol);
     cJSON_AddNumberToObject(s, "seed", (double)c->seed);
     return s;
 }

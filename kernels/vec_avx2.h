@@ -1,7 +1,7 @@
-/* simd_avx2.h: AVX2 + FMA primitives and attention microkernels (8 fp32 lanes).
+/* vec_avx2.h: AVX2 + FMA primitives and attention microkernels (8 fp32 lanes).
  *
  * Included only by files named *_avx2.c (compiled with -mavx2 -mfma). The same API as
- * simd_avx512.h with the a2_ prefix; every vector loop handles its remainder with masked
+ * vec_avx512.h with the a2_ prefix; every vector loop handles its remainder with masked
  * loads and stores (vmaskmov), so no length has to be a multiple of 8.
  *
  * Layouts the microkernels share (the "transposed score tile" scheme, see flash_tile.h):
@@ -25,8 +25,8 @@
  *   a2_scores_rows(...)         st = scale * K Q^T with row-wise dot products (2 keys x
  *                               4 rows), for few rows: no padding of rows to 16 (decode)
  */
-#ifndef SIMD_AVX2_H
-#define SIMD_AVX2_H
+#ifndef VEC_AVX2_H
+#define VEC_AVX2_H
 
 #include <immintrin.h>
 #include <math.h>
@@ -388,4 +388,4 @@ static inline void a2_scores_rows(const float *k, int ldk, int nk, int D, const 
     }
 }
 
-#endif /* SIMD_AVX2_H */
+#endif /* VEC_AVX2_H */

@@ -1,4 +1,4 @@
-/* simd_avx512.h: AVX-512F primitives and attention microkernels (16 fp32 lanes).
+/* vec_avx512.h: AVX-512F primitives and attention microkernels (16 fp32 lanes).
  *
  * Included only by files named *_avx512.c (compiled with -mavx512f ...). Every function
  * is a small static inline with one job; every vector loop handles its remainder with
@@ -12,7 +12,7 @@
  * keys are read in place (no per-head or per-tile copy of K) and the online softmax runs
  * across 16 rows at once (one lane per row).
  *
- * API (stable: the window and additive kernels reuse it):
+ * API (stable: the window and additive kernels reuse it; their own blocks at the end):
  *   a512_mask(n)                 lanes [0, n) set, n clamped to [0, 16]
  *   a512_load(p, n), a512_store  load / store the first n floats, zeros in the other lanes
  *   a512_exp(x)                  e^x, ~1 ulp on [-87.3, 88.3]; below (and -inf, NaN): 0
@@ -24,9 +24,16 @@
  *   a512_scale_row(x, n, c)      x[0, n) *= c
  *   a512_pv(...)                 acc += P V for 4-row blocks and 64-column chunks (4x4)
  *   a512_store_row(...)          out[0, n) = acc[0, n) * c
+ *   a512_transpose16(r)          16 x 16 floats transposed in registers
+ *   a512_transpose_keys(...)     a key tile transposed, (nk, D) -> (D, A512_WK)   (window)
+ *   a512_scores_rows(...)        S = Qs Kt for 4 rows x 64 keys                   (window)
+ *   a512_pv_rows(...)            acc = corr * acc + P V for 4 rows                (window)
+ *   a512_axpby(c, acc, p, x, n)  acc = c * acc + p * x
+ *   a512_tanh(x)                 1 - 2 / (e^2x + 1), |x| clamped to 9            (additive)
+ *   a512_additive_scores(...)    va . tanh(qp + kpT[:, j]) for 64 keys            (additive)
  */
-#ifndef SIMD_AVX512_H
-#define SIMD_AVX512_H
+#ifndef VEC_AVX512_H
+#define VEC_AVX512_H
 
 #include <immintrin.h>
 #include <math.h>
@@ -317,4 +324,150 @@ static inline void a512_store_row(float *out, const float *acc, int n, float c)
     }
 }
 
-#endif /* SIMD_AVX512_H */
+/* ------------------------------------------------- window and additive blocks -- */
+
+/* The row-major score tile scheme of window_avx512.c (Q times a transposed key tile, rows
+ * of S and P per query row) and the additive score of additive_avx512.c. */
+#define A512_WK 64          /* keys per tile of a512_transpose_keys / scores_rows / pv_rows */
+#define A512_WR 4           /* rows per register block of a512_scores_rows / pv_rows */
+
+/* In-register transpose of 16 x 16 floats. */
+static inline void a512_transpose16(__m512 r[16])
+{
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        __m512d a = _mm512_castps_pd(t[4 * i]), b = _mm512_castps_pd(t[4 * i + 2]);
+        __m512d c = _mm512_castps_pd(t[4 * i + 1]), d = _mm512_castps_pd(t[4 * i + 3]);
+        r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int i = 0; i < 2; i++)
+        for (int c = 0; c < 4; c++) {
+            t[8 * i + c] = _mm512_shuffle_f32x4(r[8 * i + c], r[8 * i + 4 + c], 0x88);
+            t[8 * i + 4 + c] = _mm512_shuffle_f32x4(r[8 * i + c], r[8 * i + 4 + c], 0xdd);
+        }
+    for (int c = 0; c < 8; c++) {
+        r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+        r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xdd);
+    }
+}
+
+/* Kt (D, A512_WK) = K rows [0, nk) of kt0 (nk, D) transposed; columns nk..A512_WK-1 are zero. */
+static inline void a512_transpose_keys(const float *kt0, int nk, int D, float *Kt)
+{
+    for (int j0 = 0; j0 < A512_WK; j0 += 16)
+        for (int d0 = 0; d0 < D; d0 += 16) {
+            const __mmask16 md = a512_lanes(d0, 0, D);
+            __m512 r[16];
+            for (int c = 0; c < 16; c++)
+                r[c] = j0 + c < nk ? _mm512_maskz_loadu_ps(md, kt0 + (size_t)(j0 + c) * D + d0)
+                                   : _mm512_setzero_ps();
+            a512_transpose16(r);
+            const int nd = D - d0 < 16 ? D - d0 : 16;
+            for (int c = 0; c < nd; c++) _mm512_storeu_ps(Kt + (size_t)(d0 + c) * A512_WK + j0, r[c]);
+        }
+}
+
+/* S rows [r0, r0 + A512_WR) (BQ, A512_WK) = Qs rows (BQ, D) times Kt (D, A512_WK). */
+static inline void a512_scores_rows(const float *Qs, const float *Kt, int D, float *S, int r0)
+{
+    __m512 c[A512_WR][4];
+    for (int r = 0; r < A512_WR; r++)
+        for (int v = 0; v < 4; v++) c[r][v] = _mm512_setzero_ps();
+    for (int d = 0; d < D; d++) {
+        const float *kd = Kt + (size_t)d * A512_WK;
+        const __m512 k0 = _mm512_loadu_ps(kd), k1 = _mm512_loadu_ps(kd + 16);
+        const __m512 k2 = _mm512_loadu_ps(kd + 32), k3 = _mm512_loadu_ps(kd + 48);
+        for (int r = 0; r < A512_WR; r++) {
+            const __m512 qv = _mm512_set1_ps(Qs[(size_t)(r0 + r) * D + d]);
+            c[r][0] = _mm512_fmadd_ps(qv, k0, c[r][0]);
+            c[r][1] = _mm512_fmadd_ps(qv, k1, c[r][1]);
+            c[r][2] = _mm512_fmadd_ps(qv, k2, c[r][2]);
+            c[r][3] = _mm512_fmadd_ps(qv, k3, c[r][3]);
+        }
+    }
+    for (int r = 0; r < A512_WR; r++)
+        for (int v = 0; v < 4; v++) _mm512_storeu_ps(S + (size_t)(r0 + r) * A512_WK + 16 * v, c[r][v]);
+}
+
+/* acc rows [r0, r0 + A512_WR) (BQ, Dv) = corr * acc + P (BQ, A512_WK) V_tile (nk, Dv), over the tile
+ * keys [kl, kh) where some of the A512_WR rows has nonzero P. */
+static inline void a512_pv_rows(const float *P, const float *corr, const float *vt0, int kl, int kh,
+                            int Dv, float *acc, int r0)
+{
+    for (int c0 = 0; c0 < Dv; c0 += 64) {
+        __mmask16 mv[4];
+        for (int v = 0; v < 4; v++) mv[v] = a512_lanes(c0 + 16 * v, 0, Dv);
+        __m512 a[A512_WR][4];
+        for (int r = 0; r < A512_WR; r++) {
+            const __m512 cr = _mm512_set1_ps(corr[r0 + r]);
+            float *ar = acc + (size_t)(r0 + r) * Dv + c0;
+            for (int v = 0; v < 4; v++)
+                a[r][v] = _mm512_mul_ps(cr, _mm512_maskz_loadu_ps(mv[v], ar + 16 * v));
+        }
+        for (int j = kl; j < kh; j++) {
+            const float *vj = vt0 + (size_t)j * Dv + c0;
+            __m512 x[4];
+            for (int v = 0; v < 4; v++) x[v] = _mm512_maskz_loadu_ps(mv[v], vj + 16 * v);
+            for (int r = 0; r < A512_WR; r++) {
+                const __m512 pr = _mm512_set1_ps(P[(size_t)(r0 + r) * A512_WK + j]);
+                for (int v = 0; v < 4; v++) a[r][v] = _mm512_fmadd_ps(pr, x[v], a[r][v]);
+            }
+        }
+        for (int r = 0; r < A512_WR; r++) {
+            float *ar = acc + (size_t)(r0 + r) * Dv + c0;
+            for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(ar + 16 * v, mv[v], a[r][v]);
+        }
+    }
+}
+
+/* acc (Dv) = c * acc + p * x (Dv). */
+static inline void a512_axpby(float c, float *acc, float pj, const float *x, int Dv)
+{
+    for (int d = 0; d < Dv; d += 16) {
+        const __mmask16 m = a512_lanes(d, 0, Dv);
+        __m512 a = _mm512_mul_ps(_mm512_set1_ps(c), _mm512_maskz_loadu_ps(m, acc + d));
+        a = _mm512_fmadd_ps(_mm512_set1_ps(pj), _mm512_maskz_loadu_ps(m, x + d), a);
+        _mm512_mask_storeu_ps(acc + d, m, a);
+    }
+}
+
+/* tanh(x) = 1 - 2 / (exp(2x) + 1); |x| clamped to 9, where tanh is 1 in float. */
+static inline __m512 a512_tanh(__m512 x)
+{
+    x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-9.0f)), _mm512_set1_ps(9.0f));
+    const __m512 y = _mm512_add_ps(a512_exp(_mm512_add_ps(x, x)), _mm512_set1_ps(1.0f));
+    __m512 r = _mm512_rcp14_ps(y);                                  /* 1/y to 14 bits */
+    r = _mm512_mul_ps(r, _mm512_fnmadd_ps(y, r, _mm512_set1_ps(2.0f)));  /* Newton: 28 */
+    return _mm512_fnmadd_ps(_mm512_set1_ps(2.0f), r, _mm512_set1_ps(1.0f));
+}
+
+/* Additive scores s[j] for keys j in [j0, j1) (j1 - j0 <= 64): va . tanh(qp + kpT[:, j]);
+ * qp, va (A), kpT (A, ldk) key projections transposed (additive_avx512.c). */
+static inline void a512_additive_scores(const float *qp, const float *va, const float *kpT, size_t ldk,
+                               int A, int j0, int j1, float *s)
+{
+    __mmask16 mk[4];
+    __m512 c[4];
+    for (int v = 0; v < 4; v++) {
+        mk[v] = a512_lanes(j0 + 16 * v, j0, j1);
+        c[v] = _mm512_setzero_ps();
+    }
+    for (int a = 0; a < A; a++) {
+        const __m512 qa = _mm512_set1_ps(qp[a]), vaa = _mm512_set1_ps(va[a]);
+        const float *kr = kpT + (size_t)a * ldk + j0;
+        for (int v = 0; v < 4; v++) {
+            const __m512 x = _mm512_add_ps(qa, _mm512_maskz_loadu_ps(mk[v], kr + 16 * v));
+            c[v] = _mm512_fmadd_ps(vaa, a512_tanh(x), c[v]);
+        }
+    }
+    for (int v = 0; v < 4; v++) _mm512_mask_storeu_ps(s + j0 + 16 * v, mk[v], c[v]);
+}
+
+#endif /* VEC_AVX512_H */
