@@ -47,6 +47,30 @@ int attn_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+int attn_parse_size(const char *s, size_t *out)
+{
+    char num[64];
+    double scale = 1, v;
+    size_t l = s ? strspn(s, "0123456789.eE+-") : 0;
+    if (l == 0 || l >= sizeof num) return -1;
+    memcpy(num, s, l);
+    num[l] = 0;
+    const char *end = s + l;
+    switch (*end) {
+    case 'k': case 'K': scale = 1024.0; end++; break;
+    case 'm': case 'M': scale = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': scale = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': scale = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    }
+    if (scale > 1 && (*end == 'i' || *end == 'I')) end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end || attn_parse_double(num, &v)) return -1;
+    v *= scale;
+    if (!(v >= 1 && v <= 1152921504606846976.0)) return -1;     /* 2^60 */
+    *out = (size_t)v;
+    return 0;
+}
+
 int attn_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -24,6 +24,11 @@ int attn_parse_double(const char *s, double *out);
 /* Strict decimal integer in [lo, hi]. 0, or -1 with *out untouched. */
 int attn_parse_long(const char *s, long lo, long hi, long *out);
 
+/* Strict byte size: a finite number with an optional K/M/G/T suffix (powers of 1024,
+ * optionally followed by "i" and/or "B"): "65536", "512M", "1.5GiB". At least 1 byte and
+ * at most 2^60 (so NaN, infinities, 1e30 and trailing junk are refused). 0, or -1. */
+int attn_parse_size(const char *s, size_t *out);
+
 /* qsort comparator for doubles, ascending. */
 int attn_cmp_double(const void *a, const void *b);
 
