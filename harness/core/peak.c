@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -129,6 +132,7 @@ double attn_peak_measure(attn_isa isa, int threads, double seconds)
         return 0;
     }
     fflush(NULL);               /* the child must not flush the parent's buffers again */
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "attnbench peak: fork: %s\n", strerror(errno));
@@ -138,6 +142,14 @@ double attn_peak_measure(attn_isa isa, int threads, double seconds)
     }
     if (pid == 0) {
         close(fd[0]);
+#ifdef __linux__
+        /* as the runner's case children: the parent killed alone (not its process group)
+         * must not leave the loop burning a core on, unwatched; die with it (and check it
+         * did not die already, before the request was made) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent) _exit(0);
+#else
+        (void)parent;
+#endif
         alarm((unsigned)(seconds * 4) + 30);     /* a stuck child must not hang a sweep */
         double r = measure_here(fn, threads, seconds);
         ssize_t w = write(fd[1], &r, sizeof r);

@@ -1,4 +1,5 @@
 /* util.c: see util.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,7 +29,7 @@ int attn_json_int(const cJSON *o, const char *name, int dflt)
 int attn_parse_double(const char *s, double *out)
 {
     char *end;
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v)) return -1;
@@ -39,7 +40,7 @@ int attn_parse_double(const char *s, double *out)
 int attn_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) return -1;

@@ -18,8 +18,8 @@ int attn_json_int(const cJSON *o, const char *name, int dflt);
 
 /* --------------------------------------------------------------- numbers -- */
 
-/* Strict: the whole of s is one finite number (no NaN, no infinity, no trailing junk,
- * no overflow). 0, or -1 with *out untouched. */
+/* Strict: the whole of s is one finite number (no NaN, no infinity, no leading space or
+ * trailing junk, no overflow). 0, or -1 with *out untouched. */
 int attn_parse_double(const char *s, double *out);
 /* Strict decimal integer in [lo, hi]. 0, or -1 with *out untouched. */
 int attn_parse_long(const char *s, long lo, long hi, long *out);
