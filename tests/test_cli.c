@@ -115,19 +115,6 @@ static long child_of(pid_t pid)
     return found;
 }
 
-static int alive(long pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 TEST(cli_peak_child_dies_with_its_parent)
 {
     /* a `kill` of attnbench alone (not its group) while it measures a peak must not
@@ -147,7 +134,7 @@ TEST(cli_peak_child_dies_with_its_parent)
     waitpid(parent, NULL, 0);
     CHECK_MSG(child > 0, "no peak child seen");
     int gone = 0;
-    for (int i = 0; i < 200 && child > 0 && !(gone = !alive(child)); i++) usleep(10000);
+    for (int i = 0; i < 200 && child > 0 && !(gone = !test_pid_alive(child)); i++) usleep(10000);
     CHECK_MSG(gone, "peak child %ld still running after its parent was killed", child);
     if (!gone && child > 0) kill((pid_t)child, SIGKILL);
 }

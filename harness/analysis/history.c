@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "util/util.h"
+#include "core/stats.h"
 #include "analysis/history.h"
 
 /* One case of one run, while the rows are found. */
@@ -126,7 +127,7 @@ static void fill_cell(attn_history_cell *cell, const cJSON *c)
     double *x = strcmp(st, "ok") ? NULL : attn_case_samples(c, &n);
     if (!x || n < 1) { free(x); return; }
     qsort(x, (size_t)n, sizeof *x, attn_cmp_double);
-    cell->median = n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+    cell->median = attn_quantile_sorted(x, n, 0.5);
     cell->mark = ' ';
     free(x);
 }

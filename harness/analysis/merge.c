@@ -63,25 +63,18 @@ static void check_contexts(const merger *m, cJSON *const *docs, const char *cons
             if (strcmp(a, b))
                 warnf(m, "%s differs: '%s' in %s, '%s' in %s", same_fields[f], a, names[0], b, names[d]);
         }
-        long k, nn;
-        const char *sh = attn_json_str(ctx, "shard", NULL), *slash = sh ? strchr(sh, '/') : NULL;
-        char kbuf[32];
-        if (!slash || (size_t)(slash - sh) >= sizeof kbuf) { shards_ok = 0; continue; }
-        memcpy(kbuf, sh, (size_t)(slash - sh));
-        kbuf[slash - sh] = 0;
-        if (attn_parse_long(slash + 1, 1, 1000000, &nn) || attn_parse_long(kbuf, 0, nn - 1, &k)) {
-            shards_ok = 0;
-            continue;
-        }
+        int k, nn;
+        const char *sh = attn_json_str(ctx, "shard", NULL);
+        if (!sh || attn_parse_shard(sh, &k, &nn)) { shards_ok = 0; continue; }
         if (shard_n < 0) {
-            shard_n = (int)nn;
+            shard_n = nn;
             if (!(seen = calloc((size_t)nn, 1))) return;
         }
         if (nn != shard_n) {
             warnf(m, "%s is shard %s, others are of %d shards", names[d], sh, shard_n);
             shards_ok = 0;
         } else if (seen[k]++) {
-            warnf(m, "shard %ld/%ld given twice", k, nn);
+            warnf(m, "shard %d/%d given twice", k, nn);
         }
     }
     if (shards_ok && shard_n > 0)

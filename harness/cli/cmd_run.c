@@ -92,25 +92,6 @@ typedef struct run_args {
     char dir_buf[1024];         /* the default out_dir */
 } run_args;
 
-/* "K/N" with 0 <= K < N, both strict decimal integers. */
-static int parse_shard(const attn_argv *a, const char *v, int *k, int *n)
-{
-    char buf[64];
-    const char *slash = strchr(v, '/');
-    long lk, ln;
-    if (slash && (size_t)(slash - v) < sizeof buf) {
-        memcpy(buf, v, (size_t)(slash - v));
-        buf[slash - v] = 0;
-        if (!attn_parse_long(slash + 1, 1, 1000000, &ln) && !attn_parse_long(buf, 0, ln - 1, &lk)) {
-            *k = (int)lk;
-            *n = (int)ln;
-            return 0;
-        }
-    }
-    fprintf(stderr, "attnbench %s: --shard '%s': expected K/N with 0 <= K < N <= 1000000\n", a->cmd, v);
-    return -1;
-}
-
 /* One option at a->i. 0 taken, 1 --help given, 2 usage error (told). */
 static int parse_one(attn_argv *a, run_args *r)
 {
@@ -137,7 +118,10 @@ static int parse_one(attn_argv *a, run_args *r)
     } else if ((v = attn_opt_value(a, "--mem-budget"))) {
         if (attn_opt_size(a, "--mem-budget", v, &r->budget)) return 2;
     } else if ((v = attn_opt_value(a, "--shard"))) {
-        if (parse_shard(a, v, &r->shard_k, &r->shard_n)) return 2;
+        if (attn_parse_shard(v, &r->shard_k, &r->shard_n)) {
+            fprintf(stderr, "attnbench run: --shard '%s': expected K/N with 0 <= K < N <= %d\n", v, ATTN_MAX_SHARDS);
+            return 2;
+        }
     } else if (a->missing) return 2;
     else return attn_opt_unknown(a);
     return 0;

@@ -14,14 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
 #include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include "util/util.h"
 #include "core/peak.h"
 
 #define PORTABLE_ACC 48         /* 12 SSE vectors of 4 (+2 constants) fit 16 xmm registers */
@@ -142,14 +140,9 @@ double attn_peak_measure(attn_isa isa, int threads, double seconds)
     }
     if (pid == 0) {
         close(fd[0]);
-#ifdef __linux__
-        /* as the runner's case children: the parent killed alone (not its process group)
-         * must not leave the loop burning a core on, unwatched; die with it (and check it
-         * did not die already, before the request was made) */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent) _exit(0);
-#else
-        (void)parent;
-#endif
+        /* as the runner's case children: the parent killed alone must not leave the
+         * loop burning a core on, unwatched */
+        attn_die_with_parent(parent);
         alarm((unsigned)(seconds * 4) + 30);     /* a stuck child must not hang a sweep */
         double r = measure_here(fn, threads, seconds);
         ssize_t w = write(fd[1], &r, sizeof r);

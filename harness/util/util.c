@@ -5,7 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include "util/util.h"
 
 const char *attn_json_str(const cJSON *o, const char *name, const char *dflt)
@@ -72,6 +77,20 @@ int attn_parse_size(const char *s, size_t *out)
     return 0;
 }
 
+int attn_parse_shard(const char *s, int *k, int *n)
+{
+    char buf[32];
+    const char *slash = s ? strchr(s, '/') : NULL;
+    long lk, ln;
+    if (!slash || (size_t)(slash - s) >= sizeof buf) return -1;
+    memcpy(buf, s, (size_t)(slash - s));
+    buf[slash - s] = 0;
+    if (attn_parse_long(slash + 1, 1, ATTN_MAX_SHARDS, &ln) || attn_parse_long(buf, 0, ln - 1, &lk)) return -1;
+    *k = (int)lk;
+    *n = (int)ln;
+    return 0;
+}
+
 int attn_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -84,6 +103,15 @@ void attn_fmt_time(double s, char *buf, size_t n)
     else if (s >= 1) snprintf(buf, n, "%.3g s", s);
     else if (s >= 1e-3) snprintf(buf, n, "%.3g ms", s * 1e3);
     else snprintf(buf, n, "%.3g µs", s * 1e6);
+}
+
+void attn_die_with_parent(int parent)
+{
+#ifdef __linux__
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != (pid_t)parent) _exit(0);
+#else
+    (void)parent;
+#endif
 }
 
 int attn_mkdir_p(const char *path)

@@ -29,6 +29,10 @@ int attn_parse_long(const char *s, long lo, long hi, long *out);
  * at most 2^60 (so NaN, infinities, 1e30 and trailing junk are refused). 0, or -1. */
 int attn_parse_size(const char *s, size_t *out);
 
+/* A shard "K/N": strict decimal integers, 0 <= K < N <= ATTN_MAX_SHARDS. 0, or -1. */
+#define ATTN_MAX_SHARDS 1000000
+int attn_parse_shard(const char *s, int *k, int *n);
+
 /* qsort comparator for doubles, ascending. */
 int attn_cmp_double(const void *a, const void *b);
 
@@ -36,6 +40,14 @@ int attn_cmp_double(const void *a, const void *b);
 
 /* "12.3 ms", "1.20 s", "850 µs"; "-" for a time that is not positive. */
 void attn_fmt_time(double s, char *buf, size_t n);
+
+/* ------------------------------------------------------------- processes -- */
+
+/* In a forked child: be killed (SIGKILL) when the parent dies, so a parent killed alone
+ * (not its process group) leaves nothing running on, unwatched. parent is the parent's
+ * pid taken before fork(): a parent already gone before the request is caught too, and
+ * then the child _exits at once. Linux only; elsewhere nothing. */
+void attn_die_with_parent(int parent);
 
 /* ----------------------------------------------------------------- files -- */
 
