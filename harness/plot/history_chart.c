@@ -11,14 +11,26 @@
  * unreadable anyway: the chart shows the first cases (the table shows them all). */
 #define MAX_ROWS_DRAWN 200
 
+/* The legend below the chart holds about this many entries before gnuplot cannot fit
+ * them: with more cases, only those that regressed somewhere are named (the first few). */
+#define MAX_TITLES 7
+
+static int regressed(const attn_history *h, int r)
+{
+    for (int d = 0; d < h->n_runs; d++)
+        if (attn_history_at(h, d, r)->mark == '^') return 1;
+    return 0;
+}
+
 /* One series per case: its kernel's colour, a dash per case of the same kernel. */
 static int add_rows(plot_panel *p, const attn_history *h, int n_rows)
 {
-    for (int r = 0; r < n_rows; r++) {
-        int same = 0;
+    for (int r = 0, titled = 0; r < n_rows; r++) {
+        int same = 0, named = n_rows <= MAX_TITLES || (titled < MAX_TITLES && regressed(h, r));
+        titled += named;
         for (int q = r - 1; q >= 0 && same < 4; q--) same += !strcmp(h->rows[q].kernel, h->rows[r].kernel);
-        plot_series *s = plot_panel_add(p, h->rows[r].label, PS_LINES, plot_kernel_colour(h->rows[r].kernel),
-                                        1 + same % 4, 7);
+        plot_series *s = plot_panel_add(p, named ? h->rows[r].label : "", PS_LINES,
+                                        plot_kernel_colour(h->rows[r].kernel), 1 + same % 4, 7);
         if (!s) return -1;
         for (int d = 0; d < h->n_runs; d++) {
             const attn_history_cell *c = attn_history_at(h, d, r);
@@ -42,7 +54,8 @@ int plot_history_chart(const attn_history *h, const char *dir)
     int rc = -1;
     if (!c || !names) goto done;
     snprintf(c->name, sizeof c->name, "history");
-    snprintf(c->title, sizeof c->title, "Median time per case over runs (red: regression against the previous run)");
+    snprintf(c->title, sizeof c->title, "Median time per case over runs (red: regression against the previous run)%s",
+             h->n_rows > MAX_TITLES ? "\nlegend: cases that regressed (first few); all cases in the table" : "");
     snprintf(c->xlabel, sizeof c->xlabel, "run (oldest first)");
     c->n_panels = 1;
     plot_panel *p = &c->panels[0];
