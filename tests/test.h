@@ -16,6 +16,8 @@
 typedef void (*test_fn)(void);
 /* Remove a directory tree a test made under /tmp (refuses any other path). */
 void test_rm_tree(const char *dir);
+/* Is process pid running (not gone, not a zombie)? From /proc; 0 where it is missing. */
+int test_pid_alive(long pid);
 void test_register(const char *name, test_fn fn, const char *file);
 void test_fail(const char *file, int line, const char *fmt, ...);
 

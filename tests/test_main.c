@@ -35,6 +35,19 @@ void test_fail(const char *file, int line, const char *fmt, ...)
     }
 }
 
+int test_pid_alive(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *rp = strrchr(buf, ')');
+    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+}
+
 void test_rm_tree(const char *dir)
 {
     if (strncmp(dir, "/tmp/", 5) != 0) return;      /* only what tests made */

@@ -7,6 +7,7 @@
 #include "util/util.h"
 #include "analysis/compare.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "record/baseline.h"
 #include "record/results.h"
 
@@ -39,83 +40,51 @@ static void usage(FILE *f)
             100 * ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA, attn_baseline_root());
 }
 
-/* "--name=value" or "--name value": returns the value, advancing *i; NULL if not this option. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-    size_t l = strlen(name);
-    if (strncmp(argv[*i], name, l)) return NULL;
-    if (argv[*i][l] == '=') return argv[*i] + l + 1;
-    if (argv[*i][l]) return NULL;
-    if (*i + 1 >= argc) { *missing = 1; return NULL; }
-    return argv[++*i];
-}
-
-/* A percentage or number: strict, with an optional trailing '%'. */
-static int parse_double(const char *s, double *out)
-{
-    char buf[64];
-    size_t l = strlen(s);
-    if (l == 0 || l >= sizeof buf) return -1;
-    memcpy(buf, s, l + 1);
-    if (buf[l - 1] == '%') buf[l - 1] = 0;
-    return attn_parse_double(buf, out);
-}
-
 int attn_cmd_compare(int argc, char **argv)
 {
     attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
     const char *fmt = "text", *baseline = NULL, *outfile = NULL, *pos[2] = { NULL, NULL };
     int npos = 0, force = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *v;
-        int missing = 0;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); return 0; }
-        else if (!strcmp(argv[i], "--force")) force = 1;
-        else if ((v = opt_value(argc, argv, &i, "--threshold", &missing))) {
-            double pct;
-            if (parse_double(v, &pct) || pct < 0 || pct >= 1000) {
-                fprintf(stderr, "compare: --threshold '%s': expected a percentage such as 5\n", v);
-                return 2;
-            }
-            o.threshold = pct / 100;
-        } else if ((v = opt_value(argc, argv, &i, "--alpha", &missing))) {
-            if (parse_double(v, &o.alpha) || !(o.alpha > 0 && o.alpha < 1)) {
-                fprintf(stderr, "compare: --alpha '%s': expected a number between 0 and 1 such as 0.01\n", v);
-                return 2;
-            }
-        } else if ((v = opt_value(argc, argv, &i, "--format", &missing))) {
+    attn_argv a = { .argc = argc, .argv = argv, .cmd = "compare" };
+    for (a.i = 1; a.i < argc; a.i++) {
+        const char *v, *arg = argv[a.i];
+        if (attn_opt_flag(&a, "--help", "-h")) { usage(stdout); return 0; }
+        else if (attn_opt_flag(&a, "--force", NULL)) force = 1;
+        else if ((v = attn_opt_value(&a, "--threshold"))) {
+            if (attn_opt_percent(&a, "--threshold", v, 0, 999, &o.threshold)) return 2;
+        } else if ((v = attn_opt_value(&a, "--alpha"))) {
+            if (attn_opt_alpha(&a, v, &o.alpha)) return 2;
+        } else if ((v = attn_opt_value(&a, "--format"))) {
             if (strcmp(v, "text") && strcmp(v, "md") && strcmp(v, "json")) {
-                fprintf(stderr, "compare: --format '%s': expected text, md or json\n", v);
+                fprintf(stderr, "attnbench compare: --format '%s': expected text, md or json\n", v);
                 return 2;
             }
             fmt = v;
-        } else if ((v = opt_value(argc, argv, &i, "--baseline", &missing))) {
+        } else if ((v = attn_opt_value(&a, "--baseline"))) {
             baseline = v;
-        } else if ((v = opt_value(argc, argv, &i, "-o", &missing))) {
+        } else if ((v = attn_opt_value(&a, "-o"))) {
             outfile = v;
-        } else if (missing) {
-            fprintf(stderr, "compare: %s needs a value\n", argv[i]);
+        } else if (a.missing) {
             return 2;
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            fprintf(stderr, "compare: unknown option '%s' (see attnbench compare --help)\n", argv[i]);
-            return 2;
+        } else if (arg[0] == '-' && arg[1]) {
+            return attn_opt_unknown(&a);
         } else if (npos < 2) {
-            pos[npos++] = argv[i];
+            pos[npos++] = arg;
         } else {
-            fprintf(stderr, "compare: too many arguments ('%s')\n", argv[i]);
+            fprintf(stderr, "attnbench compare: too many arguments ('%s')\n", arg);
             return 2;
         }
     }
     if (baseline ? npos != 1 : npos != 2) {
-        fprintf(stderr, baseline ? "compare: with --baseline NAME give only NEW\n"
-                                 : "compare: need BASE and NEW\n");
+        fprintf(stderr, baseline ? "attnbench compare: with --baseline NAME give only NEW\n"
+                                 : "attnbench compare: need BASE and NEW\n");
         usage(stderr);
         return 2;
     }
     const char *new_path = baseline ? pos[0] : pos[1];
     char err[4096], base_path[4096];
     cJSON *new_ = attn_results_load(new_path, err, sizeof err);
-    if (!new_) { fprintf(stderr, "compare: %s\n", err); return 2; }
+    if (!new_) { fprintf(stderr, "attnbench compare: %s\n", err); return 2; }
     if (baseline) {
         const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(new_, "context");
         if (attn_baseline_find(ctx, baseline, base_path, sizeof base_path) != 0) {
@@ -126,13 +95,13 @@ int attn_cmd_compare(int argc, char **argv)
         snprintf(base_path, sizeof base_path, "%s", pos[0]);
     }
     cJSON *base = attn_results_load(base_path, err, sizeof err);
-    if (!base) { fprintf(stderr, "compare: %s\n", err); cJSON_Delete(new_); return 2; }
+    if (!base) { fprintf(stderr, "attnbench compare: %s\n", err); cJSON_Delete(new_); return 2; }
     if (baseline) {
         /* a baseline is only meaningful on the CPU that made it: refuse, not warn */
         const char *cb = attn_json_str(cJSON_GetObjectItemCaseSensitive(base, "context"), "cpu_model", "?");
         const char *cn = attn_json_str(cJSON_GetObjectItemCaseSensitive(new_, "context"), "cpu_model", "?");
         if (strcmp(cb, cn) && !force) {
-            fprintf(stderr, "compare: baseline %s was measured on '%s', NEW on '%s'; timings of "
+            fprintf(stderr, "attnbench compare: baseline %s was measured on '%s', NEW on '%s'; timings of "
                     "different CPUs are not comparable (--force to compare anyway)\n",
                     base_path, cb, cn);
             cJSON_Delete(base);
@@ -142,21 +111,21 @@ int attn_cmd_compare(int argc, char **argv)
     }
     attn_cmp_report r;
     if (attn_compare_docs(base, new_, &o, &r) != 0) {
-        fprintf(stderr, "compare: out of memory\n");
+        fprintf(stderr, "attnbench compare: out of memory\n");
         cJSON_Delete(base);
         cJSON_Delete(new_);
         return 2;
     }
     FILE *f = stdout;
     if (outfile && !(f = fopen(outfile, "w"))) {
-        fprintf(stderr, "compare: -o %s: %s\n", outfile, strerror(errno));
+        fprintf(stderr, "attnbench compare: -o %s: %s\n", outfile, strerror(errno));
         f = stdout;
     }
     attn_cmp_print(f, fmt, &r, &o, base, new_, base_path, new_path);
     if (f != stdout) fclose(f);
     /* warnings also on stderr when the report goes elsewhere or is machine-read */
     if (f != stdout || strcmp(fmt, "text"))
-        for (int i = 0; i < r.n_warnings; i++) fprintf(stderr, "compare: warning: %s\n", r.warnings[i]);
+        for (int i = 0; i < r.n_warnings; i++) fprintf(stderr, "attnbench compare: warning: %s\n", r.warnings[i]);
     int rc = attn_cmp_exit_code(&r);
     attn_cmp_report_free(&r);
     cJSON_Delete(base);

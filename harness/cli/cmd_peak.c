@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/util.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "core/machine.h"
 #include "core/peak.h"
 
@@ -26,17 +28,22 @@ static void peak_usage(FILE *f)
         PEAK_TRIALS, attn_cpu_cores());
 }
 
+/* "N[,N...]": thread counts 1..ATTN_MAX_THREADS, each strict, added once. */
 static int add_threads(const char *s, int *list, int *n)
 {
-    char *end;
+    char tok[32];
     for (;;) {
-        long t = strtol(s, &end, 10);
-        if (end == s || t < 1 || t > ATTN_MAX_THREADS || (*end && *end != ',')) return -1;
+        size_t l = strcspn(s, ",");
+        long t;
+        if (l == 0 || l >= sizeof tok) return -1;
+        memcpy(tok, s, l);
+        tok[l] = 0;
+        if (attn_parse_long(tok, 1, ATTN_MAX_THREADS, &t)) return -1;
         int seen = 0;
         for (int i = 0; i < *n; i++) seen |= list[i] == (int)t;
         if (!seen && *n < ATTN_MAX_THREADS) list[(*n)++] = (int)t;
-        if (!*end) return 0;
-        s = end + 1;
+        if (!s[l]) return 0;
+        s += l + 1;
     }
 }
 
@@ -44,36 +51,23 @@ int attn_cmd_peak(int argc, char **argv)
 {
     int threads[ATTN_MAX_THREADS], nt = 0, json = 0;
     double seconds = 1.0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) { peak_usage(stdout); return 0; }
-        if (!strcmp(a, "--json")) { json = 1; continue; }
-        if (!strcmp(a, "--threads") || !strcmp(a, "--seconds")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "attnbench peak: %s needs a value\n", a);
+    attn_argv a = { .argc = argc, .argv = argv, .cmd = "peak" };
+    for (a.i = 1; a.i < argc; a.i++) {
+        const char *v;
+        if (attn_opt_flag(&a, "--help", "-h")) { peak_usage(stdout); return 0; }
+        else if (attn_opt_flag(&a, "--json", NULL)) json = 1;
+        else if ((v = attn_opt_value(&a, "--threads"))) {
+            if (add_threads(v, threads, &nt) != 0) {
+                fprintf(stderr, "attnbench peak: --threads '%s': expected counts 1..%d, "
+                        "comma separated\n", v, ATTN_MAX_THREADS);
                 return 2;
             }
-            const char *v = argv[++i];
-            if (!strcmp(a, "--threads")) {
-                if (add_threads(v, threads, &nt) != 0) {
-                    fprintf(stderr, "attnbench peak: --threads '%s': expected counts 1..%d, "
-                            "comma separated\n", v, ATTN_MAX_THREADS);
-                    return 2;
-                }
-            } else {
-                char *end;
-                seconds = strtod(v, &end);
-                if (end == v || *end || !(seconds > 0) || seconds > 600) {
-                    fprintf(stderr, "attnbench peak: --seconds '%s': expected a number in "
-                            "(0, 600]\n", v);
-                    return 2;
-                }
-            }
-            continue;
-        }
-        fprintf(stderr, "attnbench peak: unknown argument '%s'\n", a);
-        peak_usage(stderr);
-        return 2;
+        } else if ((v = attn_opt_value(&a, "--seconds"))) {
+            if (attn_opt_double(&a, "--seconds", v, 0.001, 600, "a number of seconds from 0.001 to 600",
+                                &seconds))
+                return 2;
+        } else if (a.missing) return 2;
+        else return attn_opt_unknown(&a);
     }
     if (nt == 0) {
         int cores = attn_cpu_cores();

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "plot/plot.h"
 
 static void usage(FILE *f)
@@ -25,23 +26,20 @@ static void usage(FILE *f)
 int attn_cmd_plot(int argc, char **argv)
 {
     const char *out = NULL, *baseline = "naive";
-    const char **dirs = calloc(argc, sizeof *dirs);
+    const char **dirs = calloc((size_t)argc, sizeof *dirs);
     int n_dirs = 0;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) { usage(stdout); free(dirs); return 0; }
-        if ((!strcmp(argv[i], "-o") || !strcmp(argv[i], "--baseline")) && i + 1 >= argc) {
-            fprintf(stderr, "attnbench plot: %s needs a value\n", argv[i]);
+    if (!dirs) return 2;
+    attn_argv a = { .argc = argc, .argv = argv, .cmd = "plot" };
+    for (a.i = 1; a.i < argc; a.i++) {
+        const char *v;
+        if (attn_opt_flag(&a, "--help", "-h")) { usage(stdout); free(dirs); return 0; }
+        else if ((v = attn_opt_value(&a, "-o"))) out = v;
+        else if ((v = attn_opt_value(&a, "--baseline"))) baseline = v;
+        else if (a.missing || argv[a.i][0] == '-') {
+            int rc = a.missing ? 2 : attn_opt_unknown(&a);
             free(dirs);
-            return 2;
-        }
-        if (!strcmp(argv[i], "-o")) out = argv[++i];
-        else if (!strcmp(argv[i], "--baseline")) baseline = argv[++i];
-        else if (argv[i][0] == '-') {
-            fprintf(stderr, "attnbench plot: unknown option '%s'\n", argv[i]);
-            usage(stderr);
-            free(dirs);
-            return 2;
-        } else dirs[n_dirs++] = argv[i];
+            return rc;
+        } else dirs[n_dirs++] = argv[a.i];
     }
     if (!n_dirs) { usage(stderr); free(dirs); return 2; }
     int rc = plot_main(dirs, n_dirs, out, baseline);

@@ -10,6 +10,7 @@
 #include "util/util.h"
 #include "record/baseline.h"
 #include "cli/commands.h"
+#include "cli/opts.h"
 #include "core/config.h"
 #include "core/machine.h"
 #include "record/results.h"
@@ -38,25 +39,6 @@ static const char usage_text[] =
     "\n"
     "exit status: 0 all cases ok or skipped; 1 a case was invalid, crashed or timed out;\n"
     "2 usage or config error\n";
-
-static int parse_size(const char *s, size_t *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || v <= 0) return -1;
-    switch (*end) {
-    case 'k': case 'K': v *= 1024.0; end++; break;
-    case 'm': case 'M': v *= 1024.0 * 1024; end++; break;
-    case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': v *= 1024.0 * 1024 * 1024 * 1024; end++; break;
-    }
-    if (*end == 'i' || *end == 'I') end++;
-    if (*end == 'b' || *end == 'B') end++;
-    if (*end) return -1;
-    *out = (size_t)v;
-    return 0;
-}
 
 static void fmt_eta(double s, char *buf, size_t n)
 {
@@ -103,175 +85,228 @@ static void measure_peak(attn_peaks *peaks, attn_isa isa, int t, int quiet)
                 attn_isa_name(isa), t, *g, 75.0, t, one, t);
 }
 
-int attn_cmd_run(int argc, char **argv)
+/* ------------------------------------------------------------ options -- */
+
+typedef struct run_args {
+    const char *config, *out_dir, *kernels, *dump, *baseline, *case_id;
+    int resume, gbench, quiet, shard_k, shard_n, sharded, no_peak;
+    size_t budget;
+    char dir_buf[1024];         /* the default out_dir */
+} run_args;
+
+/* One option at a->i. 0 taken, 1 --help given, 2 usage error (told). */
+static int parse_one(attn_argv *a, run_args *r)
 {
-    const char *config = NULL, *out_dir = NULL, *kernels = NULL, *dump = NULL, *baseline = NULL;
-    const char *case_id = NULL;
-    int resume = 0, gbench = 0, quiet = 0, shard_k = 0, shard_n = 1, no_peak = 0, sharded = 0;
-    size_t budget = (size_t)(attn_phys_mem_bytes() / 2);
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes = 1;
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) { fputs(usage_text, stdout); return 0; }
-        else if (!strcmp(a, "--resume")) { resume = 1; takes = 0; }
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) { quiet = 1; takes = 0; }
-        else if (!strcmp(a, "--no-peak")) { no_peak = 1; takes = 0; }
-        else if (a[0] != '-') {
-            if (config) { fprintf(stderr, "attnbench run: more than one config ('%s', '%s')\n", config, a); return 2; }
-            config = a;
-            takes = 0;
-        } else if (!val) {
-            fprintf(stderr, "attnbench run: %s needs a value (see --help)\n", a);
-            return 2;
-        } else if (!strcmp(a, "-o")) out_dir = val;
-        else if (!strcmp(a, "--kernels")) kernels = val;
-        else if (!strcmp(a, "--case")) case_id = val;
-        else if (!strcmp(a, "--dump")) dump = val;
-        else if (!strcmp(a, "--save-baseline")) baseline = val;
-        else if (!strcmp(a, "--format")) {
-            if (!strcmp(val, "gbench")) gbench = 1;
-            else if (strcmp(val, "json") && strcmp(val, "csv")) {
-                fprintf(stderr, "attnbench run: --format '%s' is not one of json, csv, gbench\n", val);
-                return 2;
-            }
-        } else if (!strcmp(a, "--mem-budget")) {
-            if (parse_size(val, &budget)) {
-                fprintf(stderr, "attnbench run: --mem-budget '%s' is not a size (e.g. 512M, 4G)\n", val);
-                return 2;
-            }
-        } else if (!strcmp(a, "--shard")) {
-            char extra;
-            if (sscanf(val, "%d/%d%c", &shard_k, &shard_n, &extra) != 2 || shard_n < 1 ||
-                shard_k < 0 || shard_k >= shard_n) {
-                fprintf(stderr, "attnbench run: --shard '%s' is not K/N with 0 <= K < N\n", val);
-                return 2;
-            }
-            sharded = 1;
-        } else {
-            fprintf(stderr, "attnbench run: unknown option '%s' (see --help)\n", a);
+    const char *arg = a->argv[a->i], *v;
+    if (attn_opt_flag(a, "--help", "-h")) { fputs(usage_text, stdout); return 1; }
+    if (attn_opt_flag(a, "--resume", NULL)) r->resume = 1;
+    else if (attn_opt_flag(a, "--quiet", "-q")) r->quiet = 1;
+    else if (attn_opt_flag(a, "--no-peak", NULL)) r->no_peak = 1;
+    else if (arg[0] != '-') {
+        if (r->config) {
+            fprintf(stderr, "attnbench run: more than one config ('%s', '%s')\n", r->config, arg);
             return 2;
         }
-        i += takes;
-    }
-    if (!config) { fputs(usage_text, stderr); return 2; }
-
-    attn_caselist list;
-    if (attn_config_load(config, kernels, &list) != 0) return 2;
-    for (int i = 0; i < list.n; i++) list.cases[i].index = i;
-    if (case_id) {              /* one case: the shard that holds only it */
-        if (sharded) { fprintf(stderr, "attnbench run: --case and --shard exclude each other\n"); attn_caselist_free(&list); return 2; }
-        int j = 0;
-        while (j < list.n && strcmp(list.cases[j].id, case_id)) j++;
-        if (j == list.n) {
-            fprintf(stderr, "attnbench run: --case '%s': %s has no case with this id\n", case_id, config);
-            attn_caselist_free(&list);
+        r->config = arg;
+    } else if ((v = attn_opt_value(a, "-o"))) r->out_dir = v;
+    else if ((v = attn_opt_value(a, "--kernels"))) r->kernels = v;
+    else if ((v = attn_opt_value(a, "--case"))) r->case_id = v;
+    else if ((v = attn_opt_value(a, "--dump"))) r->dump = v;
+    else if ((v = attn_opt_value(a, "--save-baseline"))) r->baseline = v;
+    else if ((v = attn_opt_value(a, "--format"))) {
+        if (!strcmp(v, "gbench")) r->gbench = 1;
+        else if (strcmp(v, "json") && strcmp(v, "csv")) {
+            fprintf(stderr, "attnbench run: --format '%s': expected json, csv or gbench\n", v);
             return 2;
         }
-        shard_k = j;
-        shard_n = list.n;
-    }
+    } else if ((v = attn_opt_value(a, "--mem-budget"))) {
+        if (attn_opt_size(a, "--mem-budget", v, &r->budget)) return 2;
+    } else if ((v = attn_opt_value(a, "--shard"))) {
+        if (attn_parse_shard(v, &r->shard_k, &r->shard_n)) {
+            fprintf(stderr, "attnbench run: --shard '%s': expected K/N with 0 <= K < N <= %d\n", v, ATTN_MAX_SHARDS);
+            return 2;
+        }
+        r->sharded = 1;
+    } else if (a->missing) return 2;
+    else return attn_opt_unknown(a);
+    return 0;
+}
 
-    char dir_buf[1024];
-    if (!out_dir) {
-        const char *base = strrchr(config, '/') ? strrchr(config, '/') + 1 : config;
+/* argv -> r: 0 go on, 1 --help shown (exit 0), 2 usage error (told). */
+static int parse_args(int argc, char **argv, run_args *r)
+{
+    memset(r, 0, sizeof *r);
+    r->shard_n = 1;
+    r->budget = (size_t)(attn_phys_mem_bytes() / 2);
+    attn_argv a = { .argc = argc, .argv = argv, .cmd = "run" };
+    for (a.i = 1; a.i < argc; a.i++) {
+        int rc = parse_one(&a, r);
+        if (rc) return rc;
+    }
+    if (!r->config) { fputs(usage_text, stderr); return 2; }
+    if (!r->out_dir) {
+        const char *base = strrchr(r->config, '/') ? strrchr(r->config, '/') + 1 : r->config;
         int len = (int)strcspn(base, ".");
         time_t t = time(NULL);
         char stamp[32];
         strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&t));
-        snprintf(dir_buf, sizeof dir_buf, "results/%.*s-%s", len, base, stamp);
-        out_dir = dir_buf;
+        snprintf(r->dir_buf, sizeof r->dir_buf, "results/%.*s-%s", len, base, stamp);
+        r->out_dir = r->dir_buf;
     }
+    return 0;
+}
 
-    /* the roof for pct_peak: each (ISA, threads) pair the selected cases use */
-    attn_peaks *peaks = calloc(1, sizeof *peaks);
-    if (!peaks) { attn_caselist_free(&list); return 2; }
-    for (int i = shard_k; i < list.n; i += shard_n) {
-        const attn_case *c = &list.cases[i];
-        if (!no_peak && c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0}))
-            measure_peak(peaks, c->kernel->isa, c->threads, quiet);
+/* -------------------------------------------------------------- the sweep -- */
+
+/* What the sweep loop needs besides the cases. */
+typedef struct sweep {
+    const run_args *args;
+    attn_caselist *list;
+    attn_peaks *peaks;
+    attn_results *res;
+    int total, done, failed, io_error;
+    long units, units_done;     /* child runs (rounds) planned and done, for the ETA */
+    double spent;
+} sweep;
+
+/* Count the cases to run (and their rounds); the most rounds any of them has. */
+static int plan(sweep *w)
+{
+    const run_args *r = w->args;
+    int max_rounds = 1;
+    for (int i = r->shard_k; i < w->list->n; i += r->shard_n) {
+        const attn_case *c = &w->list->cases[i];
+        if (c->rounds > max_rounds) max_rounds = c->rounds;
+        if (r->resume && attn_results_has(w->res, c->id)) continue;
+        w->total++;
+        w->units += c->rounds > 1 ? c->rounds : 1;
+    }
+    return max_rounds;
+}
+
+/* Rounds (config `rounds = R`): a case is timed in R child processes, one per pass
+ * over the sweep, each with reps/R calls and min_time/R seconds. A slow spell of a
+ * shared machine, or a process that happens to be placed badly, then spreads over
+ * every case's samples instead of biasing the few cases measured during it, and the
+ * statistics (and compare) see that noise inside the run. A case is written when its
+ * last round is done; one that fails a round is written at once. */
+static void run_round(sweep *w, int round, attn_result *acc, const struct timespec *ts0)
+{
+    const run_args *r = w->args;
+    attn_run_opts opts = { .mem_budget = r->budget };
+    for (int i = r->shard_k; i < w->list->n && !w->io_error; i += r->shard_n) {
+        const attn_case *c = &w->list->cases[i];
+        int rounds = c->rounds > 1 ? c->rounds : 1;
+        if (r->resume && attn_results_has(w->res, c->id)) continue;
+        if (round >= rounds || (round > 0 && acc[i].status != ST_OK)) continue;
+        attn_case part = *c;
+        part.reps = (c->reps + rounds - 1) / rounds;
+        part.min_time = c->min_time / rounds;
+        opts.peak_gflops = c->threads <= ATTN_MAX_THREADS ? w->peaks->gflops[c->kernel->isa][c->threads] : 0;
+        opts.no_validation = round > 0;
+        opts.dump_dir = round == 0 ? r->dump : NULL;
+        attn_result res;
+        attn_run_case(&part, &opts, &res);
+        w->units_done++;
+        if (res.status != ST_OK) w->units -= rounds - 1 - round;  /* its later rounds will not run */
+        if (round == 0) acc[i] = res;
+        else if (attn_result_merge(&acc[i], &res, &opts) != 0) {
+            attn_result_free(&res);
+            acc[i].status = ST_CRASHED;
+            snprintf(acc[i].reason, sizeof acc[i].reason, "out of memory merging rounds");
+        }
+        if (round < rounds - 1 && acc[i].status == ST_OK) continue;
+
+        w->done++;
+        if (acc[i].status == ST_INVALID || acc[i].status == ST_CRASHED || acc[i].status == ST_TIMEOUT)
+            w->failed++;
+        if (attn_results_add(w->res, c, &acc[i]) != 0) w->io_error = 1;
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        w->spent = (double)(ts.tv_sec - ts0->tv_sec) + 1e-9 * (double)(ts.tv_nsec - ts0->tv_nsec);
+        if (!r->quiet)
+            progress(w->done, w->total, c, &acc[i], w->spent / (double)w->units_done * (double)(w->units - w->units_done));
+        attn_result_free(&acc[i]);
+    }
+}
+
+/* The roof for pct_peak: each (ISA, threads) pair the selected cases use; then the
+ * context every results file records. */
+static cJSON *peaks_and_context(const run_args *r, const attn_caselist *list, attn_peaks *peaks)
+{
+    for (int i = r->shard_k; i < list->n; i += r->shard_n) {
+        const attn_case *c = &list->cases[i];
+        if (!r->no_peak && c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0}))
+            measure_peak(peaks, c->kernel->isa, c->threads, r->quiet);
     }
     cJSON *ctx = attn_context_json(peaks);
-    cJSON_AddStringToObject(ctx, "config", config);
-    if (sharded && shard_n > 1) {
+    cJSON_AddStringToObject(ctx, "config", r->config);
+    if (r->sharded && r->shard_n > 1) {
         char s[32];
-        snprintf(s, sizeof s, "%d/%d", shard_k, shard_n);
+        snprintf(s, sizeof s, "%d/%d", r->shard_k, r->shard_n);
         cJSON_AddStringToObject(ctx, "shard", s);
     }
-    attn_results *res = attn_results_open(out_dir, ctx, resume, gbench);
-    if (!res) { free(peaks); attn_caselist_free(&list); return 2; }
+    return ctx;
+}
 
-    attn_run_opts opts = { .mem_budget = budget, .dump_dir = dump };
-    int total = 0, done = 0, failed = 0, io_error = 0;
-    long units = 0, units_done = 0;     /* child runs (rounds) planned and done, for the ETA */
-    for (int i = shard_k; i < list.n; i += shard_n)
-        if (!resume || !attn_results_has(res, list.cases[i].id)) {
-            total++;
-            units += list.cases[i].rounds > 1 ? list.cases[i].rounds : 1;
-        }
-    if (!quiet)
-        fprintf(stderr, "%d case%s to run, results in %s\n", total, total == 1 ? "" : "s", out_dir);
+/* --case ID: run only that case, as the shard that holds it alone. 0, or -1 (told). */
+static int select_case(run_args *r, const attn_caselist *list)
+{
+    if (!r->case_id) return 0;
+    if (r->sharded) {
+        fprintf(stderr, "attnbench run: --case and --shard exclude each other\n");
+        return -1;
+    }
+    int j = 0;
+    while (j < list->n && strcmp(list->cases[j].id, r->case_id)) j++;
+    if (j == list->n) {
+        fprintf(stderr, "attnbench run: --case '%s': %s has no case with this id\n", r->case_id, r->config);
+        return -1;
+    }
+    r->shard_k = j;
+    r->shard_n = list->n;
+    return 0;
+}
 
-    /* Rounds (config `rounds = R`): a case is timed in R child processes, one per pass
-     * over the sweep, each with reps/R calls and min_time/R seconds. A slow spell of a
-     * shared machine, or a process that happens to be placed badly, then spreads over
-     * every case's samples instead of biasing the few cases measured during it, and the
-     * statistics (and compare) see that noise inside the run. A case is written when its
-     * last round is done; one that fails a round is written at once. */
-    int max_rounds = 1;
-    for (int i = shard_k; i < list.n; i += shard_n)
-        if (list.cases[i].rounds > max_rounds) max_rounds = list.cases[i].rounds;
-    attn_result *acc = calloc((size_t)list.n, sizeof *acc);
-    if (!acc) { attn_results_close(res); free(peaks); attn_caselist_free(&list); return 2; }
+/* ------------------------------------------------------------ the command -- */
 
-    double spent = 0;
+int attn_cmd_run(int argc, char **argv)
+{
+    run_args r;
+    int rc = parse_args(argc, argv, &r);
+    if (rc) return rc == 1 ? 0 : rc;
+
+    attn_caselist list;
+    if (attn_config_load(r.config, r.kernels, &list) != 0) return 2;
+    for (int i = 0; i < list.n; i++) list.cases[i].index = i;
+    if (select_case(&r, &list) != 0) { attn_caselist_free(&list); return 2; }
+
+    sweep w = { .args = &r, .list = &list };
+    attn_result *acc = NULL;
+    rc = 2;
+    if (!(w.peaks = calloc(1, sizeof *w.peaks))) goto done;
+    w.res = attn_results_open(r.out_dir, peaks_and_context(&r, &list, w.peaks), r.resume, r.gbench);
+    if (!w.res) goto done;
+    int max_rounds = plan(&w);
+    if (!r.quiet)
+        fprintf(stderr, "%d case%s to run, results in %s\n", w.total, w.total == 1 ? "" : "s", r.out_dir);
+    if (!(acc = calloc((size_t)list.n, sizeof *acc))) goto done;
+
     struct timespec ts0;
     clock_gettime(CLOCK_MONOTONIC, &ts0);
-    for (int round = 0; round < max_rounds && !io_error; round++)
-        for (int i = shard_k; i < list.n; i += shard_n) {
-            const attn_case *c = &list.cases[i];
-            int rounds = c->rounds > 1 ? c->rounds : 1;
-            if (resume && attn_results_has(res, c->id)) continue;
-            if (round >= rounds || (round > 0 && acc[i].status != ST_OK)) continue;
-            attn_case part = *c;
-            part.reps = (c->reps + rounds - 1) / rounds;
-            part.min_time = c->min_time / rounds;
-            opts.peak_gflops = c->threads <= ATTN_MAX_THREADS ? peaks->gflops[c->kernel->isa][c->threads] : 0;
-            opts.no_validation = round > 0;
-            opts.dump_dir = round == 0 ? dump : NULL;
-            attn_result r;
-            attn_run_case(&part, &opts, &r);
-            units_done++;
-            if (r.status != ST_OK) units -= rounds - 1 - round;  /* its later rounds will not run */
-            if (round == 0) acc[i] = r;
-            else if (attn_result_merge(&acc[i], &r, &opts) != 0) {
-                attn_result_free(&r);
-                acc[i].status = ST_CRASHED;
-                snprintf(acc[i].reason, sizeof acc[i].reason, "out of memory merging rounds");
-            }
-            if (round < rounds - 1 && acc[i].status == ST_OK) continue;
-
-            done++;
-            if (acc[i].status == ST_INVALID || acc[i].status == ST_CRASHED || acc[i].status == ST_TIMEOUT)
-                failed++;
-            if (attn_results_add(res, c, &acc[i]) != 0) io_error = 1;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            spent = (ts.tv_sec - ts0.tv_sec) + 1e-9 * (ts.tv_nsec - ts0.tv_nsec);
-            if (!quiet) progress(done, total, c, &acc[i], spent / units_done * (units - units_done));
-            attn_result_free(&acc[i]);
-            if (io_error) break;
-        }
-    for (int i = 0; i < list.n; i++) attn_result_free(&acc[i]);
+    for (int round = 0; round < max_rounds && !w.io_error; round++) run_round(&w, round, acc, &ts0);
+    if (w.io_error) goto done;
+    if (!r.quiet)
+        fprintf(stderr, "%d case%s run in %.1f s, %d failed; results in %s\n", w.done,
+                w.done == 1 ? "" : "s", w.spent, w.failed, r.out_dir);
+    rc = w.failed ? 1 : 0;
+done:
+    for (int i = 0; acc && i < list.n; i++) attn_result_free(&acc[i]);
     free(acc);
-    attn_results_close(res);
-    free(peaks);
+    if (w.res) attn_results_close(w.res);
+    free(w.peaks);
     attn_caselist_free(&list);
-    if (io_error) return 2;
-    if (!quiet)
-        fprintf(stderr, "%d case%s run in %.1f s, %d failed; results in %s\n", done,
-                done == 1 ? "" : "s", spent, failed, out_dir);
-    if (baseline && attn_baseline_save(out_dir, baseline) != 0) return 2;
-    return failed ? 1 : 0;
+    /* the baseline is saved once the results are closed (complete on disk) */
+    if (rc != 2 && r.baseline && attn_baseline_save(r.out_dir, r.baseline) != 0) return 2;
+    return rc;
 }

@@ -1,4 +1,4 @@
-/* commands.h: the subcommands of build/attnbench (see DESIGN.md "Command line").
+/* commands.h: the subcommands of build/attnbench (see docs/layers.md).
  * Each takes its own argv (argv[0] is the subcommand name), handles --help, and returns
  * the process exit code: 0 ok; 1 a case failed or compare found a regression; 2 usage or
  * config error. */
@@ -11,8 +11,8 @@ int attn_cmd_info(int argc, char **argv);     /* cmd_info.c */
 int attn_cmd_peak(int argc, char **argv);     /* cmd_peak.c */
 int attn_cmd_ab(int argc, char **argv);       /* cmd_ab.c */
 int attn_cmd_compare(int argc, char **argv);  /* cmd_compare.c */
-int attn_cmd_history(int argc, char **argv);  /* analysis/history.c */
-int attn_cmd_merge(int argc, char **argv);    /* analysis/merge.c */
+int attn_cmd_history(int argc, char **argv);  /* cmd_history.c */
+int attn_cmd_merge(int argc, char **argv);    /* cmd_merge.c */
 int attn_cmd_plot(int argc, char **argv);     /* cmd_plot.c */
 
 #endif

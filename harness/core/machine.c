@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "util/util.h"
 #include "core/machine.h"
 #include "core/peak.h"
 
@@ -80,18 +81,6 @@ long attn_phys_mem_bytes(void)
     return pages > 0 && size > 0 ? pages * size : 0;
 }
 
-/* "32K", "1024K", "32M" -> bytes */
-static long parse_size(const char *s)
-{
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || v < 0) return 0;
-    if (*end == 'K' || *end == 'k') v *= 1024;
-    else if (*end == 'M' || *end == 'm') v *= 1024L * 1024;
-    else if (*end == 'G' || *end == 'g') v *= 1024L * 1024 * 1024;
-    return v;
-}
-
 long attn_cache_bytes(int level)
 {
     /* sysfs lists cpu0's caches as index0..N with level, type and size */
@@ -104,8 +93,8 @@ long attn_cache_bytes(int level)
         if (read_line(path, buf, sizeof buf) != 0 || !strcmp(buf, "Instruction")) continue;
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
         if (read_line(path, buf, sizeof buf) == 0) {
-            long v = parse_size(buf);
-            if (v > 0) return v;
+            size_t v;                   /* "32K", "1024K", "32M" */
+            if (attn_parse_size(buf, &v) == 0) return (long)v;
         }
     }
     long v = 0;

@@ -19,6 +19,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
+#include "util/util.h"
 #include "core/peak.h"
 
 #define PORTABLE_ACC 48         /* 12 SSE vectors of 4 (+2 constants) fit 16 xmm registers */
@@ -129,6 +130,7 @@ double attn_peak_measure(attn_isa isa, int threads, double seconds)
         return 0;
     }
     fflush(NULL);               /* the child must not flush the parent's buffers again */
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         fprintf(stderr, "attnbench peak: fork: %s\n", strerror(errno));
@@ -138,6 +140,9 @@ double attn_peak_measure(attn_isa isa, int threads, double seconds)
     }
     if (pid == 0) {
         close(fd[0]);
+        /* as the runner's case children: the parent killed alone must not leave the
+         * loop burning a core on, unwatched */
+        attn_die_with_parent(parent);
         alarm((unsigned)(seconds * 4) + 30);     /* a stuck child must not hang a sweep */
         double r = measure_here(fn, threads, seconds);
         ssize_t w = write(fd[1], &r, sizeof r);

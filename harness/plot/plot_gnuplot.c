@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "plot/plot.h"
+#include "plot/history_chart.h"
 
 /* ========================================================= child process == */
 
@@ -96,6 +97,10 @@ void plot_gnuplot_probe(plot_gnuplot *g)
 }
 
 /* ================================================================ script == */
+
+/* Set only during plot_gnuplot_render_named_x: tick labels of a categorical x axis. */
+static const char *const *x_names;
+static int n_x_names;
 
 /* A gnuplot string literal that gnuplot never interprets: single quotes, inside which
  * gnuplot does no backquote substitution, no macro expansion and no backslash escapes
@@ -371,11 +376,14 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
         fprintf(f, "    unset logscale x\n    set xrange [%.6g:%.6g]\n", xmin - pad, xmax + pad);
     }
     int step = nx > 14 ? (nx + 13) / 14 : 1;
-    fprintf(f, "    set xtics (");
+    fprintf(f, "    set xtics %s(", x_names ? "rotate by -30 " : "");
     for (int i = 0, k = 0; i < nx; i += step, k++) {
         char b[32];
         num_text(xs[i], b, sizeof b);
-        fprintf(f, "%s\"%s\" %.9g", k ? ", " : "", b, xs[i]);
+        fprintf(f, "%s", k ? ", " : "");
+        if (x_names && xs[i] == floor(xs[i]) && xs[i] >= 0 && xs[i] < n_x_names) gp_str(f, x_names[(int)xs[i]]);
+        else fprintf(f, "\"%s\"", b);
+        fprintf(f, " %.9g", xs[i]);
     }
     fprintf(f, ")\n    set mxtics default\n");
     fprintf(f, "    set grid xtics ytics lc rgb \"#d4d4d4\" lw 1 dt 1\n");
@@ -447,4 +455,16 @@ int plot_gnuplot_render(plot_gnuplot *g, const plot_chart *c, const char *outdir
     } else g->drawn++;
     free(out);
     return bad ? -1 : 0;
+}
+
+/* A categorical x axis (history's runs): see plot/history_chart.h. */
+int plot_gnuplot_render_named_x(plot_gnuplot *g, const plot_chart *c, const char *outdir,
+                                const char *const *names, int n_names)
+{
+    x_names = names;
+    n_x_names = n_names;
+    int rc = plot_gnuplot_render(g, c, outdir);
+    x_names = NULL;
+    n_x_names = 0;
+    return rc;
 }

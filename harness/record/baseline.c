@@ -86,11 +86,11 @@ static void list_json(const char *dir, char *out, size_t n)
 int attn_baseline_find(const cJSON *context, const char *name, char *out, size_t n)
 {
     if (!attn_baseline_name_ok(name)) {
-        fprintf(stderr, "baseline: '%s' is not a baseline name (letters, digits, '.', '_', '-')\n", name);
+        fprintf(stderr, "attnbench: '%s' is not a baseline name (letters, digits, '.', '_', '-')\n", name);
         return -1;
     }
     if (attn_baseline_path_for(context, name, out, n) != 0) {
-        fprintf(stderr, "baseline: path too long\n");
+        fprintf(stderr, "attnbench: baseline path too long\n");
         return -1;
     }
     struct stat st;
@@ -99,9 +99,9 @@ int attn_baseline_find(const cJSON *context, const char *name, char *out, size_t
     attn_machine_key(context, key, sizeof key);
     snprintf(dir, sizeof dir, "%s/%s", attn_baseline_root(), key);
     list_json(dir, here, sizeof here);
-    fprintf(stderr, "baseline: no baseline '%s' for this machine (%s): %s does not exist\n",
+    fprintf(stderr, "attnbench: no baseline '%s' for this machine (%s): %s does not exist\n",
             name, key, out);
-    if (*here) fprintf(stderr, "baseline: baselines for this machine: %s\n", here);
+    if (*here) fprintf(stderr, "attnbench: baselines for this machine: %s\n", here);
     /* other machines' directories: a hint that the baseline was made elsewhere */
     DIR *d = opendir(attn_baseline_root());
     if (d) {
@@ -113,9 +113,9 @@ int attn_baseline_find(const cJSON *context, const char *name, char *out, size_t
                 strcat(others, e->d_name);
             }
         closedir(d);
-        if (*others) fprintf(stderr, "baseline: other machines with baselines: %s (not comparable)\n", others);
+        if (*others) fprintf(stderr, "attnbench: other machines with baselines: %s (not comparable)\n", others);
     }
-    fprintf(stderr, "baseline: save one with: attnbench run CONFIG --save-baseline %s\n", name);
+    fprintf(stderr, "attnbench: save a baseline with: attnbench run CONFIG --save-baseline %s\n", name);
     return -1;
 }
 
@@ -136,25 +136,25 @@ static int make_parents(const char *path)
 int attn_baseline_save(const char *results, const char *name)
 {
     if (!attn_baseline_name_ok(name)) {
-        fprintf(stderr, "baseline: '%s' is not a baseline name (letters, digits, '.', '_', '-')\n", name);
+        fprintf(stderr, "attnbench: '%s' is not a baseline name (letters, digits, '.', '_', '-')\n", name);
         return -1;
     }
     char err[4096], path[4096];
     cJSON *doc = attn_results_load(results, err, sizeof err);
-    if (!doc) { fprintf(stderr, "baseline: %s\n", err); return -1; }
+    if (!doc) { fprintf(stderr, "attnbench: %s\n", err); return -1; }
     const cJSON *ctx = cJSON_GetObjectItemCaseSensitive(doc, "context");
     if (attn_machine_key(ctx, path, sizeof path) != 0)
-        fprintf(stderr, "baseline: warning: %s has no context cpu_model; filed under %s\n", results, path);
+        fprintf(stderr, "attnbench: warning: %s has no context cpu_model; filed under %s\n", results, path);
     int rc = -1;
     char *text = cJSON_Print(doc);
     if (attn_baseline_path_for(ctx, name, path, sizeof path) != 0)
-        fprintf(stderr, "baseline: path too long\n");
+        fprintf(stderr, "attnbench: baseline path too long\n");
     else if (!text)
-        fprintf(stderr, "baseline: out of memory\n");
+        fprintf(stderr, "attnbench: out of memory\n");
     else if (make_parents(path) != 0 || attn_write_file_atomic(path, text, strlen(text)) != 0)
-        fprintf(stderr, "baseline: cannot write %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "attnbench: cannot write %s: %s\n", path, strerror(errno));
     else {
-        fprintf(stderr, "baseline: saved %s\n", path);
+        fprintf(stderr, "attnbench: baseline saved: %s\n", path);
         rc = 0;
     }
     free(text);

@@ -185,11 +185,11 @@ int attn_gbench_write(const char *path, const cJSON *results_doc)
     char *text = g ? cJSON_Print(g) : NULL;
     cJSON_Delete(g);
     if (!text) {
-        fprintf(stderr, "gbench: %s: out of memory\n", path);
+        fprintf(stderr, "attnbench: %s: out of memory\n", path);
         return -1;
     }
     int rc = attn_write_file_atomic(path, text, strlen(text));
-    if (rc != 0) fprintf(stderr, "gbench: cannot write %s: %s\n", path, strerror(errno));
+    if (rc != 0) fprintf(stderr, "attnbench: cannot write %s: %s\n", path, strerror(errno));
     free(text);
     return rc;
 }

@@ -1,11 +1,17 @@
 /* util.c: see util.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include "util/util.h"
 
 const char *attn_json_str(const cJSON *o, const char *name, const char *dflt)
@@ -29,7 +35,7 @@ int attn_json_int(const cJSON *o, const char *name, int dflt)
 int attn_parse_double(const char *s, double *out)
 {
     char *end;
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     errno = 0;
     double v = strtod(s, &end);
     if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v)) return -1;
@@ -40,11 +46,49 @@ int attn_parse_double(const char *s, double *out)
 int attn_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
-    if (!s || !*s) return -1;
+    if (!s || !*s || isspace((unsigned char)*s)) return -1;
     errno = 0;
     long v = strtol(s, &end, 10);
     if (end == s || *end != '\0' || errno == ERANGE || v < lo || v > hi) return -1;
     *out = v;
+    return 0;
+}
+
+int attn_parse_size(const char *s, size_t *out)
+{
+    char num[64];
+    double scale = 1, v;
+    size_t l = s ? strspn(s, "0123456789.eE+-") : 0;
+    if (l == 0 || l >= sizeof num) return -1;
+    memcpy(num, s, l);
+    num[l] = 0;
+    const char *end = s + l;
+    switch (*end) {
+    case 'k': case 'K': scale = 1024.0; end++; break;
+    case 'm': case 'M': scale = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': scale = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': scale = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    }
+    if (scale > 1 && (*end == 'i' || *end == 'I')) end++;
+    if (*end == 'b' || *end == 'B') end++;
+    if (*end || attn_parse_double(num, &v)) return -1;
+    v *= scale;
+    if (!(v >= 1 && v <= 1152921504606846976.0)) return -1;     /* 2^60 */
+    *out = (size_t)v;
+    return 0;
+}
+
+int attn_parse_shard(const char *s, int *k, int *n)
+{
+    char buf[32];
+    const char *slash = s ? strchr(s, '/') : NULL;
+    long lk, ln;
+    if (!slash || (size_t)(slash - s) >= sizeof buf) return -1;
+    memcpy(buf, s, (size_t)(slash - s));
+    buf[slash - s] = 0;
+    if (attn_parse_long(slash + 1, 1, ATTN_MAX_SHARDS, &ln) || attn_parse_long(buf, 0, ln - 1, &lk)) return -1;
+    *k = (int)lk;
+    *n = (int)ln;
     return 0;
 }
 
@@ -60,6 +104,15 @@ void attn_fmt_time(double s, char *buf, size_t n)
     else if (s >= 1) snprintf(buf, n, "%.3g s", s);
     else if (s >= 1e-3) snprintf(buf, n, "%.3g ms", s * 1e3);
     else snprintf(buf, n, "%.3g µs", s * 1e6);
+}
+
+void attn_die_with_parent(int parent)
+{
+#ifdef __linux__
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != (pid_t)parent) _exit(0);
+#else
+    (void)parent;
+#endif
 }
 
 int attn_mkdir_p(const char *path)

@@ -18,11 +18,20 @@ int attn_json_int(const cJSON *o, const char *name, int dflt);
 
 /* --------------------------------------------------------------- numbers -- */
 
-/* Strict: the whole of s is one finite number (no NaN, no infinity, no trailing junk,
- * no overflow). 0, or -1 with *out untouched. */
+/* Strict: the whole of s is one finite number (no NaN, no infinity, no leading space or
+ * trailing junk, no overflow). 0, or -1 with *out untouched. */
 int attn_parse_double(const char *s, double *out);
 /* Strict decimal integer in [lo, hi]. 0, or -1 with *out untouched. */
 int attn_parse_long(const char *s, long lo, long hi, long *out);
+
+/* Strict byte size: a finite number with an optional K/M/G/T suffix (powers of 1024,
+ * optionally followed by "i" and/or "B"): "65536", "512M", "1.5GiB". At least 1 byte and
+ * at most 2^60 (so NaN, infinities, 1e30 and trailing junk are refused). 0, or -1. */
+int attn_parse_size(const char *s, size_t *out);
+
+/* A shard "K/N": strict decimal integers, 0 <= K < N <= ATTN_MAX_SHARDS. 0, or -1. */
+#define ATTN_MAX_SHARDS 1000000
+int attn_parse_shard(const char *s, int *k, int *n);
 
 /* qsort comparator for doubles, ascending. */
 int attn_cmp_double(const void *a, const void *b);
@@ -31,6 +40,14 @@ int attn_cmp_double(const void *a, const void *b);
 
 /* "12.3 ms", "1.20 s", "850 µs"; "-" for a time that is not positive. */
 void attn_fmt_time(double s, char *buf, size_t n);
+
+/* ------------------------------------------------------------- processes -- */
+
+/* In a forked child: be killed (SIGKILL) when the parent dies, so a parent killed alone
+ * (not its process group) leaves nothing running on, unwatched. parent is the parent's
+ * pid taken before fork(): a parent already gone before the request is caught too, and
+ * then the child _exits at once. Linux only; elsewhere nothing. */
+void attn_die_with_parent(int parent);
 
 /* ----------------------------------------------------------------- files -- */
 
