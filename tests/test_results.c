@@ -1,7 +1,7 @@
 /* test_results.c: results.json / results.csv writer (harness/results.c).
  *
  * Writes synthetic cases (ok with samples, invalid, skipped, crashed) into a fresh
- * temporary directory, reloads them, and checks the DESIGN.md schema field by field,
+ * temporary directory, reloads them, and checks the docs/design.md schema field by field,
  * resume, the refusal to overwrite, the CSV's shape and quoting, and that atomic
  * writes leave no temporary files behind.
  */

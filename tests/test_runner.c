@@ -225,7 +225,7 @@ TEST(runner_large_case_samples_rows)
 
 TEST(runner_reference_samples_rows_to_fit_the_budget)
 {
-    /* DESIGN.md: the reference samples rows when the full one would not fit the memory
+    /* docs/design.md: the reference samples rows when the full one would not fit the memory
      * budget. A budget just under what the full reference needs must give a sampled
      * validation, not an over-budget skip. */
     attn_case c = small_case(attn_kernel_find("blocked"));

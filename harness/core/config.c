@@ -1,4 +1,4 @@
-/* config.c: INI sweep files -> the list of cases (docs/params.md; DESIGN.md "Config format").
+/* config.c: INI sweep files -> the list of cases (docs/params.md; docs/design.md).
  *
  * Three passes, and nothing runs unless all three succeed:
  *   1. read   the whole file (config_read.c): inih with line numbers, every [section]

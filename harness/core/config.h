@@ -1,4 +1,4 @@
-/* config.h: INI sweep files -> list of cases (see DESIGN.md "Config format").
+/* config.h: INI sweep files -> list of cases (see docs/design.md).
  *
  * Every error is reported as "FILE:LINE: message" on stderr before anything runs.
  */

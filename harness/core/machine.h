@@ -6,7 +6,7 @@
 #include "attn.h"
 #include "core/peak.h"
 
-/* The context object of DESIGN.md (date, host, cpu_model, isa, cores, caches, governor,
+/* The context object of docs/design.md (date, host, cpu_model, isa, cores, caches, governor,
  * compiler, cflags, git_sha, peak_gflops). peaks may be NULL. Caller owns the result. */
 cJSON *attn_context_json(const attn_peaks *peaks);
 

@@ -81,7 +81,7 @@ static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
                      (c->score == ATTN_SCORE_ADDITIVE ? 4.0 * c->additive_dim * c->head_dim : 0));
     double bh = (double)c->batch * c->heads;
     ref_plan r = { 0, c->q_len };
-    /* the full reference also has to fit the memory budget (DESIGN.md "Validation"),
+    /* the full reference also has to fit the memory budget (docs/design.md, results/README.md),
      * else a case a sampled reference would fit is skipped as over budget */
     if (bh * c->q_len * per_row <= limit &&
         (double)c->q_len * c->kv_len * sizeof(float) <= 256.0 * 1024 * 1024 &&

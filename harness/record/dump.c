@@ -1,6 +1,6 @@
 /* dump.c: --dump DIR writes each case's tensors as NumPy .npy files plus a case.json that
  * states the whole computation, so anyone can recompute `out` in a few lines of NumPy or
- * PyTorch without reading attnbench's code (DESIGN.md "Dump format").
+ * PyTorch without reading attnbench's code (docs/design.md, results/README.md).
  *
  * DIR/<case id>/
  *   q.npy   (B, H,   Lq, D)      k.npy (B, Hkv, Lk, D)      v.npy (B, Hkv, Lk, Dv)
@@ -111,7 +111,7 @@ static cJSON *case_doc(const attn_case *c, const attn_inputs *in)
     cJSON_AddStringToObject(o, "id", c->id);
     cJSON_AddStringToObject(o, "kernel", c->kernel ? c->kernel->name : "?");
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
-    /* the recomputation facts, at top level as DESIGN.md names them */
+    /* the recomputation facts, at top level as docs/design.md names them */
     cJSON_AddStringToObject(o, "score", attn_score_name(p->score));
     cJSON_AddNumberToObject(o, "scale", (double)p->scale);
     cJSON_AddBoolToObject(o, "causal", p->causal != 0);

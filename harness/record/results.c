@@ -1,7 +1,7 @@
 /* results.c: results.json and results.csv of one run directory, rewritten as cases finish.
  *
  * The run is held in memory as one cJSON document { "schema": 1, "context", "cases" }
- * (DESIGN.md "Results schema"). After every attn_results_add the whole document is
+ * (docs/design.md, results/README.md). After every attn_results_add the whole document is
  * written and renamed into place (attn_write_file_atomic; each case is printed once and
  * its text kept, so a long sweep is not quadratic), and results.csv is
  * regenerated from the same document, so both files always agree, always parse, and

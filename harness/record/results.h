@@ -27,7 +27,7 @@ void attn_results_close(attn_results *r);
  * each atomically. Used by the writer above and by `merge`. 0, or -1 (message printed). */
 int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench);
 
-/* The JSON object of one case as in DESIGN.md (used by the writer and by tests). */
+/* The JSON object of one case as in docs/design.md (used by the writer and by tests). */
 cJSON *attn_case_json(const attn_case *c, const attn_result *res);
 /* Its "params" object alone (also the core of a dump's case.json). */
 cJSON *attn_params_json(const attn_case *c);
