@@ -31,6 +31,13 @@ static cJSON *pooled_time(const double *x, int n, int rounds, int iters)
     return t;
 }
 
+/* o[name] = v, whether or not o had the field (replace alone leaks v when it had not) */
+static void set_field(cJSON *o, const char *name, cJSON *v)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(o, name);
+    cJSON_AddItemToObject(o, name, v);
+}
+
 cJSON *attn_ab_pool(cJSON *const *round, int rounds)
 {
     int first = -1, bad = -1, n = 0, cap = 0, iters = 1;
@@ -60,23 +67,21 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
     if (first < 0) { free(x); cJSON_Delete(medians); return NULL; }
     cJSON *out = cJSON_Duplicate(round[bad >= 0 ? bad : first], 1);
     if (bad < 0 && n > 0) {
-        cJSON_ReplaceItemInObjectCaseSensitive(out, "time_s", pooled_time(x, n, rounds, iters));
+        set_field(out, "time_s", pooled_time(x, n, rounds, iters));
         /* gflops and pct_peak follow the pooled median */
         double flops = attn_json_num(out, "flops", NAN), med = attn_json_num(
             cJSON_GetObjectItemCaseSensitive(out, "time_s"), "median", NAN);
         double g0 = attn_json_num(round[first], "gflops", NAN), p0 = attn_json_num(round[first], "pct_peak", NAN);
         if (isfinite(flops) && med > 0) {
             double g = flops / med * 1e-9;
-            cJSON_ReplaceItemInObjectCaseSensitive(out, "gflops", cJSON_CreateNumber(g));
+            set_field(out, "gflops", cJSON_CreateNumber(g));
             if (isfinite(p0) && g0 > 0)
-                cJSON_ReplaceItemInObjectCaseSensitive(out, "pct_peak", cJSON_CreateNumber(p0 * g / g0));
+                set_field(out, "pct_peak", cJSON_CreateNumber(p0 * g / g0));
         }
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(out, "time_s");
-        cJSON_ReplaceItemInObjectCaseSensitive(out, "unstable",
-                                               cJSON_CreateBool(attn_json_num(t, "cv", 0) > ATTN_UNSTABLE_CV));
+        set_field(out, "unstable", cJSON_CreateBool(attn_json_num(t, "cv", 0) > ATTN_UNSTABLE_CV));
     }
-    cJSON_DeleteItemFromObjectCaseSensitive(out, "ab_round_medians");
-    cJSON_AddItemToObject(out, "ab_round_medians", medians);
+    set_field(out, "ab_round_medians", medians);
     free(x);
     return out;
 }

@@ -238,7 +238,7 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
     const plot_panel *pn = &c->panels[p];
     double sc = pn->yscale > 0 ? pn->yscale : 1;
     double lo = INFINITY, hi = -INFINITY;
-    for (int s = 0; s < pn->n_series; s++) {
+    for (int s = 0; s < pn->n_series && s < 256; s++) {   /* idx holds 256 (write_data) */
         const plot_series *sr = &pn->series[s];
         if (sr->style == PS_HLINE) {
             if (!pn->logy || sr->value > 0) { lo = fmin(lo, sr->value * sc); hi = fmax(hi, sr->value * sc); }
@@ -289,7 +289,7 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
 
     fprintf(f, "    plot ");
     int first = 1;
-    for (int s = 0; s < pn->n_series; s++) {
+    for (int s = 0; s < pn->n_series && s < 256; s++) {   /* idx holds 256 (write_data) */
         const plot_series *sr = &pn->series[s];
         if (sr->style <= PS_MARKS && idx[s] < 0) continue;
         fprintf(f, "%s", first ? "" : ", \\\n         ");
