@@ -3,10 +3,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "core/child.h"
+#include "util/util.h"
 
 int attn_child_double(double (*fn)(void *arg), void *arg, unsigned alarm_s,
                       double *out, char *err, size_t errlen)
@@ -26,8 +26,7 @@ int attn_child_double(double (*fn)(void *arg), void *arg, unsigned alarm_s,
         return -1;
     }
     if (pid == 0) {
-        /* die with the parent; if it is already gone, stop now */
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent) _exit(1);
+        attn_die_with_parent(parent);   /* no measurement burning a core on, unwatched */
         close(fd[0]);
         alarm(alarm_s);         /* a stuck child must not hang a sweep */
         double r = fn(arg);

@@ -8,18 +8,15 @@
  * runner forks for every case. The portable roof is a baseline-compiled mul + add loop,
  * the honest ceiling for kernels written in plain C.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 #include "util/util.h"
+#include "core/child.h"
 #include "core/peak.h"
 
 #define PORTABLE_ACC 48         /* 12 SSE vectors of 4 (+2 constants) fit 16 xmm registers */
@@ -117,6 +114,15 @@ static double measure_here(peak_loop fn, int threads, double seconds)
     return best;
 }
 
+/* measure_here's arguments, for the forked child (core/child.h) */
+typedef struct { peak_loop fn; int threads; double seconds; } peak_job;
+
+static double run_job(void *arg)
+{
+    const peak_job *j = arg;
+    return measure_here(j->fn, j->threads, j->seconds);
+}
+
 double attn_peak_measure(attn_isa isa, int threads, double seconds)
 {
     peak_loop fn = loop_for(isa);
@@ -124,44 +130,11 @@ double attn_peak_measure(attn_isa isa, int threads, double seconds)
         return 0;
     if (!(seconds > 0)) seconds = 0.05;
 
-    int fd[2];
-    if (pipe(fd) != 0) {
-        fprintf(stderr, "attnbench peak: pipe: %s\n", strerror(errno));
-        return 0;
-    }
-    fflush(NULL);               /* the child must not flush the parent's buffers again */
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid < 0) {
-        fprintf(stderr, "attnbench peak: fork: %s\n", strerror(errno));
-        close(fd[0]);
-        close(fd[1]);
-        return 0;
-    }
-    if (pid == 0) {
-        close(fd[0]);
-        /* as the runner's case children: the parent killed alone must not leave the
-         * loop burning a core on, unwatched */
-        attn_die_with_parent(parent);
-        alarm((unsigned)(seconds * 4) + 30);     /* a stuck child must not hang a sweep */
-        double r = measure_here(fn, threads, seconds);
-        ssize_t w = write(fd[1], &r, sizeof r);
-        _exit(w == (ssize_t)sizeof r ? 0 : 1);
-    }
-    close(fd[1]);
+    peak_job job = { fn, threads, seconds };
     double r = 0;
-    ssize_t n;
-    do n = read(fd[0], &r, sizeof r); while (n < 0 && errno == EINTR);
-    close(fd[0]);
-    int st = 0;
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {}
-    if (n != (ssize_t)sizeof r || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-        if (WIFSIGNALED(st))
-            fprintf(stderr, "attnbench peak: %s x %d threads: child killed by signal %d (%s)\n",
-                    attn_isa_name(isa), threads, WTERMSIG(st), strsignal(WTERMSIG(st)));
-        else
-            fprintf(stderr, "attnbench peak: %s x %d threads: measurement failed\n",
-                    attn_isa_name(isa), threads);
+    char err[256];
+    if (attn_child_double(run_job, &job, (unsigned)(seconds * 4) + 30, &r, err, sizeof err) != 0) {
+        fprintf(stderr, "attnbench peak: %s x %d threads: %s\n", attn_isa_name(isa), threads, err);
         return 0;
     }
     return r;
