@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/ab.h"
+#include "core/stats.h"
 #include "record/results.h"
 #include "test.h"
 
@@ -52,7 +53,7 @@ TEST(ab_paired_verdicts_on_a_drifting_machine)
     }
     attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
     attn_cmp_report r;
-    CHECK(attn_compare_docs(base, new_, &o, &r) == 0);
+    CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
     attn_ab_judge(&r, &o);
     CHECK(r.n == 4);
     for (int i = 0; i < r.n; i++) {
@@ -88,6 +89,64 @@ TEST(ab_pool_keeps_every_round)
     cJSON_Delete(p);
     cJSON_Delete(q);
     for (int i = 0; i < 3; i++) cJSON_Delete(rounds[i]);
+}
+
+/* One round's record of a case as `run --case` writes it: samples and their median. */
+static cJSON *round_case(const char *kernel, const double *x, int n)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "kernel", kernel);
+    cJSON_AddStringToObject(c, "status", "ok");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(c, "params"), "heads", 2);
+    attn_stats st;
+    attn_stats_compute(x, n, &st);
+    cJSON *t = cJSON_AddObjectToObject(c, "time_s");
+    cJSON_AddNumberToObject(t, "median", st.median);
+    cJSON_AddItemToObject(t, "samples", cJSON_CreateDoubleArray(x, n));
+    return c;
+}
+
+/* A process that takes the core for part of a round slows the calls it overlaps: here 12
+ * of NEW's 20 calls in rounds 2 and 5 take twice as long, which doubles those rounds'
+ * medians. Judged by each round's fastest call, the same build stays unchanged and a
+ * build 25% slower is still found with the same disturbance. */
+TEST(ab_judges_the_fastest_call_of_each_round)
+{
+    const int R = 6, N = 20;
+    for (int slower = 0; slower < 2; slower++) {
+        cJSON *rb[6], *rn[6];
+        for (int r = 0; r < R; r++) {
+            double xb[20], xn[20], drift = 1 + 0.3 * (r % 3);      /* the machine drifts */
+            for (int k = 0; k < N; k++) {
+                double jit = 1 + 0.004 * ((k * 7 + r * 3) % 5);
+                xb[k] = 1e-3 * drift * jit;
+                xn[k] = 1e-3 * drift * (1 + 0.004 * ((k * 3 + r) % 5)) * (slower ? 1.25 : 1);
+                if ((r == 1 || r == 4) && k < 12) xn[k] *= 2;       /* the disturber */
+            }
+            rb[r] = round_case("k", xb, N);
+            rn[r] = round_case("k", xn, N);
+        }
+        cJSON *base = doc_of(), *new_ = doc_of();
+        cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), attn_ab_pool(rb, R));
+        cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), attn_ab_pool(rn, R));
+        const cJSON *pc = cJSON_GetArrayItem(cJSON_GetObjectItem(new_, "cases"), 0);
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(pc, "ab_round_mins")) == R);
+        CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetArrayItem(cJSON_GetObjectItem(pc, "ab_round_medians"), 1)),
+                   2 * 1.3e-3 * (slower ? 1.25 : 1), 2e-5);   /* the disturbed round's median */
+        attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+        attn_cmp_report r;
+        CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
+        attn_ab_judge(&r, &o);
+        attn_verdict want = slower ? CMP_REGRESSED : CMP_UNCHANGED;
+        CHECK_MSG(r.n == 1 && r.cases[0].verdict == want, "%s build: %s (ratio %.3f, p %.3g) %s",
+                  slower ? "slower" : "same", attn_verdict_name(r.cases[0].verdict), r.cases[0].ratio,
+                  r.cases[0].p, r.cases[0].note);
+        CHECK_NEAR(r.cases[0].ratio, slower ? 1.25 : 1.0, 0.02);
+        attn_cmp_report_free(&r);
+        cJSON_Delete(base);
+        cJSON_Delete(new_);
+        for (int k = 0; k < R; k++) { cJSON_Delete(rb[k]); cJSON_Delete(rn[k]); }
+    }
 }
 
 /* The binary against itself: both sides hold every case, with every round's samples;

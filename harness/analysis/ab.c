@@ -42,29 +42,36 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
 {
     int first = -1, bad = -1, n = 0, cap = 0, iters = 1;
     double *x = NULL;
-    cJSON *medians = cJSON_CreateArray();
+    cJSON *medians = cJSON_CreateArray(), *mins = cJSON_CreateArray();
     for (int r = 0; r < rounds; r++) {
         const cJSON *c = round[r];
-        if (!c) { cJSON_AddItemToArray(medians, cJSON_CreateNull()); continue; }
+        if (!c) {
+            cJSON_AddItemToArray(medians, cJSON_CreateNull());
+            cJSON_AddItemToArray(mins, cJSON_CreateNull());
+            continue;
+        }
         if (first < 0) first = r;
         const char *st = attn_json_str(c, "status", "");
         if (strcmp(st, "ok") && bad < 0) bad = r;
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "time_s");
-        double med = attn_json_num(t, "median", NAN);
+        double med = attn_json_num(t, "median", NAN), lo = INFINITY;
         cJSON_AddItemToArray(medians, isfinite(med) ? cJSON_CreateNumber(med) : cJSON_CreateNull());
         iters = attn_json_int(t, "iters_per_sample", iters);
         const cJSON *s;
+        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(t, "samples"))
+            if (cJSON_IsNumber(s) && s->valuedouble > 0 && s->valuedouble < lo) lo = s->valuedouble;
+        cJSON_AddItemToArray(mins, isfinite(lo) ? cJSON_CreateNumber(lo) : cJSON_CreateNull());
         cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(t, "samples")) {
             if (n == cap) {
                 cap = cap ? 2 * cap : 64;
                 double *nx = realloc(x, (size_t)cap * sizeof *nx);
-                if (!nx) { free(x); cJSON_Delete(medians); return NULL; }
+                if (!nx) { free(x); cJSON_Delete(medians); cJSON_Delete(mins); return NULL; }
                 x = nx;
             }
             x[n++] = s->valuedouble;
         }
     }
-    if (first < 0) { free(x); cJSON_Delete(medians); return NULL; }
+    if (first < 0) { free(x); cJSON_Delete(medians); cJSON_Delete(mins); return NULL; }
     cJSON *out = cJSON_Duplicate(round[bad >= 0 ? bad : first], 1);
     if (bad < 0 && n > 0) {
         set_field(out, "time_s", pooled_time(x, n, rounds, iters));
@@ -82,16 +89,20 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
         set_field(out, "unstable", cJSON_CreateBool(attn_json_num(t, "cv", 0) > ATTN_UNSTABLE_CV));
     }
     set_field(out, "ab_round_medians", medians);
+    set_field(out, "ab_round_mins", mins);
     free(x);
     return out;
 }
 
-/* The medians of a pooled case's rounds into m (rounds long; NAN where missing). */
-static int round_medians(const cJSON *c, double *m, int max)
+/* Each round's value of a pooled case into m (NAN where missing): its fastest call
+ * (ab_round_mins), or, in files written before those were kept, its median. */
+static int round_values(const cJSON *c, double *m, int max)
 {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "ab_round_mins");
+    if (!cJSON_IsArray(a)) a = cJSON_GetObjectItemCaseSensitive(c, "ab_round_medians");
     int n = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(c, "ab_round_medians")) {
+    cJSON_ArrayForEach(v, a) {
         if (n == max) break;
         m[n++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
     }
@@ -105,9 +116,9 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
     double t = o->threshold;
     for (int i = 0; i < r->n; i++) {
         attn_cmp_case *c = &r->cases[i];
-        if (c->verdict != CMP_UNCHANGED && c->verdict != CMP_REGRESSED && c->verdict != CMP_IMPROVED)
-            continue;           /* new, missing, invalid: as compare found them */
-        int nb = round_medians(c->base, mb, MAX_ROUNDS), nn = round_medians(c->new_, mn, MAX_ROUNDS);
+        if (c->verdict == CMP_NEW || c->verdict == CMP_MISSING || c->verdict == CMP_INVALID)
+            continue;           /* as compare found them */
+        int nb = round_values(c->base, mb, MAX_ROUNDS), nn = round_values(c->new_, mn, MAX_ROUNDS);
         int rounds = nb < nn ? nb : nn;
         double ratio, lo, hi, p;
         attn_paired_ratio(mb, mn, rounds, ATTN_CMP_CI_LEVEL, &ratio, &lo, &hi, &p);

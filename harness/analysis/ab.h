@@ -5,8 +5,13 @@
  * taken one after the other see different machines, and every case moves together. In
  * `ab`, round r times case c with both builds back to back (order alternating, A B then
  * B A), so whatever the machine does in that minute falls on both. Each round gives one
- * ratio new/base of medians; the drift cancels in the ratio, and the rounds' spread is
- * what is left of the noise. The verdict is compare's rule on the paired statistics:
+ * ratio new/base of the two sides' fastest calls in that round; the drift cancels in the
+ * ratio, and the rounds' spread is what is left of the noise. The fastest call, not the
+ * median: a process that takes the core for part of a round (a CI neighbour, a cron job)
+ * slows the calls it overlaps, and a round's median moves as soon as it overlaps half of
+ * them, while its fastest call moves only when every call was hit. Attention kernels
+ * have no data-dependent work, so the fastest call is the kernel's cost without
+ * interference. The verdict is compare's rule on the paired statistics:
  *   regressed     p < alpha (paired t on log ratios)  AND  ratio > 1 + t
  *                 AND  lower end of the 90% interval > 1 + t/2
  *   improved      the same mirrored
@@ -29,14 +34,16 @@ typedef struct attn_ab_side {
 
 /* Pool a side's rounds into one case object: the first round's record with every round's
  * samples in time_s.samples, the statistics recomputed from them, time_s.rounds = number
- * of rounds pooled, and "ab_round_medians": [median of each round]. A round whose status
+ * of rounds pooled, "ab_round_medians": [median of each round] and "ab_round_mins":
+ * [fastest call of each round] (null where a round has none). A round whose status
  * is not ok makes the pooled status that round's (its reason kept). NULL when no round
  * has the case. Caller owns the result. */
 cJSON *attn_ab_pool(cJSON *const *round, int rounds);
 
-/* Judge every case of r (from attn_compare_docs on the pooled documents) on its paired
+/* Judge every case of r (from attn_compare_cases on the pooled documents) on its paired
  * rounds: replaces ratio, ci_low/ci_high (90%), p and verdict of the cases measured on
- * both sides with the paired statistics, read from each pooled case's ab_round_medians,
+ * both sides with the paired statistics, read from each pooled case's ab_round_mins
+ * (ab_round_medians in files written before mins were kept),
  * and recounts the verdicts. */
 void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o);
 
