@@ -149,6 +149,56 @@ TEST(ab_judges_the_fastest_call_of_each_round)
     }
 }
 
+/* Noise across cases. 20 cases of the same build, each case's rounds shifted alike by its
+ * own factor (a disturbance that hit one side of a case in every round): paired t-tests
+ * alone call some of them; with +-1% such noise the gate stays quiet, three cases 25% slower
+ * are found and a build 15% slower everywhere is regressed everywhere (pairing removed the
+ * machine, so the common change is the build's); with +-20% every case is inconclusive. */
+TEST(ab_noise_across_cases)
+{
+    const int N = 20, R = 6;
+    struct { double noise, everywhere; int planted; attn_verdict others; int rc; } runs[] = {
+        { 0.01, 1.0, 1, CMP_UNCHANGED, 1 },
+        { 0.01, 1.15, 0, CMP_REGRESSED, 1 },
+        { 0.20, 1.0, 0, CMP_INCONCLUSIVE, ATTN_EXIT_INCONCLUSIVE },
+    };
+    for (int k = 0; k < 3; k++) {
+        cJSON *base = doc_of(), *new_ = doc_of();
+        unsigned s = 12345;
+        for (int i = 0; i < N; i++) {
+            double a[6], b[6], u = 0;
+            for (int j = 0; j < 12; j++) { s = s * 1103515245u + 12345u; u += (s >> 8) / 16777216.0; }
+            double f = exp(runs[k].noise * (u - 6)) * runs[k].everywhere;   /* ~ N(0, noise) */
+            if (runs[k].planted && i % 7 == 3) f *= 1.25;
+            for (int r = 0; r < R; r++) {
+                a[r] = 1e-3 * (1 + 0.3 * (r % 3)) * (1 + 0.003 * ((i + r) % 3));
+                b[r] = a[r] * f * (1 + 0.003 * ((i * 5 + r) % 3));
+            }
+            char name[16];
+            snprintf(name, sizeof name, "k%d", i);
+            cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), pooled(name, a, R));
+            cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), pooled(name, b, R));
+        }
+        attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+        attn_cmp_report r;
+        CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
+        attn_ab_judge(&r, &o);
+        int wrong = 0;
+        for (int i = 0; i < r.n; i++) {
+            attn_verdict want = runs[k].planted && i % 7 == 3 ? CMP_REGRESSED : runs[k].others;
+            if (r.cases[i].verdict != want && wrong++ < 3)
+                fprintf(stderr, "    run %d case %d: %s (ratio %.3f, p %.2g) %s\n", k, i,
+                        attn_verdict_name(r.cases[i].verdict), r.cases[i].ratio, r.cases[i].p, r.cases[i].note);
+        }
+        CHECK_MSG(wrong == 0, "run %d: %d cases judged wrongly", k, wrong);
+        CHECK(attn_cmp_exit_code(&r) == runs[k].rc);
+        CHECK(r.heavy_noise == (k == 2));
+        attn_cmp_report_free(&r);
+        cJSON_Delete(base);
+        cJSON_Delete(new_);
+    }
+}
+
 /* The binary against itself: both sides hold every case, with every round's samples;
  * the same build never regresses (0 or 3, never 1). */
 TEST(ab_binary_against_itself)

@@ -109,42 +109,75 @@ static int round_values(const cJSON *c, double *m, int max)
     return n;
 }
 
+/* The verdict of a case whose paired ratio, interval and p are set; lt = log(1 + t) and
+ * lb >= lt the bound a change must pass (widened by the noise across cases). */
+static void ab_verdict(attn_cmp_case *c, int rounds, double lt, double lb, double alpha, int heavy)
+{
+    double lr = log(c->ratio), lo = log(c->ci_low), hi = log(c->ci_high);
+    c->note[0] = 0;
+    if (c->p < alpha && lr > lb && lo > lb - lt / 2) {
+        c->verdict = CMP_REGRESSED;
+    } else if (c->p < alpha && lr < -lb && hi < -lb + lt / 2) {
+        c->verdict = CMP_IMPROVED;
+    } else if (fabs(lr) > lb) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "moved %+.1f%% but the %d rounds disagree (p %.2g): rerun",
+                 100 * (c->ratio - 1), rounds, c->p);
+    } else if (hi > lt && lo < -lt) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "rounds too noisy to see %.0f%%: rerun", 100 * expm1(lt));
+    } else if (heavy) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "cases too noisy to see %.0f%%: rerun", 100 * expm1(lt));
+    } else {
+        c->verdict = CMP_UNCHANGED;
+        if (fabs(lr) > lt)
+            snprintf(c->note, sizeof c->note, "within the noise across cases (+-%.1f%%)", 100 * expm1(lb));
+    }
+}
+
 void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
 {
     enum { MAX_ROUNDS = 1024 };
     static double mb[MAX_ROUNDS], mn[MAX_ROUNDS];
-    double t = o->threshold;
+    double lt = log1p(o->threshold);
+    int *rounds = calloc((size_t)r->n + 1, sizeof *rounds);    /* -1: not measured on both */
+    if (!rounds) return;
+    /* paired statistics of every case measured on both sides */
     for (int i = 0; i < r->n; i++) {
         attn_cmp_case *c = &r->cases[i];
-        if (c->verdict == CMP_NEW || c->verdict == CMP_MISSING || c->verdict == CMP_INVALID)
-            continue;           /* as compare found them */
+        rounds[i] = -1;
+        if (!isfinite(c->ratio)) continue;      /* new, missing, invalid: as compare found them */
         int nb = round_values(c->base, mb, MAX_ROUNDS), nn = round_values(c->new_, mn, MAX_ROUNDS);
-        int rounds = nb < nn ? nb : nn;
-        double ratio, lo, hi, p;
-        attn_paired_ratio(mb, mn, rounds, ATTN_CMP_CI_LEVEL, &ratio, &lo, &hi, &p);
-        c->ratio = ratio;
-        c->ci_low = lo;
-        c->ci_high = hi;
-        c->p = p;
-        c->note[0] = 0;
-        if (!isfinite(lo)) {
+        int n = nb < nn ? nb : nn;
+        rounds[i] = n;
+        attn_paired_ratio(mb, mn, n, ATTN_CMP_CI_LEVEL, &c->ratio, &c->ci_low, &c->ci_high, &c->p);
+        c->too_few = !isfinite(c->ci_low);
+    }
+    /* the noise across cases: pairing removes the machine's drift, so the median change is
+     * the build's and is not subtracted; what the cases spread around it is noise that the
+     * rounds of one case did not show (a disturbance that hit several rounds alike) */
+    double center, sigma;
+    int m = attn_cmp_log_spread(r, &center, &sigma);
+    double lb = lt;
+    r->heavy_noise = 0;
+    r->noise_sigma = NAN;
+    if (m >= 8) {
+        r->noise_sigma = sigma;
+        lb = fmax(lt, 3 * sigma);
+        r->heavy_noise = 3 * sigma > log1p(2 * o->threshold);
+    }
+    for (int i = 0; i < r->n; i++) {
+        attn_cmp_case *c = &r->cases[i];
+        if (rounds[i] < 0) continue;
+        if (c->too_few) {
             c->verdict = CMP_INCONCLUSIVE;
             snprintf(c->note, sizeof c->note, "fewer than 2 paired rounds");
-        } else if (p < o->alpha && ratio > 1 + t && lo > 1 + t / 2) {
-            c->verdict = CMP_REGRESSED;
-        } else if (p < o->alpha && 1 / ratio > 1 + t && 1 / hi > 1 + t / 2) {
-            c->verdict = CMP_IMPROVED;
-        } else if (ratio > 1 + t || 1 / ratio > 1 + t) {
-            c->verdict = CMP_INCONCLUSIVE;
-            snprintf(c->note, sizeof c->note, "moved %+.1f%% but the %d rounds disagree (p %.2g): rerun",
-                     100 * (ratio - 1), rounds, p);
-        } else if (hi > 1 + t && lo < 1 / (1 + t)) {
-            c->verdict = CMP_INCONCLUSIVE;
-            snprintf(c->note, sizeof c->note, "rounds too noisy to see %.0f%%: rerun", 100 * t);
-        } else {
-            c->verdict = CMP_UNCHANGED;
+            continue;
         }
+        ab_verdict(c, rounds[i], lt, lb, o->alpha, r->heavy_noise);
     }
+    free(rounds);
     memset(r->count, 0, sizeof r->count);
     double logsum = 0;
     r->n_geomean = 0;
@@ -153,8 +186,14 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
         if (r->cases[i].ratio > 0) { logsum += log(r->cases[i].ratio); r->n_geomean++; }
     }
     r->geomean = r->n_geomean ? exp(logsum / r->n_geomean) : NAN;
-    /* compare's cross-case drift and noise guard do not apply to paired rounds */
-    r->noise_sigma = r->drift = NAN;
-    r->eff_threshold = t;
-    r->eff_threshold_down = t / (1 + t);
+    r->drift = m >= 8 ? expm1(center) : NAN;    /* the build's common change, not drift */
+    r->shift = NAN;
+    r->eff_threshold = expm1(lb);
+    r->eff_threshold_down = -expm1(-lb);
+    if (lb > lt * 1.0001)
+        attn_cmp_warn(r, "noise across cases: paired changes spread by +-%.1f%%; changes counted "
+                      "only beyond +-%.1f%%", 100 * sigma, 100 * expm1(lb));
+    if (r->heavy_noise)
+        attn_cmp_warn(r, "heavy noise: a change of twice the %.3g%% threshold can pass unseen; cases "
+                      "not called are inconclusive (rerun on a quieter machine)", 100 * o->threshold);
 }

@@ -12,13 +12,21 @@
  * them, while its fastest call moves only when every call was hit. Attention kernels
  * have no data-dependent work, so the fastest call is the kernel's cost without
  * interference. The verdict is compare's rule on the paired statistics:
- *   regressed     p < alpha (paired t on log ratios)  AND  ratio > 1 + t
- *                 AND  lower end of the 90% interval > 1 + t/2
+ *   regressed     p < alpha (paired t on log ratios)  AND  ratio > 1 + T
+ *                 AND  lower end of the 90% interval > (1 + T) / sqrt(1 + t)
  *   improved      the same mirrored
- *   inconclusive  neither, but the ratio moved by more than t, or the interval is too wide
- *                 to tell a change of t from none (both 1 + t and 1/(1 + t) inside it):
- *                 rerun (exit 3), never a pass and never a regression
+ *   inconclusive  neither, but the ratio moved by more than T, or the interval is too wide
+ *                 to tell a change of t from none (both 1 + t and 1/(1 + t) inside it), or
+ *                 heavy noise across cases (below): rerun (exit 3), never a pass and never
+ *                 a regression
  *   unchanged     otherwise
+ * where T = t, widened with 8 or more cases to e^(3 sigma) - 1, sigma the spread of the
+ * cases' paired log ratios around their median (1.4826 MAD). Pairing cancels drift, but
+ * not a disturbance that hits several rounds of one side of a case alike; on a loaded
+ * 2-core machine that made one case of an A/A run "regressed" at p 0.005 with every round
+ * slower. The median itself is the build's change (pairing removed the machine's), so it
+ * is not subtracted: a build 15% slower everywhere is regressed everywhere. Heavy noise,
+ * 3 sigma beyond log(1 + 2t), makes every case not called inconclusive, as in compare.
  */
 #ifndef ATTN_AB_H
 #define ATTN_AB_H

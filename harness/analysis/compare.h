@@ -86,6 +86,11 @@ int attn_compare_docs(const cJSON *base, const cJSON *new_, const attn_cmp_opts 
 int attn_compare_cases(const cJSON *base, const cJSON *new_, const attn_cmp_opts *o,
                        attn_cmp_report *out);
 void attn_cmp_report_free(attn_cmp_report *r);
+/* Median and robust spread (1.4826 MAD) of the log ratios of the cases measured on both
+ * sides with enough samples; returns how many there were (NAN values when none). */
+int attn_cmp_log_spread(const attn_cmp_report *r, double *center, double *sigma);
+/* Append a warning line to r (printf format). 0, or -1 when out of memory. */
+int attn_cmp_warn(attn_cmp_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exit codes of compare and ab: 0 pass, 1 regression, 2 usage or unreadable input, 3 the
  * run cannot be judged (rerun it). */
 #define ATTN_EXIT_INCONCLUSIVE 3
