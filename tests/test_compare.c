@@ -37,6 +37,24 @@ static double rng_normal(rng *r)
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
 }
 
+/* Run-to-run noise between two runs: every sample of case i of doc multiplied by
+ * common * exp(sigma * N(0,1)), its own draw, and by plant too where i == plant_i or the
+ * case's kernel is plant_kernel (NULL: none). */
+static void jitter_cases(cJSON *doc, rng *r, double sigma, double common, int plant_i,
+                         const char *plant_kernel, double plant)
+{
+    int i = 0;
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(c, "kernel"));
+        int planted = i++ == plant_i || (plant_kernel && k && !strcmp(k, plant_kernel));
+        double f = common * exp(sigma * rng_normal(r)) * (planted ? plant : 1);
+        cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
+            cJSON_SetNumberValue(e, e->valuedouble * f);
+    }
+}
+
 static cJSON *make_context(const char *cpu, const char *compiler)
 {
     cJSON *c = cJSON_CreateObject();
@@ -348,14 +366,7 @@ TEST(compare_machine_wide_shift)
     for (int with_kernel = 1; with_kernel >= 0; with_kernel--) {
         cJSON *b = make_doc(N, 32, 1.0, 20, 20, 0.02, 0.03);
         rng r = { 77 };
-        cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "cases")) {
-            int changed = with_kernel && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "kernel")), "flash_avx2");
-            double f = 1.5 * exp(0.02 * rng_normal(&r)) * (changed ? 1.9 / 1.5 : 1);
-            cJSON *e;
-            cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
-                cJSON_SetNumberValue(e, e->valuedouble * f);
-        }
+        jitter_cases(b, &r, 0.02, 1.5, -1, with_kernel ? "flash_avx2" : NULL, 1.9 / 1.5);
         attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
         attn_cmp_report rep;
         CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
@@ -395,14 +406,7 @@ TEST(compare_heavy_noise_is_inconclusive)
     cJSON *a = make_doc(N, 41, 1.0, 20, 20, 0.02, 0.03);
     cJSON *b = make_doc(N, 42, 1.0, 20, 20, 0.02, 0.03);
     rng r = { 43 };
-    int i = 0;
-    cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "cases")) {
-        double f = exp(0.25 * rng_normal(&r)) * (i++ == 5 ? 1.5 : 1);
-        cJSON *e;
-        cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
-            cJSON_SetNumberValue(e, e->valuedouble * f);
-    }
+    jitter_cases(b, &r, 0.25, 1.0, 5, NULL, 1.5);
     attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
     attn_cmp_report rep;
     CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
@@ -482,14 +486,7 @@ TEST(compare_run_to_run_noise)
     for (int rep = 0; rep < REPS; rep++) {
         cJSON *a = make_doc(N, 100 + rep, 1.0, 20, 20, 0.015, 0.015);
         cJSON *b = make_doc(N, 200 + rep, 1.0, 20, 20, 0.015, 0.015);
-        int i = 0;
-        cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "cases")) {
-            double f = exp(0.04 * rng_normal(&r)) * (i++ == 7 ? 1.25 : 1);
-            cJSON *e;
-            cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
-                cJSON_SetNumberValue(e, e->valuedouble * f);
-        }
+        jitter_cases(b, &r, 0.04, 1.0, 7, NULL, 1.25);
         attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
         attn_cmp_report rep_;
         CHECK(attn_compare_docs(a, b, &o, &rep_) == 0);
