@@ -38,15 +38,18 @@ TEST(ab_paired_verdicts_on_a_drifting_machine)
     /* the machine slows by up to 2x between rounds; within a round both builds see it */
     const double drift[6] = { 1.0, 1.6, 0.9, 2.0, 1.2, 1.4 };
     const double jit[6] = { 1.01, 0.99, 1.02, 0.98, 1.0, 1.01 };
-    const char *kernels[4] = { "same1", "same2", "slower", "noisy" };
+    /* an A/A case measured under a load average of 7: every round slower, by 10-40% */
+    const double loaded[6] = { 1.36, 1.15, 1.10, 1.12, 1.35, 1.40 };
+    const char *kernels[5] = { "same1", "same2", "slower", "noisy", "loaded" };
     cJSON *base = doc_of(), *new_ = doc_of();
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         double a[6], b[6];
         for (int r = 0; r < 6; r++) {
             a[r] = 1e-3 * drift[r];
             b[r] = a[r] * jit[r];
             if (k == 2) b[r] *= 1.25;                        /* 25% more work */
             if (k == 3) b[r] *= (r % 2 ? 1.5 : 0.7);         /* rounds that disagree */
+            if (k == 4) b[r] = a[r] * loaded[r];             /* p < 0.01, interval +-10% */
         }
         cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), pooled(kernels[k], a, 6));
         cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), pooled(kernels[k], b, 6));
@@ -55,14 +58,15 @@ TEST(ab_paired_verdicts_on_a_drifting_machine)
     attn_cmp_report r;
     CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
     attn_ab_judge(&r, &o);
-    CHECK(r.n == 4);
+    CHECK(r.n == 5);
     for (int i = 0; i < r.n; i++) {
         const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(r.cases[i].base, "kernel"));
         attn_verdict want = !strcmp(k, "slower") ? CMP_REGRESSED :
-                            !strcmp(k, "noisy") ? CMP_INCONCLUSIVE : CMP_UNCHANGED;
+                            !strcmp(k, "noisy") || !strcmp(k, "loaded") ? CMP_INCONCLUSIVE : CMP_UNCHANGED;
         CHECK_MSG(r.cases[i].verdict == want, "%s: %s (ratio %.3f, p %.3g)", k,
                   attn_verdict_name(r.cases[i].verdict), r.cases[i].ratio, r.cases[i].p);
         if (!strcmp(k, "slower")) CHECK_NEAR(r.cases[i].ratio, 1.25, 0.02);
+        if (!strcmp(k, "loaded")) CHECK(r.cases[i].p < 0.01);       /* the t-test alone calls it */
     }
     CHECK(attn_cmp_exit_code(&r) == 1);
     attn_cmp_report_free(&r);

@@ -109,23 +109,33 @@ static int round_values(const cJSON *c, double *m, int max)
     return n;
 }
 
+/* Do the rounds pin the case's change down to within the threshold: is its interval
+ * narrower than +-log(1 + t)? */
+static int precise(const attn_cmp_case *c, double lt)
+{
+    return isfinite(c->ci_low) && (log(c->ci_high) - log(c->ci_low)) / 2 < lt;
+}
+
 /* The verdict of a case whose paired ratio, interval and p are set; lt = log(1 + t) and
  * lb >= lt the bound a change must pass (widened by the noise across cases). */
 static void ab_verdict(attn_cmp_case *c, int rounds, double lt, double lb, double alpha, int heavy)
 {
     double lr = log(c->ratio), lo = log(c->ci_low), hi = log(c->ci_high);
+    int sure = precise(c, lt);
     c->note[0] = 0;
-    if (c->p < alpha && lr > lb && lo > lb - lt / 2) {
+    if (sure && c->p < alpha && lr > lb && lo > lb - lt / 2) {
         c->verdict = CMP_REGRESSED;
-    } else if (c->p < alpha && lr < -lb && hi < -lb + lt / 2) {
+    } else if (sure && c->p < alpha && lr < -lb && hi < -lb + lt / 2) {
         c->verdict = CMP_IMPROVED;
+    } else if (!sure) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "moved %+.1f%%, but the %d rounds only pin it down to "
+                 "%+.0f%% .. %+.0f%%, not within %.0f%%: rerun", 100 * (c->ratio - 1), rounds,
+                 100 * (c->ci_low - 1), 100 * (c->ci_high - 1), 100 * expm1(lt));
     } else if (fabs(lr) > lb) {
         c->verdict = CMP_INCONCLUSIVE;
         snprintf(c->note, sizeof c->note, "moved %+.1f%% but the %d rounds disagree (p %.2g): rerun",
                  100 * (c->ratio - 1), rounds, c->p);
-    } else if (hi > lt && lo < -lt) {
-        c->verdict = CMP_INCONCLUSIVE;
-        snprintf(c->note, sizeof c->note, "rounds too noisy to see %.0f%%: rerun", 100 * expm1(lt));
     } else if (heavy) {
         c->verdict = CMP_INCONCLUSIVE;
         snprintf(c->note, sizeof c->note, "cases too noisy to see %.0f%%: rerun", 100 * expm1(lt));
@@ -155,10 +165,15 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
         c->too_few = !isfinite(c->ci_low);
     }
     /* the noise across cases: pairing removes the machine's drift, so the median change is
-     * the build's and is not subtracted; what the cases spread around it is noise that the
-     * rounds of one case did not show (a disturbance that hit several rounds alike) */
+     * the build's and is not subtracted; what the precise cases spread around it is noise
+     * that the rounds of one case did not show (a disturbance that hit several rounds of
+     * one side alike) */
     double center, sigma;
+    for (int i = 0; i < r->n; i++)     /* the spread is measured on the precise cases */
+        if (rounds[i] >= 0 && !precise(&r->cases[i], lt)) r->cases[i].too_few = 1;
     int m = attn_cmp_log_spread(r, &center, &sigma);
+    for (int i = 0; i < r->n; i++)
+        if (rounds[i] >= 0) r->cases[i].too_few = !isfinite(r->cases[i].ci_low);
     double lb = lt;
     r->heavy_noise = 0;
     r->noise_sigma = NAN;

@@ -14,19 +14,25 @@
  * interference. The verdict is compare's rule on the paired statistics:
  *   regressed     p < alpha (paired t on log ratios)  AND  ratio > 1 + T
  *                 AND  lower end of the 90% interval > (1 + T) / sqrt(1 + t)
+ *                 AND  the interval narrower than +-t (the rounds pin the change down)
  *   improved      the same mirrored
- *   inconclusive  neither, but the ratio moved by more than T, or the interval is too wide
- *                 to tell a change of t from none (both 1 + t and 1/(1 + t) inside it), or
- *                 heavy noise across cases (below): rerun (exit 3), never a pass and never
- *                 a regression
+ *   inconclusive  neither, but the interval is wider than +-t, or the ratio moved by more
+ *                 than T, or heavy noise across cases (below): rerun (exit 3), never a
+ *                 pass and never a regression
  *   unchanged     otherwise
- * where T = t, widened with 8 or more cases to e^(3 sigma) - 1, sigma the spread of the
- * cases' paired log ratios around their median (1.4826 MAD). Pairing cancels drift, but
- * not a disturbance that hits several rounds of one side of a case alike; on a loaded
- * 2-core machine that made one case of an A/A run "regressed" at p 0.005 with every round
- * slower. The median itself is the build's change (pairing removed the machine's), so it
- * is not subtracted: a build 15% slower everywhere is regressed everywhere. Heavy noise,
- * 3 sigma beyond log(1 + 2t), makes every case not called inconclusive, as in compare.
+ * where T = t, widened with 8 or more precise cases (interval narrower than +-t) to
+ * e^(3 sigma) - 1, sigma the spread of their paired log ratios around their median
+ * (1.4826 MAD). Why both. Pairing cancels drift, but a process that shares the core with
+ * one side for its whole life slows every call of it, fastest included; on this project's
+ * 2-core VM under a load average of 7 such rounds were off by 0.3x-2.3x, and one case of
+ * an A/A run had all 6 rounds slower, +24% at p = 0.005 (with 40 cases, one case whose
+ * 6 rounds all go the same way is expected). Its interval, +13% .. +36%, was wider than
+ * +-5%: the precision rule makes it inconclusive, while a kernel 25% slower whose rounds
+ * agree within 2-3% is still called. The spread across precise cases catches what is left
+ * (rounds that agree on a wrong value). The median is not subtracted: in ab it is the
+ * build's change (pairing removed the machine's), so a build 15% slower everywhere is
+ * regressed everywhere. Heavy noise, 3 sigma beyond log(1 + 2t), makes every case not
+ * called inconclusive, as in compare.
  */
 #ifndef ATTN_AB_H
 #define ATTN_AB_H
