@@ -379,10 +379,13 @@ static void judge_shifted(attn_cmp_case *cc, double c, const bounds *bd, double 
     free(xn);
     decide(&tmp, bd, alpha);
     cc->verdict = tmp.verdict == CMP_UNCHANGED ? CMP_INCONCLUSIVE : tmp.verdict;
+    char why[96] = "";
+    if (cc->verdict == CMP_INCONCLUSIVE)
+        snprintf(why, sizeof why, ", not clearly beyond +-%.1f%%: the build's part cannot be told",
+                 100 * expm1(bd->up));
     snprintf(cc->note, sizeof cc->note, "%+.1f%% beyond the machine-wide %+.1f%% shift%s%s%.*s",
-             100 * (tmp.ratio - 1), 100 * expm1(c),
-             cc->verdict == CMP_INCONCLUSIVE ? ": moved with it, the build's part cannot be told" : "",
-             *tmp.note ? "; " : "", (int)(sizeof cc->note / 2), tmp.note);
+             100 * (tmp.ratio - 1), 100 * expm1(c), why, *tmp.note ? "; " : "",
+             (int)(sizeof cc->note / 3), tmp.note);
 }
 
 static void cross_case(attn_cmp_report *r, const attn_cmp_opts *o)
