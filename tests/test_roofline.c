@@ -17,19 +17,14 @@
 #include "record/results.h"
 #include "util/util.h"
 
+/* A small self-attention case; tests change what they need. */
 static attn_case roof_case(void)
 {
-    attn_case c;
-    memset(&c, 0, sizeof c);
-    snprintf(c.sweep, sizeof c.sweep, "roof");
-    c.kernel = attn_kernel_find("naive");
-    c.batch = 1; c.heads = 4; c.kv_heads = 4; c.q_len = 16; c.kv_len = 16;
-    c.head_dim = 8; c.v_dim = 8; c.threads = 1;
-    c.mask = MASK_NONE; c.pad = 0.25;
-    c.window_left = c.window_right = -1;
-    c.score = ATTN_SCORE_DOT; c.additive_dim = 4;
-    c.seed = 1;
-    return c;
+    return (attn_case){
+        .sweep = "roof", .kernel = attn_kernel_find("naive"), .batch = 1, .heads = 4, .kv_heads = 4,
+        .q_len = 16, .kv_len = 16, .head_dim = 8, .v_dim = 8, .threads = 1, .mask = MASK_NONE, .pad = 0.25,
+        .window_left = -1, .window_right = -1, .score = ATTN_SCORE_DOT, .additive_dim = 4, .seed = 1,
+    };
 }
 
 /* Bytes by brute force: a key of item b is read (once per kv head) when attn_allowed lets

@@ -73,22 +73,32 @@ static int contains(const int *a, int n, int x)
     return lo < n && a[lo] == x;
 }
 
+/* The problem of c with its mask tables, as the tensors get them (inputs.c): *kv the valid
+ * keys per batch item (p->kv_len points at it), *gpos the *ng sorted global positions.
+ * 0, or -1 when memory is short (nothing to free). The caller frees *kv and *gpos. */
+static int mask_tables(const attn_case *c, attn_problem *p, int **kv, int **gpos, int *ng)
+{
+    *kv = malloc(sizeof(int) * (size_t)(c->batch > 0 ? c->batch : 1));
+    *gpos = malloc(sizeof(int) * (size_t)(c->globals > 0 ? c->globals : 1));
+    if (!*kv || !*gpos) {
+        free(*kv);
+        free(*gpos);
+        return -1;
+    }
+    attn_problem_from_case(c, p);
+    attn_kv_lengths(c, *kv);
+    p->kv_len = *kv;
+    *ng = attn_global_positions(c, *gpos);
+    return 0;
+}
+
 /* Per query row: the band's width, plus the global keys outside the band that padding
  * and causality still let it see; a global query sees every such key. O(B*Lq*(1+G)). */
 double attn_case_pairs(const attn_case *c)
 {
-    int *kv = malloc(sizeof(int) * (size_t)(c->batch > 0 ? c->batch : 1));
-    int *gpos = malloc(sizeof(int) * (size_t)(c->globals > 0 ? c->globals : 1));
-    if (!kv || !gpos) {
-        free(kv);
-        free(gpos);
-        return -1.0;
-    }
     attn_problem p;
-    attn_problem_from_case(c, &p);
-    attn_kv_lengths(c, kv);
-    p.kv_len = kv;
-    int ng = attn_global_positions(c, gpos);
+    int *kv, *gpos, ng;
+    if (mask_tables(c, &p, &kv, &gpos, &ng) != 0) return -1.0;
 
     double pairs = 0.0;
     for (int b = 0; b < c->batch; b++) {
@@ -157,21 +167,15 @@ int attn_case_elem_bytes(const attn_case *c)
  * every kv head of the item. */
 double attn_case_bytes(const attn_case *c, int elem_bytes)
 {
-    int ng_max = c->globals > 0 ? c->globals : 0;
-    int *kv = malloc(sizeof(int) * (size_t)(c->batch > 0 ? c->batch : 1));
-    int *gpos = malloc(sizeof(int) * (size_t)(ng_max > 0 ? ng_max : 1));
-    key_span *sp = malloc(sizeof *sp * ((size_t)(c->q_len > 0 ? c->q_len : 0) + (size_t)ng_max + 1));
-    if (!kv || !gpos || !sp) {
+    attn_problem p;
+    int *kv, *gpos, ng;
+    if (mask_tables(c, &p, &kv, &gpos, &ng) != 0) return -1.0;
+    key_span *sp = malloc(sizeof *sp * ((size_t)(c->q_len > 0 ? c->q_len : 0) + (size_t)ng + 1));
+    if (!sp) {
         free(kv);
         free(gpos);
-        free(sp);
         return -1.0;
     }
-    attn_problem p;
-    attn_problem_from_case(c, &p);
-    attn_kv_lengths(c, kv);
-    p.kv_len = kv;
-    int ng = attn_global_positions(c, gpos);
 
     double keys = 0.0;          /* visible keys summed over batch items */
     for (int b = 0; b < c->batch; b++) {
