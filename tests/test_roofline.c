@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "test.h"
+#include "analysis/ab.h"
 #include "cli/commands.h"
 #include "core/bandwidth.h"
 #include "core/case.h"
@@ -226,6 +227,32 @@ TEST(roofline_bandwidth_measures)
     double g = attn_bandwidth_measure(1, (size_t)16 << 20, 0.02);
     CHECK_MSG(g > 0.1 && g < 10000, "bandwidth %.3g GB/s", g);
     CHECK(attn_bandwidth_measure(0, (size_t)16 << 20, 0.02) == 0);
+}
+
+TEST(roofline_ab_pooling_follows_the_pooled_median)
+{
+    /* two rounds of one case: medians 10 ms and 30 ms; pooled median of 10,10,10,30,30,30
+     * is 20 ms, so gflops, gbytes_s, pct_peak and pct_roof follow 20 ms, not round 1's 10 */
+    const char *r1 = "{\"kernel\":\"k\",\"status\":\"ok\",\"params\":{},\"flops\":2e9,\"bytes\":1e9,"
+                     "\"gflops\":200,\"pct_peak\":20,\"gbytes_s\":100,\"roof_gflops\":100,\"pct_roof\":200,"
+                     "\"time_s\":{\"median\":0.01,\"samples\":[0.01,0.01,0.01]}}";
+    const char *r2 = "{\"kernel\":\"k\",\"status\":\"ok\",\"params\":{},\"flops\":2e9,\"bytes\":1e9,"
+                     "\"gflops\":66.7,\"pct_peak\":6.67,\"gbytes_s\":33.3,\"roof_gflops\":100,\"pct_roof\":66.7,"
+                     "\"time_s\":{\"median\":0.03,\"samples\":[0.03,0.03,0.03]}}";
+    cJSON *rounds[2] = { cJSON_Parse(r1), cJSON_Parse(r2) };
+    CHECK(rounds[0] && rounds[1]);
+    cJSON *out = attn_ab_pool(rounds, 2);
+    CHECK(out != NULL);
+    if (out) {
+        CHECK_NEAR(attn_json_num(out, "gflops", 0), 100, 1e-6);
+        CHECK_NEAR(attn_json_num(out, "gbytes_s", 0), 50, 1e-6);
+        CHECK_NEAR(attn_json_num(out, "pct_peak", 0), 10, 1e-6);
+        CHECK_NEAR(attn_json_num(out, "pct_roof", 0), 100, 1e-6);
+        CHECK_NEAR(attn_json_num(out, "roof_gflops", 0), 100, 1e-6);   /* the roof does not move */
+    }
+    cJSON_Delete(out);
+    cJSON_Delete(rounds[0]);
+    cJSON_Delete(rounds[1]);
 }
 
 /* ------------------------------------------------------------------ chart -- */
