@@ -208,9 +208,10 @@ TEST(roofline_schema_checks_fields)
 
 TEST(roofline_bandwidth_measures)
 {
-    /* buffer sizing: 4 x LLC within [64 MiB, 2 GiB] and an eighth of memory, whole pages */
-    CHECK(attn_bandwidth_buffer_bytes(32L << 20, 64L << 30) == (size_t)128 << 20);
-    CHECK(attn_bandwidth_buffer_bytes(0, 0) == (size_t)64 << 20);
+    /* buffer sizing: 8 x LLC within [512 MiB, 2 GiB] and an eighth of memory, whole pages */
+    CHECK(attn_bandwidth_buffer_bytes(128L << 20, 64L << 30) == (size_t)1 << 30);
+    CHECK(attn_bandwidth_buffer_bytes(16L << 20, 64L << 30) == (size_t)512 << 20);
+    CHECK(attn_bandwidth_buffer_bytes(0, 0) == (size_t)512 << 20);
     CHECK(attn_bandwidth_buffer_bytes(1L << 30, 0) == (size_t)2 << 30);
     CHECK(attn_bandwidth_buffer_bytes(32L << 20, 256L << 20) == (size_t)32 << 20);
     CHECK(attn_bandwidth_buffer_bytes(3000001, 0) % 4096 == 0);

@@ -27,8 +27,8 @@
 
 size_t attn_bandwidth_buffer_bytes(long llc_bytes, long phys_bytes)
 {
-    size_t b = llc_bytes > 0 ? 4 * (size_t)llc_bytes : 0;
-    if (b < ((size_t)64 << 20)) b = (size_t)64 << 20;
+    size_t b = llc_bytes > 0 ? 8 * (size_t)llc_bytes : 0;
+    if (b < ((size_t)512 << 20)) b = (size_t)512 << 20;
     if (b > ((size_t)2 << 30)) b = (size_t)2 << 30;
     if (phys_bytes > 0 && b > (size_t)phys_bytes / 8) b = (size_t)phys_bytes / 8;
     return b & ~(size_t)4095;

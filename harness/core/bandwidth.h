@@ -19,8 +19,11 @@
 
 #define BW_TRIALS 5
 
-/* Buffer bytes for the measurement: 4 x the last-level cache, at least 64 MiB, at most
- * 2 GiB and an eighth of physical memory (llc or phys 0 = unknown). */
+/* Buffer bytes for the measurement: 8 x the last-level cache, at least 512 MiB, at most
+ * 2 GiB and an eighth of physical memory (llc or phys 0 = unknown). The floor is there
+ * because the cache a VM reports can be smaller than what serves it: on a 2-vCPU EPYC
+ * (Zen 2) VM reporting a 16 MiB L3, a 64 MiB buffer read about twice as fast as 256 MiB
+ * or 1 GiB, which agreed with each other (docs/perf.md, "The bandwidth roof"). */
 size_t attn_bandwidth_buffer_bytes(long llc_bytes, long phys_bytes);
 
 /* attn_bandwidth_buffer_bytes for this machine: its last-level cache (L3, else L2) and
