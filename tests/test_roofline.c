@@ -256,6 +256,24 @@ TEST(roofline_ab_pooling_follows_the_pooled_median)
     cJSON_Delete(rounds[1]);
 }
 
+TEST(roofline_peak_command_prints_both_roofs)
+{
+    char err[512], path[600];
+    snprintf(path, sizeof path, "%s/peak.json", test_tmpdir());
+    int rc = test_sh(err, sizeof err, "(%s peak --json --threads 1 --seconds 0.01 > %s)", test_bin(), path);
+    CHECK_MSG(rc == 0, "peak --json exit %d: %s", rc, err);
+    char *text = attn_read_file(path, NULL);
+    cJSON *o = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    CHECK_MSG(o != NULL, "peak --json printed no JSON");
+    const cJSON *bw = cJSON_GetObjectItemCaseSensitive(o, "bandwidth_gbs");
+    CHECK(attn_json_num(bw, "1", 0) > 0.1);
+    CHECK(attn_json_num(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(o, "peak_gflops"),
+                                                         "portable"), "1", 0) > 0.1);
+    CHECK(attn_json_num(o, "bandwidth_buffer_bytes", 0) == (double)attn_bandwidth_default_bytes());
+    cJSON_Delete(o);
+}
+
 /* ------------------------------------------------------------------ chart -- */
 
 /* The seqlen fixture with intensities, a measured bandwidth and a hostile kernel name. */

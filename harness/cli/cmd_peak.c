@@ -55,6 +55,33 @@ static int add_threads(const char *s, int *list, int *n)
     }
 }
 
+/* The read bandwidth on each thread count into pk and, unless json, its table row and
+ * the ridge of every usable ISA (pk's FMA peaks measured already). */
+static void measure_bandwidth(attn_peaks *pk, const int *threads, int nt, double seconds, int json)
+{
+    size_t bw_bytes = attn_bandwidth_default_bytes();
+    pk->bw_buffer_bytes = (double)bw_bytes;
+    if (!json)
+        printf("\nmemory read bandwidth GB/s (buffer %zu MiB, best of >= %d passes)\n%-10s", bw_bytes >> 20,
+               BW_TRIALS, "read");
+    for (int j = 0; j < nt; j++) {
+        pk->gbs[threads[j]] = attn_bandwidth_measure(threads[j], bw_bytes, seconds);
+        if (!json) { printf(" %13.1f", pk->gbs[threads[j]]); fflush(stdout); }
+    }
+    if (json) return;
+    printf("\n\nridge FLOP/byte (peak / bandwidth: below it a kernel is bound by memory)\n");
+    for (int i = 0; i < ATTN_ISA_COUNT; i++) {
+        if (!attn_peak_usable((attn_isa)i)) continue;
+        printf("%-10s", attn_isa_name((attn_isa)i));
+        for (int j = 0; j < nt; j++) {
+            double r = attn_ridge_intensity(pk->gflops[i][threads[j]], pk->gbs[threads[j]]);
+            if (r > 0) printf(" %13.2f", r);
+            else printf(" %13s", "-");
+        }
+        printf("\n");
+    }
+}
+
 int attn_cmd_peak(int argc, char **argv)
 {
     int threads[ATTN_MAX_THREADS], nt = 0, json = 0;
@@ -109,29 +136,7 @@ int attn_cmd_peak(int argc, char **argv)
         if (!json) printf("  %12.1f\n", last);
     }
 
-    size_t bw_bytes = attn_bandwidth_default_bytes();
-    pk.bw_buffer_bytes = (double)bw_bytes;
-    if (!json) {
-        printf("\nmemory read bandwidth GB/s (buffer %zu MiB, best of >= %d passes)\n%-10s", bw_bytes >> 20,
-               BW_TRIALS, "read");
-    }
-    for (int j = 0; j < nt; j++) {
-        pk.gbs[threads[j]] = attn_bandwidth_measure(threads[j], bw_bytes, seconds);
-        if (!json) { printf(" %13.1f", pk.gbs[threads[j]]); fflush(stdout); }
-    }
-    if (!json) {
-        printf("\n\nridge FLOP/byte (peak / bandwidth: below it a kernel is bound by memory)\n");
-        for (int i = 0; i < ATTN_ISA_COUNT; i++) {
-            if (!attn_peak_usable((attn_isa)i)) continue;
-            printf("%-10s", attn_isa_name((attn_isa)i));
-            for (int j = 0; j < nt; j++) {
-                double r = attn_ridge_intensity(pk.gflops[i][threads[j]], pk.gbs[threads[j]]);
-                if (r > 0) printf(" %13.2f", r);
-                else printf(" %13s", "-");
-            }
-            printf("\n");
-        }
-    }
+    measure_bandwidth(&pk, threads, nt, seconds, json);
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToObject(o, "peak_gflops", attn_peaks_json(&pk));
