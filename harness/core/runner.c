@@ -393,7 +393,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     r->pct_peak = -1;
     r->flops = attn_case_flops(c);
     r->bytes = attn_case_bytes(c, attn_case_elem_bytes(c));
-    r->intensity = r->bytes > 0 ? r->flops / r->bytes : 0;
+    r->intensity = r->bytes > 0 && r->flops > 0 ? r->flops / r->bytes : 0;   /* 0: unknown */
     r->roof_gflops = attn_roof_gflops(o->peak_gflops, o->bandwidth_gbs, r->intensity);
     r->pct_roof = -1;
     const attn_kernel *k = c->kernel;

@@ -147,13 +147,10 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     else cJSON_AddNullToObject(o, "pct_peak");
     /* the roofline: bytes and intensity describe the case, the rest needs a timing
      * (gbytes_s, pct_roof) or a measured roof (roof_gflops); null when unknown */
-    if (res->bytes > 0) {
-        add_num(o, "bytes", res->bytes);
-        add_num(o, "intensity", res->intensity);
-    } else {
-        cJSON_AddNullToObject(o, "bytes");
-        cJSON_AddNullToObject(o, "intensity");
-    }
+    if (res->bytes > 0) add_num(o, "bytes", res->bytes);
+    else cJSON_AddNullToObject(o, "bytes");
+    if (res->intensity > 0) add_num(o, "intensity", res->intensity);
+    else cJSON_AddNullToObject(o, "intensity");
     if (timed && res->gbytes_s > 0) add_num(o, "gbytes_s", res->gbytes_s);
     else cJSON_AddNullToObject(o, "gbytes_s");
     if (res->roof_gflops > 0) add_num(o, "roof_gflops", res->roof_gflops);
