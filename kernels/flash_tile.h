@@ -61,6 +61,7 @@ static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
 /* The kernel's tiles with bq cut to Lq rounded up to FT_ROWS (a multiple of 16, so the
  * workspace parts stay 64-byte aligned) when Lq is smaller than one query tile. The
  * workspace and the run both use the fitted tiles. */
+_Static_assert(FT_ROWS % 16 == 0, "ft_fit keeps bq a multiple of 16 only if FT_ROWS is one");
 static inline ft_tiles ft_fit(const attn_problem *p, ft_tiles t)
 {
     const int rows = ft_round_up(p->Lq < 1 ? 1 : p->Lq, FT_ROWS);
