@@ -22,7 +22,7 @@
  *   a2_pv(...)                  acc += P V for 4-row blocks and 16-column chunks (4x2)
  *   a2_store_row(...)           out[0, n) = acc[0, n) * c
  *   a2_reduce4x2(...)           8 dot-product accumulators -> one vector of 8 sums
- *   a2_scores_rows(...)         st = scale * K Q^T with row-wise dot products (2 keys x
+ *   a2_scores_dots(...)         st = scale * K Q^T with row-wise dot products (2 keys x
  *                               4 rows), for few rows: no padding of rows to 16 (decode)
  */
 #ifndef VEC_AVX2_H
@@ -36,7 +36,7 @@
 #define A2_PV_ROWS 4        /* rows per block in a2_pv */
 #define A2_PV_COLS 16       /* columns per chunk in a2_pv: acc's lda is a multiple of this */
 #ifndef A2_STREAM_HINT
-#define A2_STREAM_HINT _MM_HINT_T1  /* prefetch hint of a2_scores_rows' streaming prefetches */
+#define A2_STREAM_HINT _MM_HINT_T1  /* prefetch hint of a2_scores_dots' streaming prefetches */
 #endif
 
 /* ------------------------------------------------------------ primitives -- */
@@ -322,7 +322,7 @@ static inline __m256 a2_reduce4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
  * of keys j, j + 1 it prefetches rows j, j + 1 (those below npf) of pfk (stride ldk, D
  * floats) and pfv (stride ldv, Dv floats), typically the next block's K and V rows, so
  * the loads of the next block overlap this block's compute (npf = 0: no prefetch). */
-static inline void a2_scores_rows(const float *k, int ldk, int nk, int D, const float *q,
+static inline void a2_scores_dots(const float *k, int ldk, int nk, int D, const float *q,
                                   int ldq, int nr, float scale, float *st, int ldst,
                                   const float *pfk, const float *pfv, int ldv, int Dv, int npf)
 {

@@ -1,8 +1,9 @@
 /* test_decode.c: the memory promises of the decode kernels and of the flash kernels at
  * small Lq (issue 10). Their outputs are checked against naive in test_kernels.c (the
  * dec-* shapes, with 1, 2 and 3 threads); here, what the kernels ask for as workspace:
- *   - decode, decode_avx2: O(threads x (rows + Dv)), nothing of size Lk: the same bytes
- *     at Lk = 65536 and 1048576, and under a bound far below one head's K;
+ *   - the decode kernels (every registered kernel named decode*): O(threads x (rows +
+ *     Dv)), nothing of size Lk: the same bytes at Lk = 65536 and 1048576, and under a
+ *     bound far below one head's K;
  *   - the flash-tile kernels (flash*, simd_*): at Lq = 1 no 64-row query tile (less
  *     than at Lq = 64), never more at Lq = 24, and nothing of size Lk either.
  * workspace_bytes is only called for kernels usable here: an _avx2 file's code may use
@@ -32,10 +33,11 @@ static const attn_kernel *usable(const char *name)
 
 TEST(decode_workspace_independent_of_lk)
 {
-    static const char *const names[] = { "decode", "decode_avx2" };
-    int tested = 0;
-    for (int n = 0; n < 2; n++) {
-        const attn_kernel *k = usable(names[n]);
+    int nk, tested = 0;
+    const attn_kernel *ks = attn_kernels(&nk);
+    for (int n = 0; n < nk; n++) {
+        if (strncmp(ks[n].name, "decode", 6) != 0) continue;
+        const attn_kernel *k = usable(ks[n].name);
         if (!k) continue;
         tested++;
         for (int t = 1; t <= 8; t++)
