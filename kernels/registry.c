@@ -229,14 +229,7 @@ int attn_kernel_usable(const attn_kernel *k, const char **why)
     return reason == NULL;
 }
 
-/* --------------------------------------------------------------- dtypes -- */
-
-const char *attn_dtype_name(attn_dtype t)
-{
-    static const char *const names[] = { [ATTN_F32] = "f32" };
-    _Static_assert(sizeof names / sizeof names[0] == ATTN_DTYPE_COUNT, "one name per dtype");
-    return (unsigned)t < ATTN_DTYPE_COUNT ? names[t] : "?";
-}
+/* ------------------------------------------------------------ tolerance -- */
 
 attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t)
 {
