@@ -209,7 +209,8 @@ const char *attn_dtype_name(attn_dtype t);          /* one of those; "?" for oth
 /* Round-to-nearest-even conversions between fp32 and the 16-bit storage types, portable
  * C (kernels/dtype.c). NaN stays NaN (made quiet, sign and top payload bits kept), +-inf
  * stays inf, a finite value past the largest finite 16-bit value rounds to inf (f16: from
- * 65520 on), subnormals are kept, not flushed. Widening is exact. */
+ * 65520 on), subnormals are kept, not flushed. Widening is exact (an f16 NaN widens quiet,
+ * as F16C's vcvtph2ps does; a bf16 widens by a shift, bits kept). */
 uint16_t attn_f32_to_bf16(float x);
 float attn_bf16_to_f32(uint16_t h);
 uint16_t attn_f32_to_f16(float x);                  /* IEEE 754 binary16 */

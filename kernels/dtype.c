@@ -74,7 +74,8 @@ uint16_t attn_f32_to_f16(float x)
 float attn_f16_to_f32(uint16_t h)
 {
     const uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 0x1fu, m = h & 0x3ffu;
-    if (e == 0x1f) return float_of(sign | 0x7f800000u | (m << 13));        /* inf, NaN */
+    if (e == 0x1f)                              /* inf; NaN made quiet, as vcvtph2ps does */
+        return float_of(sign | 0x7f800000u | (m ? 0x400000u : 0) | (m << 13));
     if (e) return float_of(sign | ((e + 112) << 23) | (m << 13));          /* normal */
     const float mag = (float)m * 0x1p-24f;                                   /* subnormal, 0 */
     return float_of(sign | bits_of(mag));

@@ -337,3 +337,53 @@ TEST(dtype_dump_writes_rounded_values_and_storage_dtype)
     attn_inputs_free(&in);
     test_rm_tree(dir);
 }
+
+/* ---------------------------------------------------------------- flash_f16 -- */
+
+/* flash_f16 widens exactly and then runs flash_avx2's arithmetic: on an f16 problem it
+ * matches flash_avx2 run on the float copies of the same values to rounding (identical
+ * tiles give identical bits; 1e-6 leaves room for a re-tuned tile size), where a wrong
+ * widening or a wrong head offset would be off by 1e-3 or more. It refuses a problem of
+ * another dtype or without its 16-bit tensors. */
+TEST(dtype_flash_f16_is_flash_avx2_on_the_widened_values)
+{
+    const attn_kernel *f16 = attn_kernel_find("flash_f16"), *f32 = attn_kernel_find("flash_avx2");
+    CHECK(f16 && f32);
+    const char *why;
+    if (!f16 || !f32 || !attn_kernel_usable(f16, &why) || !attn_kernel_usable(f32, &why)) return;
+    attn_case c = small_case(ATTN_F16);
+    c.batch = 2; c.heads = 4; c.kv_heads = 2; c.q_len = 150; c.kv_len = 203; c.head_dim = 40;
+    c.v_dim = 24; c.mask = MASK_CAUSAL_PADDING; c.pad = 0.3;
+    attn_inputs in;
+    CHECK(attn_inputs_make(&c, &in) == 0);
+    const size_t n_out = (size_t)2 * 4 * 150 * 24;
+    float *want = attn_alloc(n_out * sizeof(float)), *got = attn_alloc(n_out * sizeof(float));
+    for (int threads = 1; threads <= 2; threads++) {
+        void *w1 = attn_alloc(f32->workspace_bytes(&in.p, threads));
+        void *w2 = attn_alloc(f16->workspace_bytes(&in.p, threads));
+        memset(got, 0xff, n_out * sizeof(float));
+        CHECK(f32->run(&in.p, in.q, in.k, in.v, want, w1, threads) == ATTN_OK);
+        CHECK(f16->run(&in.p, in.q, in.k, in.v, got, w2, threads) == ATTN_OK);
+        double worst = 0;
+        for (size_t e = 0; e < n_out; e++) {
+            double d = fabs((double)got[e] - want[e]);
+            if (!(d <= worst)) worst = isnan(d) ? INFINITY : d;
+        }
+        CHECK_MSG(worst <= 1e-6, "threads %d: flash_f16 differs from flash_avx2 by %g", threads, worst);
+        attn_free(w1);
+        attn_free(w2);
+    }
+    void *w = attn_alloc(f16->workspace_bytes(&in.p, 1));
+    attn_problem p = in.p;
+    p.k16 = NULL;
+    CHECK(f16->run(&p, in.q, in.k, in.v, got, w, 1) == ATTN_ERR_INVALID);
+    p = in.p;
+    p.dtype = ATTN_BF16;
+    CHECK(f16->run(&p, in.q, in.k, in.v, got, w, 1) == ATTN_ERR_UNSUPPORTED);
+    p.dtype = ATTN_F32;
+    CHECK(f16->run(&p, in.q, in.k, in.v, got, w, 1) == ATTN_ERR_UNSUPPORTED);
+    attn_free(w);
+    attn_free(want);
+    attn_free(got);
+    attn_inputs_free(&in);
+}
