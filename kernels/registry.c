@@ -27,7 +27,8 @@
 
 #if defined(__x86_64__)
 #define X86_KERNELS(X) X(simd_avx2) X(simd_avx512) X(flash_avx2) X(flash_avx512) \
-                       X(window_avx512) X(additive_avx512) X(decode_avx2) X(flash_f16)
+                       X(window_avx512) X(additive_avx512) X(decode_avx2) X(flash_f16) \
+                       X(flash_bf16)
 #else
 #define X86_KERNELS(X)          /* ISA-suffixed files are not compiled here */
 #endif

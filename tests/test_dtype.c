@@ -18,6 +18,7 @@
 #include "core/case.h"
 #include "core/config.h"
 #include "core/inputs.h"
+#include "core/ref64.h"
 #include "core/runner.h"
 #include "core/tolerance.h"
 #include "record/dump.h"
@@ -384,6 +385,51 @@ TEST(dtype_flash_f16_is_flash_avx2_on_the_widened_values)
     CHECK(f16->run(&p, in.q, in.k, in.v, got, w, 1) == ATTN_ERR_UNSUPPORTED);
     attn_free(w);
     attn_free(want);
+    attn_free(got);
+    attn_inputs_free(&in);
+}
+
+/* flash_bf16 (where the CPU has AVX512-BF16; its correctness on every shape is
+ * kernels_match_naive's, in bf16) refuses other dtypes and a problem without its 16-bit
+ * tensors, and its error on a long row stays inside the bound it declares, above zero
+ * (P is really rounded). */
+TEST(dtype_flash_bf16_refuses_and_stays_in_its_bound)
+{
+    const attn_kernel *k = attn_kernel_find("flash_bf16");
+    CHECK(k != NULL);
+    const char *why;
+    if (!k) return;
+    CHECK(k->dtypes == ATTN_DTYPE_BIT(ATTN_BF16) && k->tol[ATTN_BF16].atol < 1e-2);
+    if (!attn_kernel_usable(k, &why)) {
+        CHECK_MSG(strstr(why, "avx512"), "why: %s", why);
+        return;
+    }
+    attn_case c = small_case(ATTN_BF16);
+    c.batch = 1; c.heads = 2; c.kv_heads = 1; c.q_len = 77; c.kv_len = 1500; c.head_dim = 33;
+    c.v_dim = 48; c.mask = MASK_CAUSAL;
+    attn_inputs in;
+    CHECK(attn_inputs_make(&c, &in) == 0);
+    const size_t n_out = (size_t)2 * 77 * 48;
+    float *got = attn_alloc(n_out * sizeof(float));
+    void *w = attn_alloc(k->workspace_bytes(&in.p, 2));
+    CHECK(k->run(&in.p, in.q, in.k, in.v, got, w, 2) == ATTN_OK);
+    int rows[77];
+    for (int i = 0; i < 77; i++) rows[i] = i;
+    double *ref = malloc(n_out * sizeof(double)), worst = 0;
+    CHECK(attn_ref64_rows(&in.p, in.q, in.k, in.v, rows, 77, ref) == 0);
+    for (size_t e = 0; e < n_out; e++) {
+        double d = fabs(got[e] - ref[e]);
+        if (!(d <= worst)) worst = isnan(d) ? INFINITY : d;
+    }
+    CHECK_MSG(worst > 0 && worst <= k->tol[ATTN_BF16].atol, "max error %g", worst);
+    attn_problem p = in.p;
+    p.v16 = NULL;
+    CHECK(k->run(&p, in.q, in.k, in.v, got, w, 1) == ATTN_ERR_INVALID);
+    p = in.p;
+    p.dtype = ATTN_F16;
+    CHECK(k->run(&p, in.q, in.k, in.v, got, w, 1) == ATTN_ERR_UNSUPPORTED);
+    free(ref);
+    attn_free(w);
     attn_free(got);
     attn_inputs_free(&in);
 }

@@ -569,6 +569,8 @@ TEST(registry_isa_class_from_requires)
             CHECK_MSG(k->requires == ATTN_REQ_AVX2, "%s: requires %#x", k->name, k->requires);
         else if (len > 4 && !strcmp(k->name + len - 4, "_f16"))      /* -mavx2 -mfma -mf16c */
             CHECK_MSG(k->requires == (ATTN_REQ_AVX2 | ATTN_FEAT_F16C), "%s: requires %#x", k->name, k->requires);
+        else if (len > 5 && !strcmp(k->name + len - 5, "_bf16"))     /* avx512 + -mavx512bf16 */
+            CHECK_MSG(k->requires == (ATTN_REQ_AVX512 | ATTN_FEAT_AVX512_BF16), "%s: requires %#x", k->name, k->requires);
         else if (!strchr(k->name, '_'))
             CHECK_MSG(k->requires == 0, "%s: requires %#x", k->name, k->requires);
     }
