@@ -83,12 +83,12 @@ static int same_shape(const attn_case *a, const attn_case *b)
  * header comment shows the multiplication):
  *   variants masks 1+1+2+2, cross 3x2x2, gqa 4x2, vdim 3, window 2x2,
  *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2,
- *            window_globals_mixed 3x2x2x2                          = 81
+ *            window_globals_mixed 3x2x2x2, dtype 2x2x2x2x2         = 113
  * Their sections list kernels = *, so each shape runs every registered kernel. Other
  * configs (benchmarks with named kernels, quick.ini with `unsupported = omit`) must load
  * with unique ids. */
 static const struct { const char *file; int shapes; } shipped[] = {
-    { "configs/variants.ini", 81 },
+    { "configs/variants.ini", 113 },
 };
 
 TEST(config_shipped_files_expand)
@@ -149,14 +149,15 @@ TEST(config_quick_covers_every_kernel_with_runnable_cases)
     for (int k = 0; k < nk; k++)
         CHECK_MSG(cases_of(&l, &reg[k]) > 0, "kernel %s has no case in configs/quick.ini", reg[k].name);
     for (int i = 0; i < l.n; i++)
-        CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps),
+        CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps) &&
+                  attn_kernel_accepts(l.cases[i].kernel, l.cases[i].dtype),
                   "%s: its kernel cannot run it", l.cases[i].id);
     attn_caselist_free(&l);
 }
 
 /* seqlen.ini with `unsupported = omit`: 6 seq_len x 2 mask x 2 threads = 24 shapes for a
  * multi-threaded dot kernel, the 12 one-thread shapes for a single-threaded one, none for
- * a kernel without the dot score. */
+ * a kernel without the dot score or one that does not take f32 inputs. */
 TEST(config_seqlen_gives_each_kernel_the_shapes_it_can_run)
 {
     attn_caselist l;
@@ -167,7 +168,8 @@ TEST(config_seqlen_gives_each_kernel_the_shapes_it_can_run)
     const attn_kernel *reg = attn_kernels(&nk);
     for (int k = 0; k < nk; k++) {
         int n = cases_of(&l, &reg[k]);
-        int want = !(reg[k].caps & ATTN_CAP_DOT) ? 0 : (reg[k].caps & ATTN_CAP_THREADS) ? 24 : 12;
+        int want = !(reg[k].caps & ATTN_CAP_DOT) || !attn_kernel_accepts(&reg[k], ATTN_F32) ? 0
+                 : (reg[k].caps & ATTN_CAP_THREADS) ? 24 : 12;
         CHECK_MSG(n == want, "%s: %d cases, expected %d", reg[k].name, n, want);
     }
     attn_caselist_free(&l);
@@ -450,7 +452,7 @@ TEST(config_kernel_filter)
     int rc = load_capture("configs/variants.ini", "naive", &l, msg, sizeof msg);
     CHECK_MSG(rc == 0, "%s", msg);
     if (!rc) {
-        CHECK(l.n == 81);
+        CHECK(l.n == 113);
         for (int i = 0; i < l.n; i++) CHECK(!strcmp(l.cases[i].kernel->name, "naive"));
         attn_caselist_free(&l);
     }

@@ -156,8 +156,7 @@ static int span_cmp(const void *a, const void *b)
 
 int attn_case_elem_bytes(const attn_case *c)
 {
-    (void)c;                    /* fp32 only today (attn_dtype) */
-    return 4;
+    return (int)attn_dtype_size(c->dtype);
 }
 
 /* Per batch item, the keys some query row sees form a union of spans: each row's band

@@ -26,6 +26,7 @@ typedef struct attn_case {
     int globals;                /* number of global tokens */
     attn_score score;
     int additive_dim;
+    attn_dtype dtype;           /* storage type of q, k, v (out stays fp32) */
 
     /* run settings */
     double min_time;            /* seconds of timed runs at least (0: exactly reps) */
@@ -60,8 +61,8 @@ double attn_case_pairs(const attn_case *c);
  * plus 2*A*D per query row and per key row per (b, h) for the projections. */
 double attn_case_flops(const attn_case *c);
 
-/* Bytes per element of q, k and v as stored (4: fp32, the only dtype today; the hook for
- * a dtype parameter). out is always written as fp32. */
+/* Bytes per element of q, k and v as stored: attn_dtype_size of the case's dtype (4 f32,
+ * 2 bf16 and f16). out is always written as fp32. */
 int attn_case_elem_bytes(const attn_case *c);
 /* Compulsory memory traffic of the case, the roofline's byte count: q read once, k and v
  * of the keys some query row of the batch item can see read once per kv head (a key no

@@ -19,8 +19,8 @@
  * not multiplied in (the MATTERS column: pad only matters for padding masks, additive_dim
  * only for additive scores; and window only for a side that window_left/window_right does
  * not override); the case then carries the key's first value. With `unsupported = omit` a
- * kernel is not given the cases it lacks a capability for (default `skip`: the runner
- * records them as skipped with the reason, which shows the capability matrix).
+ * kernel is not given the cases it lacks a capability or the dtype for (default `skip`:
+ * the runner records them as skipped with the reason, which shows the capability matrix).
  *
  * Every case's `file` points at one copy of the path stored after the case array in the
  * same allocation, so attn_caselist_free() frees both.
@@ -229,7 +229,9 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
             }
             unsigned needs = attn_case_needs(&c);
             for (int i = 0; i < nk; i++) {
-                if (c.omit_unsupported && (needs & ~kernels[i]->caps)) continue;
+                if (c.omit_unsupported &&
+                    ((needs & ~kernels[i]->caps) || !attn_kernel_accepts(kernels[i], c.dtype)))
+                    continue;
                 attn_case *d = &out->v[out->n++];
                 *d = c;
                 d->kernel = kernels[i];

@@ -3,7 +3,8 @@
  * Every tensor comes from its own splitmix64 stream, seeded by the case's seed mixed with
  * the shape and the tensor's name: never with the kernel or the thread count, so every
  * kernel of a shape sees the same numbers. Values are uniform in [-1, 1) with 24 random
- * bits, exact in fp32.
+ * bits, exact in fp32. A bf16/f16 case then rounds q, k, v into its dtype (round_to_dtype):
+ * the dtype is not in the seed, so it sees the f32 case's numbers, rounded.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -70,6 +71,7 @@ void attn_problem_from_case(const attn_case *c, attn_problem *p)
     p->n_globals = c->globals;
     p->score = c->score;
     p->A = c->score == ATTN_SCORE_ADDITIVE ? c->additive_dim : 0;
+    p->dtype = c->dtype;
 }
 
 /* ---------------------------------------------------------------- inputs -- */
@@ -109,8 +111,24 @@ static void fill_uniform(const attn_case *c, const char *tensor, float *x, size_
     }
 }
 
-/* Element counts of every array attn_inputs_make allocates, in allocation order. */
-typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global; } sizes;
+/* x (n) rounded to nearest-even into dtype t: h (n) gets the 16-bit values, x the same
+ * values widened back (exact). */
+static void round_to_dtype(attn_dtype t, float *x, uint16_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t == ATTN_BF16) {
+            h[i] = attn_f32_to_bf16(x[i]);
+            x[i] = attn_bf16_to_f32(h[i]);
+        } else {
+            h[i] = attn_f32_to_f16(x[i]);
+            x[i] = attn_f16_to_f32(h[i]);
+        }
+    }
+}
+
+/* Element counts of every array attn_inputs_make allocates, in allocation order; q16, k16,
+ * v16 are uint16_t (0 for f32). */
+typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global, q16, k16, v16; } sizes;
 
 static sizes sizes_of(const attn_case *c)
 {
@@ -125,6 +143,10 @@ static sizes sizes_of(const attn_case *c)
     z.kv_len = (size_t)c->batch;
     z.gpos = c->globals > 0 ? (size_t)c->globals : 0;
     z.is_global = c->globals > 0 ? (size_t)c->kv_len : 0;
+    int half = c->dtype != ATTN_F32;
+    z.q16 = half ? z.q : 0;
+    z.k16 = half ? z.k : 0;
+    z.v16 = half ? z.v : 0;
     return z;
 }
 
@@ -133,7 +155,8 @@ size_t attn_inputs_bytes(const attn_case *c)
     sizes z = sizes_of(c);
     return round_up(z.q * 4) + round_up(z.k * 4) + round_up(z.v * 4) + round_up(z.out * 4) +
            round_up(z.wq * 4) + round_up(z.wk * 4) + round_up(z.va * 4) +
-           round_up(z.kv_len * sizeof(int)) + round_up(z.gpos * sizeof(int)) + round_up(z.is_global);
+           round_up(z.kv_len * sizeof(int)) + round_up(z.gpos * sizeof(int)) + round_up(z.is_global) +
+           round_up(z.q16 * 2) + round_up(z.k16 * 2) + round_up(z.v16 * 2);
 }
 
 void attn_inputs_free(attn_inputs *in)
@@ -148,6 +171,9 @@ void attn_inputs_free(attn_inputs *in)
     attn_free(in->kv_len);
     attn_free(in->global_pos);
     attn_free(in->key_is_global);
+    attn_free(in->q16);
+    attn_free(in->k16);
+    attn_free(in->v16);
     memset(in, 0, sizeof *in);
 }
 
@@ -172,6 +198,12 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
         in->key_is_global = attn_alloc(z.is_global);
         ok = ok && in->global_pos && in->key_is_global;
     }
+    if (z.q16) {
+        in->q16 = attn_alloc(z.q16 * sizeof(uint16_t));
+        in->k16 = attn_alloc(z.k16 * sizeof(uint16_t));
+        in->v16 = attn_alloc(z.v16 * sizeof(uint16_t));
+        ok = ok && in->q16 && in->k16 && in->v16;
+    }
     if (!ok) {
         attn_inputs_free(in);
         return -1;
@@ -183,6 +215,14 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
     memset(in->out, 0, z.out * sizeof(float));
 
     attn_problem_from_case(c, &in->p);
+    if (z.q16) {
+        round_to_dtype(c->dtype, in->q, in->q16, z.q);
+        round_to_dtype(c->dtype, in->k, in->k16, z.k);
+        round_to_dtype(c->dtype, in->v, in->v16, z.v);
+        in->p.q16 = in->q16;
+        in->p.k16 = in->k16;
+        in->p.v16 = in->v16;
+    }
     attn_kv_lengths(c, in->kv_len);
     if (c->mask & MASK_PADDING) in->p.kv_len = in->kv_len;
     if (z.wq) {

@@ -2,7 +2,11 @@
  *
  * Inputs depend only on the case's shape and seed, never on the kernel, so every
  * kernel of a sweep sees exactly the same numbers (fair comparison, validation against
- * the naive reference, reproducible dumps). Values are uniform in [-1, 1).
+ * the naive reference, reproducible dumps). Values are uniform in [-1, 1). A bf16 or f16
+ * case draws the same numbers, rounds q, k and v to nearest-even into its dtype, and keeps
+ * both the 16-bit bits and the rounded values as floats: kernels that read the storage
+ * width take the bits, the reference and fp32 code the floats, so validation measures a
+ * kernel's own arithmetic and not the rounding of its inputs.
  */
 #ifndef ATTN_INPUTS_H
 #define ATTN_INPUTS_H
@@ -13,6 +17,8 @@
 typedef struct attn_inputs {
     attn_problem p;             /* points into the arrays below */
     float *q, *k, *v, *out;     /* 64-byte aligned, shapes as in attn.h */
+    uint16_t *q16, *k16, *v16;  /* bf16/f16 cases: the stored bits of q, k, v (which then
+                                   hold the same values widened); NULL for f32 */
     float *wq, *wk, *va;        /* additive parameters, NULL for dot scores */
     int *kv_len;                /* (B) */
     int *global_pos;            /* (n_globals) */

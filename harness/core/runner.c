@@ -411,6 +411,10 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         skip(r, "kernel %s does not support: %s", k->name, names);
         return r->status;
     }
+    if (!attn_kernel_accepts(k, c->dtype)) {
+        skip(r, "kernel %s does not accept dtype %s", k->name, attn_dtype_name(c->dtype));
+        return r->status;
+    }
     attn_problem p;
     attn_problem_from_case(c, &p);
     r->workspace_bytes = k->workspace_bytes(&p, c->threads);
