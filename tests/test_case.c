@@ -1,6 +1,7 @@
 /* test_case.c: case names and ids, the attended-pair count, and the input tensors. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "test.h"
 #include "core/case.h"
 #include "core/inputs.h"
@@ -79,6 +80,60 @@ TEST(case_pairs_match_brute_force)
     CHECK(checked > 300);
 }
 
+/* The closed form against brute force on random shapes: lengths 1..40 (Lq < Lk, Lq > Lk,
+ * primes), every mask, pads up to 1, windows on either side or both (0 included), 0 to
+ * Lk global tokens, 1 to 5 batch items. */
+TEST(case_pairs_random_shapes_match_brute_force)
+{
+    uint64_t s = 12345;
+    int checked = 0;
+    for (int t = 0; t < 3000; t++) {
+        attn_case c = base_case();
+        c.heads = c.kv_heads = 1; c.head_dim = c.v_dim = 1;
+#define RND(n) (int)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 33) % (n)
+        c.batch = 1 + RND(5);
+        c.q_len = 1 + RND(40);
+        c.kv_len = RND(3) == 0 ? c.q_len : 1 + RND(40);
+        c.mask = (attn_mask)RND(4);
+        c.pad = RND(5) * 0.25;
+        c.window_left = RND(3) == 0 ? -1 : RND(12);
+        c.window_right = RND(3) == 0 ? -1 : RND(12);
+        c.globals = RND(3) == 0 ? 0 : RND(c.kv_len + 1);
+#undef RND
+        double fast = attn_case_pairs(&c), slow = brute_pairs(&c);
+        CHECK_MSG(fast == slow, "b%d q%d k%d mask %s pad %g window (%d,%d) globals %d: "
+                  "pairs %.0f, brute force %.0f", c.batch, c.q_len, c.kv_len,
+                  attn_mask_name(c.mask), c.pad, c.window_left, c.window_right, c.globals,
+                  fast, slow);
+        if (fast != slow) break;
+        checked++;
+    }
+    CHECK(checked == 3000);
+}
+
+/* The largest lengths a config accepts are counted in closed form, not row by row: a
+ * 2^30-token case with padding, a window and global tokens takes well under a second
+ * (measured: microseconds). */
+TEST(case_pairs_of_a_billion_tokens_are_instant)
+{
+    attn_case c = base_case();
+    c.batch = 8; c.heads = c.kv_heads = 1;
+    c.q_len = c.kv_len = 1 << 30;
+    c.mask = MASK_CAUSAL_PADDING; c.pad = 0.5;
+    c.window_left = 4096; c.window_right = 0; c.globals = 64;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double pairs = attn_case_pairs(&c), flops = attn_case_flops(&c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(dt < 0.5, "counting took %.3f s", dt);
+    /* each row sees at most its window (4097 keys) plus the 64 globals, or all keys */
+    CHECK(pairs > 0 && pairs < 8.0 * (1 << 30) * (4097 + 64) + 8.0 * 64 * (1 << 30));
+    CHECK(flops == pairs * 4 * 64);
+    c.mask = MASK_NONE; c.window_left = c.window_right = -1; c.globals = 0;
+    CHECK(attn_case_pairs(&c) == 8.0 * (1 << 30) * (double)(1 << 30));
+}
+
 TEST(case_pairs_and_flops)
 {
     attn_case c = base_case();
@@ -96,7 +151,7 @@ TEST(case_pairs_and_flops)
 
 TEST(case_pairs_large_is_fast)
 {
-    /* O(B * Lq * (1 + globals)): a million-long sequence counts instantly */
+    /* closed form: a million-long sequence counts instantly */
     attn_case c = base_case();
     c.q_len = c.kv_len = 1 << 20; c.heads = 1; c.kv_heads = 1;
     c.mask = MASK_CAUSAL; c.window_left = 255; c.window_right = 0; c.globals = 4;

@@ -3,7 +3,9 @@
  *   - text from a results file (kernel, sweep, mask, context) never runs in gnuplot, a
  *     shell or a browser, and never names a file outside the chart folder;
  *   - one writer per results directory;
- *   - results.json and results.csv always hold the same cases, even after a write error.
+ *   - results.json and results.csv always hold the same cases, even after a write error;
+ *   - sizes that wrap or that no machine could hold are refused at parse time (exit 2,
+ *     FILE:LINE), and a huge case that is accepted is judged (and skipped) at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +14,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <time.h>
+#include "core/inputs.h"
+#include "core/runner.h"
 #include "record/results.h"
 #include "test.h"
 
@@ -233,4 +238,59 @@ TEST(hardening_csv_cells_are_not_formulas)
         }
     CHECK(strstr(cells, "\"'=HYPERLINK") != NULL);
     free(cells);
+}
+
+/* A config whose sizes wrap 64 bits: `run` refuses it at parse time, FILE:LINE, exit 2,
+ * and writes nothing. */
+TEST(hardening_wrapping_sizes_refused_by_run)
+{
+    char ini[512], out[512], err[4096];
+    snprintf(ini, sizeof ini, "%s/wrap.ini", test_tmpdir());
+    snprintf(out, sizeof out, "%s/wrap-out", test_tmpdir());
+    test_write_text(ini, "[wrap]\nkernels = naive\nbatch = 65536\nheads = 65536\nhead_dim = 65536\n"
+                         "seq_len = 65536\n");
+    int rc = test_sh(err, sizeof err, "%s run %s -q -o %s", test_bin(), ini, out);
+    CHECK_MSG(rc == 2, "run: exit %d: %s", rc, err);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: batch: the case", ini);
+    CHECK_MSG(strstr(err, want) && strstr(err, "cannot be represented"), "%s", err);
+    CHECK(!file_exists(out));
+}
+
+/* The runner judges a case of 2^30 tokens (which a config refuses only on machines with
+ * less than 64 GiB) at once: the pair count is closed form and the estimate checked, so
+ * it is skipped over budget in milliseconds, the harness never spinning row by row. A
+ * case whose byte counts wrap saturates the estimate and is skipped too. */
+TEST(hardening_huge_case_judged_at_once)
+{
+    attn_case c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.id, sizeof c.id, "huge");
+    c.kernel = attn_kernel_find("flash");
+    c.batch = 4; c.heads = c.kv_heads = 2; c.threads = 1;
+    c.q_len = c.kv_len = 1 << 30; c.head_dim = c.v_dim = 64;
+    c.mask = MASK_CAUSAL_PADDING; c.pad = 0.5;
+    c.window_left = 1024; c.window_right = 0;
+    c.min_time = 0.1; c.reps = 1; c.timeout = 5; c.rtol = c.atol = 1e-3;
+    attn_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.mem_budget = (size_t)1 << 30;
+    attn_result r;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    attn_run_case(&c, &o, &r);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(r.status == ST_SKIPPED && strstr(r.reason, "over memory budget"), "%s", r.reason);
+    CHECK_MSG(dt < 0.5, "judging took %.3f s", dt);
+    CHECK(r.flops > 0 && r.need_bytes >= attn_inputs_bytes(&c));
+    attn_result_free(&r);
+
+    c.window_left = c.window_right = -1;
+    c.batch = c.heads = c.kv_heads = 1 << 20;      /* 2^100 elements of q */
+    CHECK(attn_inputs_bytes(&c) == SIZE_MAX);
+    CHECK(attn_case_mem_need(&c, &o) == SIZE_MAX);
+    attn_run_case(&c, &o, &r);
+    CHECK_MSG(r.status == ST_SKIPPED && strstr(r.reason, "over memory budget"), "%s", r.reason);
+    attn_result_free(&r);
 }

@@ -1,14 +1,19 @@
-/* case.c: names of case enums, case ids, and the exact count of attended pairs (case.h).
+/* case.c: names of case enums, case ids, the exact count of attended pairs, and the
+ * size check that refuses a case no machine like this one could hold (case.h).
  *
  * The pair count is what FLOPs and GFLOP/s are computed from, so it must agree with the
- * mask every kernel applies: it takes the padding lengths and global positions from the
- * same helpers that build the tensors (inputs.c) and the band from attn_band().
+ * mask every kernel applies: it takes the padding lengths from the same helper that builds
+ * the tensors (attn_kv_length in inputs.c), the global positions from the same rule
+ * (attn_global_positions) and the band from attn_band()'s formula, in closed form (see
+ * "pairs" below); tests/test_case.c checks it against attn_allowed() pair by pair.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/util.h"
 #include "core/case.h"
 #include "core/inputs.h"
+#include "core/machine.h"
 #include "core/params.h"
 
 /* ----------------------------------------------------------------- names -- */
@@ -59,60 +64,218 @@ void attn_case_make_id(attn_case *c)
     attn_params_id(c, c->id, sizeof c->id);
 }
 
-/* ----------------------------------------------------------------- pairs -- */
+/* ----------------------------------------------------------------- sizes -- */
 
-/* Is x in the sorted array a (n)? */
-static int contains(const int *a, int n, int x)
+size_t attn_case_bytes_limit(void)
 {
-    int lo = 0, hi = n;
-    while (lo < hi) {
-        int mid = lo + (hi - lo) / 2;
-        if (a[mid] < x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo < n && a[lo] == x;
+    long phys = attn_phys_mem_bytes();
+    int ovf = 0;
+    size_t lim = phys > 0 ? attn_size_mul((size_t)phys, ATTN_CASE_MEM_FACTOR, &ovf) : ATTN_CASE_BYTES_CAP;
+    return ovf || lim > ATTN_CASE_BYTES_CAP ? ATTN_CASE_BYTES_CAP : lim;
 }
 
-/* Per query row: the band's width, plus the global keys outside the band that padding
- * and causality still let it see; a global query sees every such key. O(B*Lq*(1+G)). */
+int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n)
+{
+    char need[32], lim[32], phys[32];
+    size_t inputs = attn_inputs_bytes(c);
+    int ovf = inputs == SIZE_MAX;
+    size_t proj = 0;
+    if (c->score == ATTN_SCORE_ADDITIVE && c->batch > 0 && c->kv_heads > 0 && c->additive_dim > 0 && c->kv_len > 0)
+        proj = attn_size_mul(attn_size_mul((size_t)c->batch, (size_t)c->kv_heads, &ovf),
+                             attn_size_mul(attn_size_mul((size_t)c->additive_dim, (size_t)c->kv_len, &ovf),
+                                           sizeof(float), &ovf), &ovf);
+    const char *what = proj > inputs ? "for the additive score's key projections" : "for its inputs";
+    size_t bytes = proj > inputs ? proj : inputs;
+    if (ovf) {
+        snprintf(why, n, "needs more than 2^64 bytes %s: the sizes cannot be represented", what);
+        return -1;
+    }
+    if (bytes <= limit) return 0;
+    attn_fmt_bytes((double)bytes, need, sizeof need);
+    attn_fmt_bytes((double)limit, lim, sizeof lim);
+    attn_fmt_bytes((double)attn_phys_mem_bytes(), phys, sizeof phys);
+    snprintf(why, n, "needs %s %s, more than this machine could ever hold (at most %s: %d x its "
+             "%s of memory, and never over 128 TiB)", need, what, lim, ATTN_CASE_MEM_FACTOR, phys);
+    return -1;
+}
+
+/* ----------------------------------------------------------------- pairs -- */
+
+/* The pair count in closed form, O(1) per batch item plus O(1) per global query row:
+ * nothing here is per (row, key) pair, nor per row, so a case of 2^30 tokens is counted
+ * in microseconds (the parent counts it before the memory budget is checked).
+ *
+ * Row i has the aligned position a = i + Lk - Lq, a in [a0, a1] = [Lk - Lq, Lk - 1]. In
+ * batch item b with kv valid keys its band (attn_band) is [l(a), h(a)) with
+ *     h(a) = min(kv, a + R + 1)   R = 0 when causal, else window_right (or unbounded)
+ *     l(a) = max(0, a - WL)       WL = window_left (or unbounded: l = 0)
+ * so the band width max(0, h - l) is piecewise linear in a, summed piece by piece. Global
+ * keys (positions pos(g) = floor(g*Lk/n), g < n, the rule of attn_global_positions) add,
+ * for every row, the globals below cap(a) = min(kv, a + 1 if causal) outside the band;
+ * summed over rows that is a sum over globals of a count of rows, again piecewise linear,
+ * in pos(g), whose sums are floor sums. A global query row sees every key below cap: for
+ * those rows (at most min(n, Lq)) the difference is added one by one. */
+
+#define UNBOUNDED (1L << 40)    /* an open side: far beyond any length (<= 2^30) */
+
+typedef long long ll;
+
+/* sum_{i=0}^{n-1} floor((a*i + b) / m), for n, m >= 1 and a, b >= 0 (the usual Euclid-like
+ * reduction; every term here stays below 2^62). */
+static ll floor_sum(ll n, ll m, ll a, ll b)
+{
+    ll ans = 0;
+    for (;;) {
+        if (a >= m) { ans += (n - 1) * n / 2 * (a / m); a %= m; }
+        if (b >= m) { ans += n * (b / m); b %= m; }
+        ll y = a * n + b;
+        if (y < m) return ans;
+        n = y / m;
+        b = y % m;
+        ll t = m; m = a; a = t;
+    }
+}
+
+typedef struct {
+    ll Lk, n;                   /* keys, global tokens (n = 0: none) */
+} globs;
+
+/* pos(g): the position of global g */
+static ll gpos(const globs *G, ll g) { return g * G->Lk / G->n; }
+/* How many global positions are < x */
+static ll gcount(const globs *G, ll x)
+{
+    if (G->n == 0 || x <= 0) return 0;
+    if (x >= G->Lk) return G->n;
+    return (x * G->n + G->Lk - 1) / G->Lk;     /* g*Lk/n < x  <=>  g < x*n/Lk */
+}
+/* sum of pos(g) for g in [g0, g1) */
+static ll gpos_sum(const globs *G, ll g0, ll g1)
+{
+    if (g1 <= g0) return 0;
+    return floor_sum(g1, G->n, G->Lk, 0) - floor_sum(g0, G->n, G->Lk, 0);
+}
+
+/* sum over integer x in [x0, x1] of max(0, alpha + s*x), s in {-1, 0, 1} */
+static ll clamp_sum(ll x0, ll x1, ll alpha, int s)
+{
+    if (s > 0 && x0 < 1 - alpha) x0 = 1 - alpha;
+    if (s < 0 && x1 > alpha - 1) x1 = alpha - 1;
+    if (x1 < x0 || (s == 0 && alpha <= 0)) return 0;
+    ll n = x1 - x0 + 1;
+    return n * alpha + s * ((x0 + x1) * n / 2);
+}
+
+static int by_value(const void *x, const void *y)
+{
+    ll a = *(const ll *)x, b = *(const ll *)y;
+    return (a > b) - (a < b);
+}
+
+/* Sort cut points, clip them to [lo, hi] and keep lo and hi: the pieces are [c[k], c[k+1]). */
+static int cuts(ll *c, int n, ll lo, ll hi)
+{
+    for (int i = 0; i < n; i++) c[i] = c[i] < lo ? lo : c[i] > hi ? hi : c[i];
+    c[n++] = lo;
+    c[n++] = hi;
+    qsort(c, (size_t)n, sizeof *c, by_value);
+    return n;
+}
+
+typedef struct {
+    ll a0, a1, Lk;              /* aligned positions of the first and last row */
+    ll R, WL;                   /* right reach (0 causal), left reach; UNBOUNDED when open */
+    int causal;
+    globs G;
+} rows;
+
+/* sum over rows of the band width in an item with kv valid keys */
+static ll band_sum(const rows *r, ll kv)
+{
+    ll c[4] = { kv - r->R - 1, r->WL + 1 };
+    int n = cuts(c, 2, r->a0, r->a1 + 1);
+    ll sum = 0;
+    for (int k = 0; k + 1 < n; k++) {
+        ll x0 = c[k], x1 = c[k + 1] - 1;
+        if (x1 < x0) continue;
+        int h_lin = x0 < kv - r->R - 1;        /* h = a + R + 1, else kv */
+        int l_lin = x0 > r->WL;                /* l = a - WL, else 0 */
+        ll alpha = (h_lin ? r->R + 1 : kv) - (l_lin ? -r->WL : 0);
+        int slope = h_lin - l_lin;
+        sum += clamp_sum(x0, x1, alpha, slope);
+    }
+    return sum;
+}
+
+/* sum over rows of the global keys below cap(a) outside the band, as if no row were a
+ * global query: sum over globals g < gcount(kv) of the rows that see g that way. */
+static ll globals_sum(const rows *r, ll kv)
+{
+    const globs *G = &r->G;
+    ll ng = gcount(G, kv), sum = 0;
+    if (ng == 0) return 0;
+    /* rows with pos(g) < cap(a): all rows, or (causal) a >= pos(g) */
+    if (!r->causal) {
+        sum += ng * (r->a1 - r->a0 + 1);
+    } else {
+        ll g0 = gcount(G, r->a0) < ng ? gcount(G, r->a0) : ng;    /* pos < a0: every row */
+        sum += g0 * (r->a1 - r->a0 + 1) + (ng - g0) * (r->a1 + 1) - gpos_sum(G, g0, ng);
+    }
+    /* minus the rows whose band holds g: a in [pos - R, pos + WL] within [a0, a1] */
+    ll c[5] = { gcount(G, r->a1 - r->WL + 1), gcount(G, r->a0 + r->R), gcount(G, r->a0 - r->WL) };
+    int n = cuts(c, 3, 0, ng);
+    for (int k = 0; k + 1 < n; k++) {
+        ll g0 = c[k], g1 = c[k + 1];
+        if (g1 <= g0) continue;
+        ll p = gpos(G, g0);
+        int hi_lin = p + r->WL <= r->a1;        /* upper end pos + WL, else a1 */
+        int lo_lin = p - r->R >= r->a0;         /* lower end pos - R, else a0 */
+        ll alpha = (hi_lin ? r->WL : r->a1) - (lo_lin ? -r->R : r->a0) + 1;
+        int slope = hi_lin - lo_lin;
+        if (alpha + slope * p <= 0) continue;   /* the piece below pos = a0 - WL: no row */
+        sum -= alpha * (g1 - g0) + slope * gpos_sum(G, g0, g1);
+    }
+    return sum;
+}
+
+/* A global query row a sees every key below cap(a): what that adds to band + globals,
+ * i.e. the non-global keys below cap outside the band. */
+static ll global_rows_sum(const rows *r, ll kv)
+{
+    const globs *G = &r->G;
+    ll first = r->a0 > 0 ? r->a0 : 0, sum = 0;
+    for (ll g = gcount(G, first); g < G->n; g++) {
+        ll a = gpos(G, g);
+        if (a > r->a1) break;
+        ll cap = r->causal && a + 1 < kv ? a + 1 : kv;
+        ll h = a + r->R + 1 < kv ? a + r->R + 1 : kv;
+        ll l = a - r->WL > 0 ? a - r->WL : 0;
+        if (h < l) h = l;
+        /* F(x) = x - gcount(x): non-global keys below x */
+        sum += (cap - gcount(G, cap)) - ((h - gcount(G, h)) - (l - gcount(G, l)));
+    }
+    return sum;
+}
+
 double attn_case_pairs(const attn_case *c)
 {
-    int *kv = malloc(sizeof(int) * (size_t)(c->batch > 0 ? c->batch : 1));
-    int *gpos = malloc(sizeof(int) * (size_t)(c->globals > 0 ? c->globals : 1));
-    if (!kv || !gpos) {
-        free(kv);
-        free(gpos);
-        return -1.0;
-    }
-    attn_problem p;
-    attn_problem_from_case(c, &p);
-    attn_kv_lengths(c, kv);
-    p.kv_len = kv;
-    int ng = attn_global_positions(c, gpos);
+    if (c->batch < 1 || c->q_len < 1 || c->kv_len < 1) return 0;
+    rows r = { .a0 = (ll)c->kv_len - c->q_len, .a1 = (ll)c->kv_len - 1, .Lk = c->kv_len,
+               .causal = (c->mask & MASK_CAUSAL) != 0 };
+    r.R = r.causal ? 0 : c->window_right >= 0 ? c->window_right : UNBOUNDED;
+    r.WL = c->window_left >= 0 ? c->window_left : UNBOUNDED;
+    r.G.Lk = c->kv_len;
+    r.G.n = c->globals < c->kv_len ? c->globals : c->kv_len;
+    if (r.G.n < 0) r.G.n = 0;
 
     double pairs = 0.0;
-    for (int b = 0; b < c->batch; b++) {
-        for (int i = 0; i < c->q_len; i++) {
-            int lo, hi;
-            attn_band(&p, b, i, &lo, &hi);
-            long n = hi - lo;
-            if (ng > 0) {
-                long a = (long)i + c->kv_len - c->q_len;
-                long cap = kv[b];                       /* keys padding and causality allow */
-                if (p.causal && a + 1 < cap) cap = a + 1;
-                if (cap < 0) cap = 0;
-                if (a >= 0 && a < c->kv_len && contains(gpos, ng, (int)a)) {
-                    n = cap;
-                } else {
-                    for (int g = 0; g < ng; g++)
-                        if (gpos[g] < cap && (gpos[g] < lo || gpos[g] >= hi)) n++;
-                }
-            }
-            pairs += (double)n;
-        }
+    int same_kv = !(c->mask & MASK_PADDING);    /* every item alike: count one, times B */
+    for (int b = 0; b < (same_kv ? 1 : c->batch); b++) {
+        ll kv = attn_kv_length(c, b);
+        ll n = band_sum(&r, kv);
+        if (r.G.n > 0) n += globals_sum(&r, kv) + global_rows_sum(&r, kv);
+        pairs += (double)n * (same_kv ? c->batch : 1);
     }
-    free(kv);
-    free(gpos);
     return pairs * c->heads;
 }
 

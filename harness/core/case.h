@@ -54,7 +54,25 @@ void attn_case_make_id(attn_case *c);
 /* Capability bits (ATTN_CAP_*) a kernel needs to run this case. */
 unsigned attn_case_needs(const attn_case *c);
 
-/* Exact number of (query, key) pairs attended over all batch items and heads. */
+/* Sizes a config may ask for. A case is refused when its byte counts do not fit size_t,
+ * or when its inputs (q, k, v, out and the mask and additive tables), or the key
+ * projections an additive score keeps (B, Hkv, A, Lk floats), need more than
+ * attn_case_bytes_limit(): ATTN_CASE_MEM_FACTOR times this machine's physical memory,
+ * and never more than 2^47 bytes (128 TiB, the user address space of x86-64 and arm64
+ * with 4-level page tables). Cases under the limit but over the run's memory budget are
+ * skipped at run time instead (with the bytes they need). With these limits, and threads
+ * <= 65536 (core/params.def), every kernel's workspace and the runner's estimate fit in
+ * 63 bits. */
+#define ATTN_CASE_MEM_FACTOR 16
+#define ATTN_CASE_BYTES_CAP ((size_t)1 << 47)
+size_t attn_case_bytes_limit(void);
+/* 0 when the case can be represented and held (bytes <= limit); else -1 with the reason
+ * ("needs 16.0 TiB for its inputs, more than ...") in why. */
+int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n);
+
+/* Exact number of (query, key) pairs attended over all batch items and heads, in closed
+ * form: O(B) without global tokens, plus O(min(globals, Lq)) per batch item with them
+ * (O(1) per item without padding: every item is alike). Never per row or per pair. */
 double attn_case_pairs(const attn_case *c);
 /* FLOPs counted from attended pairs: dot 2*D + 2*Dv per pair; additive 3*A + 2*Dv per pair
  * plus 2*A*D per query row and per key row per (b, h) for the projections. */
