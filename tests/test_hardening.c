@@ -5,7 +5,9 @@
  *   - one writer per results directory;
  *   - results.json and results.csv always hold the same cases, even after a write error;
  *   - sizes that wrap or that no machine could hold are refused at parse time (exit 2,
- *     FILE:LINE), and a huge case that is accepted is judged (and skipped) at once.
+ *     FILE:LINE), and a huge case that is accepted is judged (and skipped) at once;
+ *   - the readers (history, merge, plot) are linear or n log n in cases: a results file
+ *     of 20000 cases (ATTN_TEST_BIG_CASES to change it) goes through each of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <time.h>
+#include "analysis/history.h"
+#include "analysis/merge.h"
 #include "core/inputs.h"
+#include "plot/plot.h"
 #include "core/runner.h"
 #include "record/results.h"
 #include "test.h"
@@ -189,6 +194,15 @@ TEST(hardening_schema_violations_refused)
           "\"time_s\": {\"median\": \"fast\"}}]}", "case 0 (x): field \"time_s.median\"" },
         { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"ok\", \"params\": {}}]}", "time_s.median" },
         { "{\"context\": [], \"cases\": []}", "context" },
+        /* params the readers convert to int: whole numbers in range, names for enums */
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"heads\": 1e300}}]}", "params.heads" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"threads\": 2.5}}]}", "params.threads" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"batch\": -3}}]}", "params.batch" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"window_left\": -2}}]}", "params.window_left" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"pad\": 7}}]}", "params.pad" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"mask\": 3}}]}", "params.mask" },
+        { "{\"cases\": [{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {}}, "
+          "{\"kernel\": \"k\", \"status\": \"skipped\", \"params\": {\"q_len\": \"x\"}}]}", "case 1: field \"params.q_len\"" },
     };
     char path[512], err[1024];
     snprintf(path, sizeof path, "%s/bad.json", test_tmpdir());
@@ -293,4 +307,132 @@ TEST(hardening_huge_case_judged_at_once)
     attn_run_case(&c, &o, &r);
     CHECK_MSG(r.status == ST_SKIPPED && strstr(r.reason, "over memory budget"), "%s", r.reason);
     attn_result_free(&r);
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* A results document of n ok cases over 8 kernels, 500 lengths, 8 head counts and a few
+ * batch sizes, written as real runs write them (attn_case_json); odd: every other case. */
+static cJSON *big_doc(int n, int part)
+{
+    static const char *const kernels[] = { "naive", "blocked", "omp", "flash", "window", "decode",
+                                           "flash_avx2", "simd_avx2" };
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddNumberToObject(doc, "schema", 1);
+    cJSON *ctx = cJSON_AddObjectToObject(doc, "context");
+    cJSON_AddStringToObject(ctx, "git_sha", part == 1 ? "aaaa" : "bbbb");
+    cJSON *arr = cJSON_AddArrayToObject(doc, "cases");
+    attn_run_opts o;
+    memset(&o, 0, sizeof o);
+    for (int i = 0; i < n; i++) {
+        if (part >= 2 && i % 2 != part - 2) continue;
+        attn_case c;
+        memset(&c, 0, sizeof c);
+        int k = i % 8, sh = i / 8;
+        snprintf(c.sweep, sizeof c.sweep, "big%d", sh / 4000);
+        c.kernel = attn_kernel_find(kernels[k]);
+        c.q_len = c.kv_len = 16 * (1 + sh % 500);
+        c.heads = c.kv_heads = 1 + (sh / 500) % 8;
+        c.batch = 1 + sh / 4000;
+        c.head_dim = c.v_dim = 64; c.threads = 1; c.additive_dim = 64;
+        c.window_left = c.window_right = -1;
+        c.index = i;
+        attn_case_make_id(&c);
+        attn_result r;
+        memset(&r, 0, sizeof r);
+        double t = 1e-6 * c.q_len * c.heads * (1 + k) * (part == 1 ? 1.0 : 1.01);
+        double samples[3] = { t, t * 1.01, t * 0.99 };
+        r.status = ST_OK;
+        r.samples = samples;
+        r.n_samples = 3;
+        r.rounds = r.iters_per_sample = 1;
+        r.flops = attn_case_flops(&c);
+        r.val.passed = r.val.done = 1;
+        r.val.against = "naive";
+        attn_result_finish(&r, &o);
+        cJSON_AddItemToArray(arr, attn_case_json(&c, &r));
+    }
+    return doc;
+}
+
+TEST(hardening_readers_scale_to_many_cases)
+{
+    const char *env = getenv("ATTN_TEST_BIG_CASES");
+    int n = env ? atoi(env) : 20000;
+    if (n < 16) n = 16;
+    char dir[512], dir2[512], empty[512], err[1024];
+    snprintf(dir, sizeof dir, "%s/big", test_tmpdir());
+    snprintf(dir2, sizeof dir2, "%s/big2", test_tmpdir());
+    snprintf(empty, sizeof empty, "%s/no-gnuplot", test_tmpdir());
+    mkdir(dir, 0700);
+    mkdir(dir2, 0700);
+    double t0 = now_s();
+    cJSON *w1 = big_doc(n, 1), *w2 = big_doc(n, 0);
+    CHECK(attn_results_write_doc(dir, w1, 0) == 0 && attn_results_write_doc(dir2, w2, 0) == 0);
+    cJSON_Delete(w1);
+    cJSON_Delete(w2);
+    double t_write = now_s() - t0;
+
+    t0 = now_s();
+    cJSON *a = attn_results_load(dir, err, sizeof err), *b = attn_results_load(dir2, err, sizeof err);
+    double t_load = now_s() - t0;
+    CHECK_MSG(a && b, "%s", err);
+    if (!a || !b) { cJSON_Delete(a); cJSON_Delete(b); return; }
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(a, "cases")) == n);
+
+    /* history: two runs, every case a row, marks from comparing them */
+    t0 = now_s();
+    const cJSON *runs[2] = { a, b };
+    const char *names[2] = { dir, dir2 };
+    attn_cmp_opts co = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    attn_history h;
+    int rc = attn_history_build(runs, names, 2, &co, &h);
+    double t_hist = now_s() - t0;
+    CHECK_MSG(rc == 0 && h.n_rows == n, "history: rc %d, %d rows of %d", rc, rc == 0 ? h.n_rows : -1, n);
+    if (rc == 0) attn_history_free(&h);
+
+    /* merge: the cases as two shards (odd and even) back into one document */
+    cJSON *sh[2] = { big_doc(n, 2), big_doc(n, 3) }, *merged = NULL;
+    const char *shn[2] = { "even", "odd" };
+    t0 = now_s();
+    rc = attn_merge_docs(sh, shn, 2, &merged, NULL, NULL, NULL, err, sizeof err);
+    double t_merge = now_s() - t0;
+    CHECK_MSG(rc == 0 && cJSON_GetArraySize(cJSON_GetObjectItem(merged, "cases")) == n, "merge: %s", err);
+    const cJSON *c0 = cJSON_GetArrayItem(cJSON_GetObjectItem(merged, "cases"), 0);
+    CHECK(c0 && cJSON_GetObjectItem(c0, "case_index")->valuedouble == 0);
+    cJSON_Delete(merged);
+    cJSON_Delete(sh[0]);
+    cJSON_Delete(sh[1]);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+
+    /* plot: charts' data and scripts and the report, without gnuplot (no images drawn) */
+    mkdir(empty, 0700);
+    char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", empty, 1);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, 2);
+    t0 = now_s();
+    const char *dirs[1] = { dir };
+    rc = plot_main(dirs, 1, NULL, "naive");
+    double t_plot = now_s() - t0;
+    if (saved >= 0) { dup2(saved, 2); close(saved); }
+    if (null >= 0) close(null);
+    if (old) { setenv("PATH", old, 1); free(old); }
+    else unsetenv("PATH");
+    char report[600];
+    snprintf(report, sizeof report, "%s/report.md", dir);
+    CHECK_MSG(rc == 0 && file_exists(report), "plot: rc %d", rc);
+
+    /* not a timing assert (the machine is shared): a quadratic reader takes minutes here */
+    fprintf(stderr, "    %d cases: write %.2f s, load 2 files %.2f s, history %.2f s, merge %.2f s, "
+            "plot (no gnuplot) %.2f s\n", n, t_write, t_load, t_hist, t_merge, t_plot);
+    CHECK_MSG(t_hist + t_merge + t_plot < 240, "readers took %.0f s", t_hist + t_merge + t_plot);
+    test_rm_tree(dir);
+    test_rm_tree(dir2);
 }
