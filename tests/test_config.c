@@ -248,6 +248,15 @@ TEST(config_errors_say_file_line_and_what)
     CHECK(list && strstr(list, "naive"));
 }
 
+/* The config text is refused, with `says` in the message (left in msg). */
+static void expect_refused(const char *text, const char *says, char *msg, size_t size)
+{
+    attn_caselist l;
+    int rc = load_text(text, NULL, &l, msg, size);
+    CHECK_MSG(rc == -1 && l.n == 0, "'%s' was accepted", text);
+    CHECK_MSG(strstr(msg, says), "'%s': expected '%s' in '%s'", text, says, msg);
+}
+
 TEST(config_value_errors)
 {
     static const struct { const char *text; const char *says; } bad[] = {
@@ -277,11 +286,8 @@ TEST(config_value_errors)
         { "[s]\nkernels = naive\n  seq_len = 64\n     128\n", ":4: syntax error" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        attn_caselist l;
         char msg[2048];
-        int rc = load_text(bad[i].text, NULL, &l, msg, sizeof msg);
-        CHECK_MSG(rc == -1 && l.n == 0, "'%s' was accepted", bad[i].text);
-        CHECK_MSG(strstr(msg, bad[i].says), "'%s': expected '%s' in '%s'", bad[i].text, bad[i].says, msg);
+        expect_refused(bad[i].text, bad[i].says, msg, sizeof msg);
     }
 }
 
@@ -304,11 +310,8 @@ TEST(config_sizes_that_cannot_be_held)
         { "[s]\nkernels = naive\nthreads = 65537\n", ":3: threads: '65537' is too large (at most 65536)" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        attn_caselist l;
         char msg[2048];
-        int rc = load_text(bad[i].text, NULL, &l, msg, sizeof msg);
-        CHECK_MSG(rc == -1 && l.n == 0, "'%s' was accepted", bad[i].text);
-        CHECK_MSG(strstr(msg, bad[i].says), "'%s': expected '%s' in '%s'", bad[i].text, bad[i].says, msg);
+        expect_refused(bad[i].text, bad[i].says, msg, sizeof msg);
         CHECK_MSG(i >= 4 || strstr(msg, "cannot be represented") || strstr(msg, "could ever hold"),
                   "no reason in '%s'", msg);
     }
