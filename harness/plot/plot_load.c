@@ -2,7 +2,6 @@
  * column), kernel colours and the lookups the charts need (plot.h). */
 #include <errno.h>
 #include <libgen.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <math.h>
 #include <stdint.h>
@@ -502,12 +501,12 @@ double plot_peak(const plot_run *run, const char *isa, int threads)
     return x > 0 ? x : NAN;
 }
 
-/* The first indexed baseline case at or after (c's run and shape but threads, threads);
- * threads < 0: any thread count. NULL when none has that shape. */
+/* The first indexed baseline case of c's run and shape (every axis but threads) with
+ * `threads` threads, by binary search; NULL when there is none. */
 static const plot_case *base_lookup(const struct plot_index *x, const plot_case *c, int threads)
 {
     plot_case key = *c;
-    key.p.threads = threads < 0 ? INT_MIN : threads;
+    key.p.threads = threads;
     int lo = 0, hi = x->n_base;
     while (lo < hi) {                   /* lower bound of (run, shape, threads) */
         int mid = lo + (hi - lo) / 2;
@@ -515,7 +514,7 @@ static const plot_case *base_lookup(const struct plot_index *x, const plot_case 
         else hi = mid;
     }
     if (lo == x->n_base || base_cmp(x->base[lo], c, 0)) return NULL;
-    return threads < 0 || x->base[lo]->p.threads == threads ? x->base[lo] : NULL;
+    return x->base[lo]->p.threads == threads ? x->base[lo] : NULL;
 }
 
 const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fallback)
