@@ -436,3 +436,36 @@ TEST(hardening_readers_scale_to_many_cases)
     test_rm_tree(dir);
     test_rm_tree(dir2);
 }
+
+/* The indexed baseline lookup (plot_baseline_of, now a binary search) keeps its rule: the
+ * baseline of the same run and shape with the same threads, else its 1-thread case
+ * (fallback), else none; never the baseline itself, never another shape. */
+TEST(hardening_plot_baseline_lookup)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/baseline-index", test_tmpdir());
+    mkdir(dir, 0700);
+    snprintf(path, sizeof path, "%s/results.json", dir);
+#define CASE(K, Q, T) "{\"kernel\": \"" K "\", \"status\": \"ok\", \"time_s\": {\"median\": 1}, " \
+    "\"params\": {\"q_len\": " #Q ", \"kv_len\": " #Q ", \"threads\": " #T ", \"sweep\": \"s\"}}"
+    test_write_text(path, "{\"cases\": [" CASE("flash", 64, 2) ", " CASE("naive", 64, 2) ", "
+                          CASE("naive", 64, 1) ", " CASE("flash", 64, 4) ", " CASE("flash", 128, 2) ", "
+                          CASE("naive", 32, 2) "]}");
+#undef CASE
+    plot_set s;
+    memset(&s, 0, sizeof s);
+    s.baseline = "naive";
+    CHECK(plot_load_run(&s, dir) == 0 && s.n_cases == 6);
+    if (s.n_cases == 6) {
+        int fb = -1;
+        CHECK(plot_baseline_of(&s, &s.cases[0], &fb) == &s.cases[1] && fb == 0);
+        CHECK(plot_baseline_of(&s, &s.cases[3], &fb) == &s.cases[2] && fb == 1);
+        CHECK(plot_baseline_of(&s, &s.cases[4], &fb) == NULL && fb == 0);
+        CHECK(plot_baseline_of(&s, &s.cases[1], &fb) == NULL);
+        int n = 0;
+        CHECK(plot_sweep_count(&s) == 1 && plot_sweep_cases(&s, "s", &n) && n == 6);
+        CHECK(plot_sweep_cases(&s, "t", &n) == NULL && n == 0);
+        CHECK(plot_varied_axes(&s, "s") == ((1u << AX_Q_LEN) | (1u << AX_KV_LEN) | (1u << AX_THREADS)));
+    }
+    plot_set_free(&s);
+}
