@@ -80,9 +80,26 @@ TEST(case_pairs_match_brute_force)
     CHECK(checked > 300);
 }
 
-/* The closed form against brute force on random shapes: lengths 1..40 (Lq < Lk, Lq > Lk,
- * primes), every mask, pads up to 1, windows on either side or both (0 included), 0 to
- * Lk global tokens, 1 to 5 batch items. */
+/* Keys some row of the item sees, by brute force (attn_allowed), times kv heads and
+ * head_dim + v_dim (1 + 1 here): what attn_case_bytes counts for k and v. */
+static double brute_kv_elems(const attn_case *c)
+{
+    attn_inputs in;
+    if (attn_inputs_make(c, &in) != 0) return -1;
+    double keys = 0;
+    for (int b = 0; b < c->batch; b++)
+        for (int j = 0; j < c->kv_len; j++) {
+            int seen = 0;
+            for (int i = 0; i < c->q_len && !seen; i++) seen = attn_allowed(&in.p, b, i, j);
+            keys += seen;
+        }
+    attn_inputs_free(&in);
+    return keys * c->kv_heads * 2;
+}
+
+/* The closed forms (pairs, and the keys attn_case_bytes counts) against brute force on
+ * random shapes: lengths 1..40 (Lq < Lk, Lq > Lk, primes), every mask, pads up to 1,
+ * windows on either side or both (0 included), 0 to Lk global tokens, 1 to 5 items. */
 TEST(case_pairs_random_shapes_match_brute_force)
 {
     uint64_t s = 12345;
@@ -101,19 +118,21 @@ TEST(case_pairs_random_shapes_match_brute_force)
         c.globals = RND(3) == 0 ? 0 : RND(c.kv_len + 1);
 #undef RND
         double fast = attn_case_pairs(&c), slow = brute_pairs(&c);
-        CHECK_MSG(fast == slow, "b%d q%d k%d mask %s pad %g window (%d,%d) globals %d: "
-                  "pairs %.0f, brute force %.0f", c.batch, c.q_len, c.kv_len,
-                  attn_mask_name(c.mask), c.pad, c.window_left, c.window_right, c.globals,
-                  fast, slow);
-        if (fast != slow) break;
+        /* q and out: B*H*Lq*(D + Dv) elements of 4 bytes; the rest is k and v */
+        double kv = attn_case_bytes(&c, 4) / 4 - (double)c.batch * c.q_len * 2, kv_slow = brute_kv_elems(&c);
+        CHECK_MSG(fast == slow && kv == kv_slow, "b%d q%d k%d mask %s pad %g window (%d,%d) "
+                  "globals %d: pairs %.0f, brute force %.0f; k/v elements %.0f, brute force %.0f",
+                  c.batch, c.q_len, c.kv_len, attn_mask_name(c.mask), c.pad, c.window_left,
+                  c.window_right, c.globals, fast, slow, kv, kv_slow);
+        if (fast != slow || kv != kv_slow) break;
         checked++;
     }
     CHECK(checked == 3000);
 }
 
-/* The largest lengths a config accepts are counted in closed form, not row by row: a
- * 2^30-token case with padding, a window and global tokens takes well under a second
- * (measured: microseconds). */
+/* The largest lengths a config accepts are counted in closed form, not row by row: pairs,
+ * FLOPs and bytes of a 2^30-token case with padding, a window and global tokens take well
+ * under a second (measured: microseconds). */
 TEST(case_pairs_of_a_billion_tokens_are_instant)
 {
     attn_case c = base_case();
@@ -123,13 +142,14 @@ TEST(case_pairs_of_a_billion_tokens_are_instant)
     c.window_left = 4096; c.window_right = 0; c.globals = 64;
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    double pairs = attn_case_pairs(&c), flops = attn_case_flops(&c);
+    double pairs = attn_case_pairs(&c), flops = attn_case_flops(&c), bytes = attn_case_bytes(&c, 4);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
     CHECK_MSG(dt < 0.5, "counting took %.3f s", dt);
     /* each row sees at most its window (4097 keys) plus the 64 globals, or all keys */
     CHECK(pairs > 0 && pairs < 8.0 * (1 << 30) * (4097 + 64) + 8.0 * 64 * (1 << 30));
     CHECK(flops == pairs * 4 * 64);
+    CHECK(bytes > 8.0 * (1 << 30) * 128 * 4 && bytes <= 8.0 * (1 << 30) * 256 * 4);
     c.mask = MASK_NONE; c.window_left = c.window_right = -1; c.globals = 0;
     CHECK(attn_case_pairs(&c) == 8.0 * (1 << 30) * (double)(1 << 30));
 }

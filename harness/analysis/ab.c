@@ -68,16 +68,21 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
     cJSON *out = cJSON_Duplicate(round[bad >= 0 ? bad : first], 1);
     if (bad < 0 && n > 0) {
         set_field(out, "time_s", pooled_time(x, n, rounds, iters));
-        /* gflops and pct_peak follow the pooled median */
+        /* gflops, pct_peak, gbytes_s and pct_roof follow the pooled median */
         double flops = attn_json_num(out, "flops", NAN), med = attn_json_num(
             cJSON_GetObjectItemCaseSensitive(out, "time_s"), "median", NAN);
         double g0 = attn_json_num(round[first], "gflops", NAN), p0 = attn_json_num(round[first], "pct_peak", NAN);
+        double r0 = attn_json_num(round[first], "pct_roof", NAN), bytes = attn_json_num(out, "bytes", NAN);
         if (isfinite(flops) && med > 0) {
             double g = flops / med * 1e-9;
             set_field(out, "gflops", cJSON_CreateNumber(g));
             if (isfinite(p0) && g0 > 0)
                 set_field(out, "pct_peak", cJSON_CreateNumber(p0 * g / g0));
+            if (isfinite(r0) && g0 > 0)
+                set_field(out, "pct_roof", cJSON_CreateNumber(r0 * g / g0));
         }
+        if (isfinite(bytes) && bytes > 0 && med > 0)
+            set_field(out, "gbytes_s", cJSON_CreateNumber(bytes / med * 1e-9));
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(out, "time_s");
         set_field(out, "unstable", cJSON_CreateBool(attn_json_num(t, "cv", 0) > ATTN_UNSTABLE_CV));
     }

@@ -1,11 +1,13 @@
-/* cmd_peak.c: `attnbench peak`: the measured fp32 roofs per ISA and thread count
- * (the loops and the forked measurement are core/peak.c). */
+/* cmd_peak.c: `attnbench peak`: the two measured roofs of the roofline per thread count:
+ * fp32 FMA peak per ISA (core/peak.c) and memory read bandwidth (core/bandwidth.c), and
+ * the ridge where they meet. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util/util.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "core/bandwidth.h"
 #include "core/machine.h"
 #include "core/peak.h"
 
@@ -19,13 +21,19 @@ static void peak_usage(FILE *f)
         "Measures the fp32 peak of every ISA usable here: a register-only loop of\n"
         "independent fused multiply-adds (2 flops per lane; portable: a mul + add loop\n"
         "compiled for the baseline ISA), best of %d trials, on each thread count.\n"
-        "This is the roof that pct_peak and the roofline charts divide by.\n"
+        "Then the sustained memory read bandwidth: each thread sums its own slice of a\n"
+        "buffer 8 x the last-level cache, at least 512 MiB (%zu MiB here), best of at least\n"
+        "%d passes.\n"
+        "pct_peak divides by the FMA peak; pct_roof by min(peak, intensity x bandwidth),\n"
+        "and the ridge is the intensity (FLOP/byte) where the two roofs meet.\n"
         "\n"
         "  --threads N   thread counts to measure (repeatable or comma list);\n"
         "                default 1 and all %d online cores\n"
-        "  --seconds S   time per (ISA, threads) measurement, default 1\n"
-        "  --json        print {\"<isa>\": {\"<threads>\": GFLOP/s}} instead of a table\n",
-        PEAK_TRIALS, attn_cpu_cores());
+        "  --seconds S   time per (ISA, threads) measurement and per bandwidth\n"
+        "                measurement, default 1\n"
+        "  --json        print {\"peak_gflops\": {\"<isa>\": {\"<threads>\": GFLOP/s}},\n"
+        "                \"bandwidth_gbs\": {\"<threads>\": GB/s}, \"bandwidth_buffer_bytes\": N}\n",
+        PEAK_TRIALS, attn_bandwidth_default_bytes() >> 20, BW_TRIALS, attn_cpu_cores());
 }
 
 /* "N[,N...]": thread counts 1..ATTN_MAX_THREADS, each strict, added once. */
@@ -44,6 +52,33 @@ static int add_threads(const char *s, int *list, int *n)
         if (!seen && *n < ATTN_MAX_THREADS) list[(*n)++] = (int)t;
         if (!s[l]) return 0;
         s += l + 1;
+    }
+}
+
+/* The read bandwidth on each thread count into pk and, unless json, its table row and
+ * the ridge of every usable ISA (pk's FMA peaks measured already). */
+static void measure_bandwidth(attn_peaks *pk, const int *threads, int nt, double seconds, int json)
+{
+    size_t bw_bytes = attn_bandwidth_default_bytes();
+    pk->bw_buffer_bytes = (double)bw_bytes;
+    if (!json)
+        printf("\nmemory read bandwidth GB/s (buffer %zu MiB, best of >= %d passes)\n%-10s", bw_bytes >> 20,
+               BW_TRIALS, "read");
+    for (int j = 0; j < nt; j++) {
+        pk->gbs[threads[j]] = attn_bandwidth_measure(threads[j], bw_bytes, seconds);
+        if (!json) { printf(" %13.1f", pk->gbs[threads[j]]); fflush(stdout); }
+    }
+    if (json) return;
+    printf("\n\nridge FLOP/byte (peak / bandwidth: below it a kernel is bound by memory)\n");
+    for (int i = 0; i < ATTN_ISA_COUNT; i++) {
+        if (!attn_peak_usable((attn_isa)i)) continue;
+        printf("%-10s", attn_isa_name((attn_isa)i));
+        for (int j = 0; j < nt; j++) {
+            double r = attn_ridge_intensity(pk->gflops[i][threads[j]], pk->gbs[threads[j]]);
+            if (r > 0) printf(" %13.2f", r);
+            else printf(" %13s", "-");
+        }
+        printf("\n");
     }
 }
 
@@ -100,8 +135,13 @@ int attn_cmd_peak(int argc, char **argv)
         }
         if (!json) printf("  %12.1f\n", last);
     }
+
+    measure_bandwidth(&pk, threads, nt, seconds, json);
     if (json) {
-        cJSON *o = attn_peaks_json(&pk);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, "peak_gflops", attn_peaks_json(&pk));
+        cJSON_AddItemToObject(o, "bandwidth_gbs", attn_bandwidth_json(&pk));
+        cJSON_AddNumberToObject(o, "bandwidth_buffer_bytes", pk.bw_buffer_bytes);
         char *s = cJSON_Print(o);
         if (s) puts(s);
         free(s);

@@ -11,6 +11,7 @@
 #include "record/baseline.h"
 #include "cli/commands.h"
 #include "cli/opts.h"
+#include "core/bandwidth.h"
 #include "core/config.h"
 #include "core/machine.h"
 #include "record/results.h"
@@ -33,7 +34,8 @@ static const char usage_text[] =
     "  --mem-budget SIZE    skip cases needing more memory (default half of RAM; 512M, 4G)\n"
     "  --shard K/N          run only cases K, K+N, K+2N, ... (0 <= K < N); see `merge`\n"
     "  --case ID            run only the case with this id (as `attnbench ab` does)\n"
-    "  --no-peak            do not measure the FMA peaks (pct_peak is then null)\n"
+    "  --no-peak            do not measure the FMA peaks nor the memory bandwidth\n"
+    "                       (pct_peak, roof_gflops and pct_roof are then null)\n"
     "  --save-baseline NAME store the results as this machine's baseline NAME\n"
     "  -q, --quiet          no progress lines\n"
     "\n"
@@ -54,7 +56,9 @@ static void progress(int done, int total, const attn_case *c, const attn_result 
     if (r->status == ST_OK) {
         attn_fmt_time(r->st.median, t, sizeof t);
         fprintf(stderr, "  ok %s  %.2f GFLOP/s", t, r->gflops);
-        if (r->pct_peak >= 0) fprintf(stderr, " (%.1f%% peak)", r->pct_peak);
+        if (r->pct_peak >= 0 && r->pct_roof >= 0)
+            fprintf(stderr, " (%.1f%% peak, %.1f%% roof)", r->pct_peak, r->pct_roof);
+        else if (r->pct_peak >= 0) fprintf(stderr, " (%.1f%% peak)", r->pct_peak);
         if (r->unstable) fprintf(stderr, "  UNSTABLE cv=%.1f%%", 100 * r->st.cv);
     } else {
         fprintf(stderr, "  %s: %s", attn_status_name(r->status), r->reason);
@@ -83,6 +87,16 @@ static void measure_peak(attn_peaks *peaks, attn_isa isa, int t, int quiet)
         fprintf(stderr, "attnbench: warning: %s peak on %d threads is %.1f GFLOP/s, under %.0f%% of "
                 "%d x the 1-thread %.1f: the cores seem busy; pct_peak of %d-thread cases may read high\n",
                 attn_isa_name(isa), t, *g, 75.0, t, one, t);
+}
+
+/* Measure the read bandwidth on t threads once (the roofline's second roof). */
+static void measure_bandwidth(attn_peaks *peaks, int t, int quiet)
+{
+    if (peaks->gbs[t] > 0) return;
+    if (!(peaks->bw_buffer_bytes > 0)) peaks->bw_buffer_bytes = (double)attn_bandwidth_default_bytes();
+    if (!quiet)
+        fprintf(stderr, "measuring memory read bandwidth with %d thread%s...\n", t, t > 1 ? "s" : "");
+    peaks->gbs[t] = attn_bandwidth_measure(t, (size_t)peaks->bw_buffer_bytes, 0.2);
 }
 
 /* ------------------------------------------------------------ options -- */
@@ -203,6 +217,7 @@ static void run_round(sweep *w, int round, attn_result *acc, const struct timesp
         part.reps = (c->reps + rounds - 1) / rounds;
         part.min_time = c->min_time / rounds;
         opts.peak_gflops = c->threads <= ATTN_MAX_THREADS ? w->peaks->gflops[c->kernel->isa][c->threads] : 0;
+        opts.bandwidth_gbs = c->threads <= ATTN_MAX_THREADS ? w->peaks->gbs[c->threads] : 0;
         opts.no_validation = round > 0;
         opts.dump_dir = round == 0 ? r->dump : NULL;
         attn_result res;
@@ -230,14 +245,17 @@ static void run_round(sweep *w, int round, attn_result *acc, const struct timesp
     }
 }
 
-/* The roof for pct_peak: each (ISA, threads) pair the selected cases use; then the
- * context every results file records. */
+/* The roofs for pct_peak and pct_roof: the FMA peak of each (ISA, threads) pair the
+ * selected cases use and the read bandwidth of each thread count; then the context every
+ * results file records. */
 static cJSON *peaks_and_context(const run_args *r, const attn_caselist *list, attn_peaks *peaks)
 {
     for (int i = r->shard_k; i < list->n; i += r->shard_n) {
         const attn_case *c = &list->cases[i];
-        if (!r->no_peak && c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0}))
+        if (!r->no_peak && c->threads <= ATTN_MAX_THREADS && attn_kernel_usable(c->kernel, &(const char *){0})) {
             measure_peak(peaks, c->kernel->isa, c->threads, r->quiet);
+            measure_bandwidth(peaks, c->threads, r->quiet);
+        }
     }
     cJSON *ctx = attn_context_json(peaks);
     cJSON_AddStringToObject(ctx, "config", r->config);

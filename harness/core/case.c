@@ -257,9 +257,9 @@ static ll global_rows_sum(const rows *r, ll kv)
     return sum;
 }
 
-double attn_case_pairs(const attn_case *c)
+/* The rows of c as band_sum and the rest see them. */
+static rows rows_of(const attn_case *c)
 {
-    if (c->batch < 1 || c->q_len < 1 || c->kv_len < 1) return 0;
     rows r = { .a0 = (ll)c->kv_len - c->q_len, .a1 = (ll)c->kv_len - 1, .Lk = c->kv_len,
                .causal = (c->mask & MASK_CAUSAL) != 0 };
     r.R = r.causal ? 0 : c->window_right >= 0 ? c->window_right : UNBOUNDED;
@@ -267,6 +267,13 @@ double attn_case_pairs(const attn_case *c)
     r.G.Lk = c->kv_len;
     r.G.n = c->globals < c->kv_len ? c->globals : c->kv_len;
     if (r.G.n < 0) r.G.n = 0;
+    return r;
+}
+
+double attn_case_pairs(const attn_case *c)
+{
+    if (c->batch < 1 || c->q_len < 1 || c->kv_len < 1) return 0;
+    rows r = rows_of(c);
 
     double pairs = 0.0;
     int same_kv = !(c->mask & MASK_PADDING);    /* every item alike: count one, times B */
@@ -295,4 +302,66 @@ unsigned attn_case_needs(const attn_case *c)
     static const int any_length = 0;
     if (c->mask & MASK_PADDING) p.kv_len = &any_length;   /* only its presence matters */
     return attn_problem_needs(&p, c->threads);
+}
+
+/* ----------------------------------------------------------------- bytes -- */
+
+int attn_case_elem_bytes(const attn_case *c)
+{
+    (void)c;                    /* fp32 only today (attn_dtype) */
+    return 4;
+}
+
+/* The keys some row of an item with kv valid keys sees, in closed form. Both ends of a
+ * row's band, l(a) and h(a), grow with a by at most one per row, and the rows with a
+ * non-empty band are consecutive (a from -R to kv + WL - 1), so their bands overlap in
+ * turn and cover one interval [l(first), h(last)). A global query row covers [0, cap(a)),
+ * the widest for the last such row; and a global key below kv is seen by every global
+ * row (or, past them, by the row whose cap reaches it). The count is the union of the two
+ * intervals plus the global keys below kv outside both. */
+static ll visible_keys(const rows *r, ll kv)
+{
+    const globs *G = &r->G;
+    if (kv <= 0) return 0;
+    ll first = r->a0 > -r->R ? r->a0 : -r->R, last = r->a1 < kv + r->WL - 1 ? r->a1 : kv + r->WL - 1;
+    ll bl = 0, bh = 0;                          /* the bands' union [bl, bh) */
+    if (first <= last) {
+        bl = first - r->WL > 0 ? first - r->WL : 0;
+        bh = last + r->R + 1 < kv ? last + r->R + 1 : kv;
+    }
+    ll gcap = 0;                                /* global rows cover [0, gcap) */
+    ll g_hi = gcount(G, r->a1 + 1), g_lo = gcount(G, r->a0 > 0 ? r->a0 : 0);
+    if (g_hi > g_lo) {
+        ll p = gpos(G, g_hi - 1);
+        gcap = r->causal && p + 1 < kv ? p + 1 : kv;
+    }
+    ll n, in_globals;                           /* keys covered, global keys among them */
+    if (bh <= bl) {
+        n = gcap;
+        in_globals = gcount(G, gcap);
+    } else {
+        ll from = bl > gcap ? bl : gcap;        /* the band's part above [0, gcap) */
+        n = gcap + (bh > from ? bh - from : 0);
+        in_globals = gcount(G, gcap) + (bh > from ? gcount(G, bh) - gcount(G, from) : 0);
+    }
+    return n + gcount(G, kv) - in_globals;
+}
+
+double attn_case_bytes(const attn_case *c, int elem_bytes)
+{
+    double keys = 0.0;          /* visible keys summed over batch items */
+    if (c->batch > 0 && c->q_len > 0 && c->kv_len > 0) {
+        rows r = rows_of(c);
+        int same_kv = !(c->mask & MASK_PADDING);
+        for (int b = 0; b < (same_kv ? 1 : c->batch); b++)
+            keys += (double)visible_keys(&r, attn_kv_length(c, b)) * (same_kv ? c->batch : 1);
+    }
+
+    double eb = elem_bytes, rows = (double)c->batch * c->heads * c->q_len;
+    double bytes = rows * c->head_dim * eb                      /* q */
+                 + keys * c->kv_heads * (c->head_dim + c->v_dim) * eb   /* k, v */
+                 + rows * c->v_dim * 4.0;                       /* out, fp32 */
+    if (c->score == ATTN_SCORE_ADDITIVE)
+        bytes += (2.0 * c->additive_dim * c->head_dim + c->additive_dim) * eb;   /* Wq, Wk, va */
+    return bytes;
 }

@@ -78,4 +78,15 @@ double attn_case_pairs(const attn_case *c);
  * plus 2*A*D per query row and per key row per (b, h) for the projections. */
 double attn_case_flops(const attn_case *c);
 
+/* Bytes per element of q, k and v as stored (4: fp32, the only dtype today; the hook for
+ * a dtype parameter). out is always written as fp32. */
+int attn_case_elem_bytes(const attn_case *c);
+/* Compulsory memory traffic of the case, the roofline's byte count: q read once, k and v
+ * of the keys some query row of the batch item can see read once per kv head (a key no
+ * row sees is never needed), out written once (fp32), and for additive scores Wq, Wk and
+ * va once. elem_bytes is the storage width of q, k, v (attn_case_elem_bytes).
+ * Closed form like attn_case_pairs: O(1) per batch item (O(1) in all without padding),
+ * never per row, so the parent judges a 2^30-token case at once. */
+double attn_case_bytes(const attn_case *c, int elem_bytes);
+
 #endif

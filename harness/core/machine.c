@@ -222,5 +222,8 @@ cJSON *attn_context_json(const attn_peaks *peaks)
     cJSON_AddStringToObject(o, "isa_flags", ATTN_ISA_FLAGS);
     cJSON_AddStringToObject(o, "git_sha", ATTN_GIT_SHA);
     cJSON_AddItemToObject(o, "peak_gflops", attn_peaks_json(peaks));
+    cJSON_AddItemToObject(o, "bandwidth_gbs", attn_bandwidth_json(peaks));
+    if (peaks && peaks->bw_buffer_bytes > 0)
+        cJSON_AddNumberToObject(o, "bandwidth_buffer_bytes", peaks->bw_buffer_bytes);
     return o;
 }

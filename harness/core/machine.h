@@ -7,7 +7,7 @@
 #include "core/peak.h"
 
 /* The context object of docs/design.md (date, host, cpu_model, isa, cores, caches, governor,
- * compiler, cflags, git_sha, peak_gflops). peaks may be NULL. Caller owns the result. */
+ * compiler, cflags, git_sha, peak_gflops, bandwidth_gbs, bandwidth_buffer_bytes). peaks may be NULL. Caller owns the result. */
 cJSON *attn_context_json(const attn_peaks *peaks);
 
 /* Cache sizes in bytes (0 if unknown); used by kernels' tile choices and the context. */

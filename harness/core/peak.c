@@ -8,6 +8,7 @@
  * runner forks for every case. The portable roof is a baseline-compiled mul + add loop,
  * the honest ceiling for kernels written in plain C.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,32 @@ cJSON *attn_peaks_json(const attn_peaks *p)
         }
     }
     return o;
+}
+
+cJSON *attn_bandwidth_json(const attn_peaks *p)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int t = 1; p && t <= ATTN_MAX_THREADS; t++) {
+        if (!(p->gbs[t] > 0)) continue;
+        char key[16];
+        snprintf(key, sizeof key, "%d", t);
+        cJSON_AddNumberToObject(o, key, p->gbs[t]);
+    }
+    return o;
+}
+
+static int known(double x) { return isfinite(x) && x > 0; }
+
+double attn_roof_gflops(double peak_gflops, double gbs, double intensity)
+{
+    if (!known(peak_gflops) || !known(gbs) || !known(intensity)) return 0;
+    double mem = intensity * gbs;
+    return mem < peak_gflops ? mem : peak_gflops;
+}
+
+double attn_ridge_intensity(double peak_gflops, double gbs)
+{
+    return known(peak_gflops) && known(gbs) ? peak_gflops / gbs : 0;
 }
 
 int attn_peak_usable(attn_isa isa)

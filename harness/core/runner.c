@@ -30,6 +30,7 @@
 #include "util/util.h"
 #include "record/dump.h"
 #include "core/inputs.h"
+#include "core/peak.h"
 #include "core/ref64.h"
 #include "core/tolerance.h"
 #include "core/runner.h"
@@ -404,6 +405,10 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     memset(r, 0, sizeof *r);
     r->pct_peak = -1;
     r->flops = attn_case_flops(c);
+    r->bytes = attn_case_bytes(c, attn_case_elem_bytes(c));
+    r->intensity = r->bytes > 0 && r->flops > 0 ? r->flops / r->bytes : 0;   /* 0: unknown */
+    r->roof_gflops = attn_roof_gflops(o->peak_gflops, o->bandwidth_gbs, r->intensity);
+    r->pct_roof = -1;
     const attn_kernel *k = c->kernel;
     const char *why;
     if (!attn_kernel_usable(k, &why)) { skip(r, "%s%s", why, ""); return r->status; }
@@ -530,6 +535,9 @@ void attn_result_finish(attn_result *r, const attn_run_opts *o)
     r->unstable = r->st.cv > ATTN_UNSTABLE_CV;
     r->gflops = r->st.median > 0 ? r->flops / r->st.median * 1e-9 : 0;
     r->pct_peak = o->peak_gflops > 0 ? 100.0 * r->gflops / o->peak_gflops : -1;
+    r->gbytes_s = r->st.median > 0 && r->bytes > 0 ? r->bytes / r->st.median * 1e-9 : 0;
+    r->roof_gflops = attn_roof_gflops(o->peak_gflops, o->bandwidth_gbs, r->intensity);
+    r->pct_roof = r->roof_gflops > 0 ? 100.0 * r->gflops / r->roof_gflops : -1;
 }
 
 int attn_result_merge(attn_result *acc, attn_result *more, const attn_run_opts *o)

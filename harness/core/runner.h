@@ -36,6 +36,10 @@ typedef struct attn_result {
     attn_stats st;
     int unstable;
     double flops, gflops, pct_peak;   /* pct_peak < 0 when no peak is known */
+    /* the roofline (core/peak.h): compulsory bytes (attn_case_bytes), flops / bytes,
+     * bytes / median, min(peak, intensity x bandwidth) (0: a roof unknown) and gflops as
+     * % of it (< 0 when the roof is unknown) */
+    double bytes, intensity, gbytes_s, roof_gflops, pct_roof;
     long peak_rss_bytes;        /* child's peak RSS from wait4 */
     long kernel_extra_bytes;    /* resident memory the first kernel call added */
     size_t workspace_bytes;
@@ -48,6 +52,7 @@ typedef struct attn_run_opts {
     size_t mem_budget;          /* bytes; cases needing more are skipped */
     const char *dump_dir;       /* NULL or directory for --dump */
     double peak_gflops;         /* measured peak for this kernel's ISA and threads (0: unknown) */
+    double bandwidth_gbs;       /* measured read bandwidth on the case's threads (0: unknown) */
     int no_validation;          /* later rounds of a case: validated in its first round */
     double ref_flops;           /* validate all rows when the naive reference costs at most
                                    this many FLOPs, else a sample costing about half (0: 2e9) */
@@ -61,7 +66,8 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o);
 /* Run the case. Always fills r (free with attn_result_free). Returns r->status. */
 attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_result *r);
 void attn_result_free(attn_result *r);
-/* Statistics, GFLOP/s, % of peak and the unstable flag from r's samples. */
+/* Statistics, GFLOP/s, % of peak, the roofline fields and the unstable flag from r's
+ * samples. */
 void attn_result_finish(attn_result *r, const attn_run_opts *o);
 /* Add a later round of the same case to acc (more is emptied): its samples are appended
  * and the statistics recomputed; a round that did not come out ok replaces acc. 0 or -1. */

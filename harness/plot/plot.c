@@ -14,6 +14,8 @@
  *   <sweep>-heads     median time against heads
  *   <sweep>-threads   speedup over the kernel's own single-thread time, with the ideal line
  *   <sweep>-window    median time against local window size; full attention dashed
+ *   roofline[-<run>]  per run, every case: GFLOP/s against FLOPs per byte, log-log, with
+ *                     the measured roofs (plot_roofline.c)
  *
  * plot_load.c reads the results and holds the axes; plot_charts.c builds each kind;
  * plot_gnuplot.c draws them; report.c writes report.md / report.html.
@@ -199,6 +201,40 @@ static void draw_sweep(plot_job *job, const char *sweep)
         draw_kind(job, sweep, "window", "median time vs local window", AX_WINDOW, plot_build_time);
 }
 
+/* The roofline chart of run r: every case of the run, whatever its sweep
+ * (plot_roofline.c); drawn only when some case has an intensity and a timing. */
+static void draw_roofline(plot_job *job, int r)
+{
+    plot_set *s = job->set;
+    const plot_case **cs = malloc(((size_t)s->n_cases + 1) * sizeof *cs);
+    if (!cs) {
+        fprintf(stderr, "attnbench plot: out of memory; roofline chart not drawn\n");
+        job->failed = 1;
+        return;
+    }
+    int n = 0;
+    for (int i = 0; i < s->n_cases; i++)
+        if (s->cases[i].run == r) cs[n++] = &s->cases[i];
+    chart_in in = { s, cs, n, -1 };
+    plot_chart ch;
+    memset(&ch, 0, sizeof ch);
+    if (s->n_runs > 1) snprintf(ch.name, sizeof ch.name, "roofline-%s", s->runs[r].label);
+    else snprintf(ch.name, sizeof ch.name, "roofline");
+    attn_safe_name(ch.name);       /* the label comes from a directory name */
+    plot_fmt(ch.title, sizeof ch.title, "roofline: GFLOP/s vs arithmetic intensity%s%s\n"
+             "roof = min(measured FMA peak, intensity x measured read bandwidth)",
+             s->n_runs > 1 ? ", run " : "", s->n_runs > 1 ? s->runs[r].label : "");
+    plot_build_roofline(&in, &ch);
+    if (plot_chart_oom(&ch)) {
+        fprintf(stderr, "attnbench plot: %s: out of memory; chart not drawn\n", ch.name);
+        job->failed = 1;
+    } else {
+        render(job, &ch);
+    }
+    plot_chart_free(&ch);
+    free(cs);
+}
+
 /* ============================================================ the command == */
 
 int plot_main(const char *const *dirs, int n_dirs, const char *out, const char *baseline)
@@ -246,6 +282,7 @@ int plot_main(const char *const *dirs, int n_dirs, const char *out, const char *
                     datadir);
         for (int k = 0; k < plot_sweep_count(&set); k++)     /* in order of first appearance */
             draw_sweep(&job, plot_sweep_name(&set, k));
+        for (int r = 0; r < set.n_runs; r++) draw_roofline(&job, r);
         if (plot_report_write(&set, job.drawn, job.n_drawn, report_dir, plots_rel, outdir)) rc = 2;
         else if (job.failed) rc = 2;
         else if (gp.problems) {

@@ -33,6 +33,7 @@ typedef struct plot_case {
     int unstable;
     double t_med, t_lo, t_hi, cv;   /* seconds (NAN when not timed) */
     double gflops, pct_peak;        /* NAN when absent */
+    double intensity, pct_roof;     /* roofline: FLOPs per byte, % of the roof (NAN: absent) */
     double rss, extra, workspace;   /* bytes (NAN when absent) */
     double need_bytes;          /* over-budget skip: bytes the case needed; NAN otherwise */
 } plot_case;
@@ -69,6 +70,8 @@ int plot_sort_cases(const plot_case **v, int n, int first, unsigned axes);
 
 /* Peak GFLOP/s of `isa` on `threads` threads from a run's context; NAN when unknown. */
 double plot_peak(const plot_run *run, const char *isa, int threads);
+/* Read bandwidth GB/s on `threads` threads from a run's context; NAN when unknown. */
+double plot_bandwidth(const plot_run *run, int threads);
 
 /* The baseline case matching c's shape in c's run: same params with the same thread count
  * when it has a valid one, otherwise its single-thread case (*fallback set to 1).
@@ -124,10 +127,15 @@ typedef enum {
     PS_ERRLINES,    /* x y ylo yhi: line through points with error bars */
     PS_LINES,       /* x y: line through points */
     PS_MARKS,       /* x y: big open markers only (unstable, over budget) */
+    PS_POINTS,      /* x y: one marker per point, no line (roofline: one per case) */
+    PS_ROOF,        /* x y: a thin line through the points, no markers (a roof); drawn
+                       from the data file but not counted as data (plot_panel_points) */
     PS_HLINE,       /* constant y = value, dashed (peak, full attention) */
     PS_IDEAL,       /* y = x / x0 (ideal speedup), thin black dashed */
     PS_KEYONLY,     /* no data: a legend entry explaining a marker or dash style */
 } plot_style;
+/* Styles whose points go to the data file (the rest are constants or legend entries). */
+#define PLOT_STYLE_HAS_DATA(st) ((st) <= PS_ROOF)
 
 typedef struct plot_point {
     double x, y, ylo, yhi;
@@ -166,6 +174,9 @@ typedef struct plot_chart {
     char title[400];            /* may hold "\n" */
     char xlabel[128];
     int logx;
+    int logx_decades;           /* with logx: base-10 axis with 1-2-5 ticks over the range
+                                   (roofline) instead of ticks at the values the sweep ran */
+    int key_right;              /* legend outside on the right (many series), not below */
     plot_panel panels[PLOT_MAX_PANELS];
     int n_panels;
 } plot_chart;
@@ -193,6 +204,7 @@ void plot_build_memory(const chart_in *in, plot_chart *ch);
 void plot_build_gflops(const chart_in *in, plot_chart *ch);
 void plot_build_speedup(const chart_in *in, plot_chart *ch);
 void plot_build_threads(const chart_in *in, plot_chart *ch);
+void plot_build_roofline(const chart_in *in, plot_chart *ch);   /* plot_roofline.c */
 
 /* ------------------------------------------------------------- gnuplot -- */
 

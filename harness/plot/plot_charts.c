@@ -64,7 +64,7 @@ int plot_panel_points(const plot_panel *p)
 {
     int n = 0;
     for (int i = 0; i < p->n_series; i++)
-        if (p->series[i].style <= PS_MARKS)
+        if (p->series[i].style <= PS_POINTS)
             for (int j = 0; j < p->series[i].n; j++) n += isfinite(p->series[i].pts[j].y);
     return n;
 }

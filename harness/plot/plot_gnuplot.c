@@ -150,7 +150,7 @@ static int drawable(const plot_chart *c, const plot_panel *p, const plot_point *
 
 static int series_drawn(const plot_chart *c, const plot_panel *p, const plot_series *s)
 {
-    if (s->style > PS_MARKS) return 0;
+    if (!PLOT_STYLE_HAS_DATA(s->style)) return 0;
     for (int i = 0; i < s->n; i++)
         if (drawable(c, p, &s->pts[i])) return 1;
     return 0;
@@ -291,7 +291,7 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
     int first = 1;
     for (int s = 0; s < pn->n_series && s < 256; s++) {   /* idx holds 256 (write_data) */
         const plot_series *sr = &pn->series[s];
-        if (sr->style <= PS_MARKS && idx[s] < 0) continue;
+        if (PLOT_STYLE_HAS_DATA(sr->style) && idx[s] < 0) continue;
         fprintf(f, "%s", first ? "" : ", \\\n         ");
         first = 0;
         switch (sr->style) {
@@ -304,6 +304,12 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
             break;
         case PS_MARKS:
             fprintf(f, "'%s' index %d using 1:($2*%.9g) with points lw 2 ps 2.4", dat, idx[s], sc);
+            break;
+        case PS_POINTS:
+            fprintf(f, "'%s' index %d using 1:($2*%.9g) with points lw 1.5 ps 1.3", dat, idx[s], sc);
+            break;
+        case PS_ROOF:
+            fprintf(f, "'%s' index %d using 1:($2*%.9g) with lines lw 2", dat, idx[s], sc);
             break;
         case PS_HLINE:
             fprintf(f, "%.9g with lines lw 1.5", sr->value * sc);
@@ -331,7 +337,7 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
 {
     FILE *f = fopen(path, "w");
     if (!f) return -1;
-    int w = c->n_panels > 1 ? 1500 : 1100, h = 640;
+    int w = c->n_panels > 1 ? 1500 : c->key_right ? 1400 : 1100, h = 640;
     fprintf(f, "# %s.gp: draws ../%s.png and ../%s.svg from %s (attnbench plot).\n", c->name, c->name,
             c->name, dat);
     fprintf(f, "# Redraw by hand: cd into this folder and run  gnuplot %s.gp\n", c->name);
@@ -348,7 +354,7 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
     fprintf(f, "    set output \"../%s.svg\"\n  }\n", c->name);
 
     /* x axis: ticks at the values the sweep ran */
-    double xs[256];
+    double xs[256], all_lo = INFINITY, all_hi = -INFINITY;   /* all_*: every x, not the first 256 */
     int nx = 0;
     for (int p = 0; p < c->n_panels; p++)
         for (int s = 0; s < c->panels[p].n_series; s++) {
@@ -356,6 +362,8 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
             const plot_series *sr = &c->panels[p].series[s];
             for (int i = 0; i < sr->n; i++) {
                 if (!drawable(c, &c->panels[p], &sr->pts[i])) continue;
+                all_lo = fmin(all_lo, sr->pts[i].x);
+                all_hi = fmax(all_hi, sr->pts[i].x);
                 int seen = 0;
                 for (int j = 0; j < nx && !seen; j++) seen = xs[j] == sr->pts[i].x;
                 if (!seen && nx < 256) xs[nx++] = sr->pts[i].x;
@@ -363,11 +371,17 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
         }
     for (int i = 1; i < nx; i++)
         for (int j = i; j > 0 && xs[j - 1] > xs[j]; j--) { double t = xs[j]; xs[j] = xs[j - 1]; xs[j - 1] = t; }
-    double xmin = nx ? xs[0] : 1, xmax = nx ? xs[nx - 1] : 2;
+    double xmin = nx ? all_lo : 1, xmax = nx ? all_hi : 2;
     fprintf(f, "    set xlabel ");
     gp_str(f, c->xlabel);
     fprintf(f, "\n");
-    if (c->logx) {
+    if (c->logx && c->logx_decades) {
+        if (xmax <= xmin) { xmin /= 2; xmax *= 2; }
+        double t[64];
+        int n = log_ticks(xmin / 1.35, xmax * 1.35, t, 64);
+        fprintf(f, "    set logscale x 10\n    set xrange [%.6g:%.6g]\n    ", xmin / 1.35, xmax * 1.35);
+        write_ytics(f, "x", t, n);
+    } else if (c->logx) {
         if (xmax <= xmin) { xmin /= 2; xmax *= 2; }
         fprintf(f, "    set logscale x 2\n    set xrange [%.6g:%.6g]\n", xmin / 1.25, xmax * 1.25);
     } else {
@@ -375,17 +389,20 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
         if (pad < 0.5) pad = 0.5;
         fprintf(f, "    unset logscale x\n    set xrange [%.6g:%.6g]\n", xmin - pad, xmax + pad);
     }
-    int step = nx > 14 ? (nx + 13) / 14 : 1;
-    fprintf(f, "    set xtics %s(", x_names ? "rotate by -30 " : "");
-    for (int i = 0, k = 0; i < nx; i += step, k++) {
-        char b[32];
-        num_text(xs[i], b, sizeof b);
-        fprintf(f, "%s", k ? ", " : "");
-        if (x_names && xs[i] == floor(xs[i]) && xs[i] >= 0 && xs[i] < n_x_names) gp_str(f, x_names[(int)xs[i]]);
-        else fprintf(f, "\"%s\"", b);
-        fprintf(f, " %.9g", xs[i]);
+    if (!(c->logx && c->logx_decades)) {
+        int step = nx > 14 ? (nx + 13) / 14 : 1;
+        fprintf(f, "    set xtics %s(", x_names ? "rotate by -30 " : "");
+        for (int i = 0, k = 0; i < nx; i += step, k++) {
+            char b[32];
+            num_text(xs[i], b, sizeof b);
+            fprintf(f, "%s", k ? ", " : "");
+            if (x_names && xs[i] == floor(xs[i]) && xs[i] >= 0 && xs[i] < n_x_names) gp_str(f, x_names[(int)xs[i]]);
+            else fprintf(f, "\"%s\"", b);
+            fprintf(f, " %.9g", xs[i]);
+        }
+        fprintf(f, ")\n");
     }
-    fprintf(f, ")\n    set mxtics default\n");
+    fprintf(f, "    set mxtics default\n");
     fprintf(f, "    set grid xtics ytics lc rgb \"#d4d4d4\" lw 1 dt 1\n");
     fprintf(f, "    set bars small\n");
     fprintf(f, "    set border lw 1\n");
@@ -394,6 +411,8 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
         fprintf(f, "    set multiplot layout 1,%d title ", c->n_panels);
         gp_str(f, c->title);
         fprintf(f, "\n");
+    } else if (c->key_right) {
+        fprintf(f, "    set key outside right top Left reverse samplen 2.5 spacing 1.0 font \",9\"\n");
     } else {
         fprintf(f, "    set key below Left reverse samplen 2.5 spacing 1.1 font \",10\" maxrows 4 height 1\n");
     }

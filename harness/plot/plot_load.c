@@ -433,6 +433,8 @@ static void flatten_case(plot_case *pc, const cJSON *o, int run)
     pc->unstable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "unstable"));
     pc->gflops = attn_json_num(o, "gflops", NAN);
     pc->pct_peak = attn_json_num(o, "pct_peak", NAN);
+    pc->intensity = attn_json_num(o, "intensity", NAN);
+    pc->pct_roof = attn_json_num(o, "pct_roof", NAN);
 
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "memory");
     pc->rss = attn_json_num(m, "peak_rss_bytes", NAN);
@@ -498,6 +500,14 @@ double plot_peak(const plot_run *run, const char *isa, int threads)
     char key[16];
     snprintf(key, sizeof key, "%d", threads);
     double x = attn_json_num(byisa, key, NAN);
+    return x > 0 ? x : NAN;
+}
+
+double plot_bandwidth(const plot_run *run, int threads)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%d", threads);
+    double x = attn_json_num(cJSON_GetObjectItemCaseSensitive(run->context, "bandwidth_gbs"), key, NAN);
     return x > 0 ? x : NAN;
 }
 

@@ -213,6 +213,20 @@ static void context_words(doc *d, const plot_run *r)
     if (!any) snprintf(text, sizeof text, "No measured peak in this results file (%% of peak not available).");
     else if (len < sizeof text) snprintf(text + len, sizeof text - len, ".");
     doc_para(d, text);
+
+    /* the second roof: % of roof divides by min(peak, intensity x bandwidth) */
+    len = snprintf(text, sizeof text, "Measured memory read bandwidth (with the peak, the roof for %% of roof):");
+    any = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c, "bandwidth_gbs")) {
+        if (!cJSON_IsNumber(t) || !t->string || len >= sizeof text) continue;
+        len += snprintf(text + len, sizeof text - len, "%s %s thread%s %.1f GB/s", any ? "," : "",
+                        t->string, strcmp(t->string, "1") ? "s" : "", t->valuedouble);
+        any = 1;
+    }
+    if (any) {
+        if (len < sizeof text) snprintf(text + len, sizeof text - len, ".");
+        doc_para(d, text);
+    }
 }
 
 /* ========================================================== sections == */
@@ -332,6 +346,7 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
         snprintf(cells[nc++], 256, "median time");
         snprintf(cells[nc++], 256, "speedup over %s", s->baseline);
         snprintf(cells[nc++], 256, "%% of peak");
+        snprintf(cells[nc++], 256, "%% of roof");
         snprintf(cells[nc++], 256, "valid kernels");
         doc_table_begin(d);
         doc_row(d, 1, nc, cells);
@@ -350,7 +365,7 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
                 if (cols & (1u << a)) plot_axis_value_text(c, a, cells[k++], 256);
             if (!best) {
                 snprintf(cells[k++], 256, "no valid kernel");
-                for (int z = 0; z < 3; z++) snprintf(cells[k++], 256, "-");
+                for (int z = 0; z < 4; z++) snprintf(cells[k++], 256, "-");
                 snprintf(cells[k++], 256, "0");
             } else {
                 int fb = 0;
@@ -362,6 +377,8 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
                 else if (b) snprintf(cells[k++], 256, "%.2fx%s", b->t_med / best->t_med, fb ? " †" : "");
                 else snprintf(cells[k++], 256, "no valid %s case", s->baseline);
                 if (isfinite(best->pct_peak)) snprintf(cells[k++], 256, "%.1f%%", best->pct_peak);
+                else snprintf(cells[k++], 256, "-");
+                if (isfinite(best->pct_roof)) snprintf(cells[k++], 256, "%.1f%%", best->pct_roof);
                 else snprintf(cells[k++], 256, "-");
                 snprintf(cells[k++], 256, "%d", valid);
             }

@@ -145,6 +145,18 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     else cJSON_AddNullToObject(o, "gflops");
     if (timed && res->pct_peak >= 0) add_num(o, "pct_peak", res->pct_peak);
     else cJSON_AddNullToObject(o, "pct_peak");
+    /* the roofline: bytes and intensity describe the case, the rest needs a timing
+     * (gbytes_s, pct_roof) or a measured roof (roof_gflops); null when unknown */
+    if (res->bytes > 0) add_num(o, "bytes", res->bytes);
+    else cJSON_AddNullToObject(o, "bytes");
+    if (res->intensity > 0) add_num(o, "intensity", res->intensity);
+    else cJSON_AddNullToObject(o, "intensity");
+    if (timed && res->gbytes_s > 0) add_num(o, "gbytes_s", res->gbytes_s);
+    else cJSON_AddNullToObject(o, "gbytes_s");
+    if (res->roof_gflops > 0) add_num(o, "roof_gflops", res->roof_gflops);
+    else cJSON_AddNullToObject(o, "roof_gflops");
+    if (timed && res->pct_roof >= 0) add_num(o, "pct_roof", res->pct_roof);
+    else cJSON_AddNullToObject(o, "pct_roof");
 
     cJSON *m = cJSON_AddObjectToObject(o, "memory");
     cJSON_AddNumberToObject(m, "peak_rss_bytes", (double)res->peak_rss_bytes);
@@ -182,6 +194,8 @@ static const struct { const char *name, *path; } csv_cols[] = {
     { "pct_peak", "pct_peak" }, { "peak_rss_bytes", "memory.peak_rss_bytes" },
     { "kernel_extra_bytes", "memory.kernel_extra_bytes" },
     { "workspace_bytes", "memory.workspace_bytes" }, { "wall_s", "wall_s" },
+    { "bytes", "bytes" }, { "intensity", "intensity" }, { "gbytes_s", "gbytes_s" },
+    { "roof_gflops", "roof_gflops" }, { "pct_roof", "pct_roof" },
 };
 #define N_CSV_COLS (int)(sizeof csv_cols / sizeof csv_cols[0])
 

@@ -125,7 +125,8 @@ static int check_case(const where *w0, const cJSON *c, int index)
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, strings[i]);
         if (v && !cJSON_IsString(v) && !cJSON_IsNull(v)) return fail(&w, strings[i], "expected a string");
     }
-    static const char *const nums[] = { "case_index", "flops", "gflops", "pct_peak", "wall_s" };
+    static const char *const nums[] = { "case_index", "flops", "gflops", "pct_peak", "wall_s",
+                                        "bytes", "intensity", "gbytes_s", "roof_gflops", "pct_roof" };
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, nums[i]);
         if (v && nonneg(&w, v, nums[i], 1)) return -1;
