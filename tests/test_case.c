@@ -80,22 +80,7 @@ TEST(case_pairs_match_brute_force)
     CHECK(checked > 300);
 }
 
-/* Keys some row of the item sees, by brute force (attn_allowed), times kv heads and
- * head_dim + v_dim (1 + 1 here): what attn_case_bytes counts for k and v. */
-static double brute_kv_elems(const attn_case *c)
-{
-    attn_inputs in;
-    if (attn_inputs_make(c, &in) != 0) return -1;
-    double keys = 0;
-    for (int b = 0; b < c->batch; b++)
-        for (int j = 0; j < c->kv_len; j++) {
-            int seen = 0;
-            for (int i = 0; i < c->q_len && !seen; i++) seen = attn_allowed(&in.p, b, i, j);
-            keys += seen;
-        }
-    attn_inputs_free(&in);
-    return keys * c->kv_heads * 2;
-}
+double test_brute_bytes(const attn_case *c, int eb);     /* tests/test_roofline.c */
 
 /* The closed forms (pairs, and the keys attn_case_bytes counts) against brute force on
  * random shapes: lengths 1..40 (Lq < Lk, Lq > Lk, primes), every mask, pads up to 1,
@@ -118,13 +103,12 @@ TEST(case_pairs_random_shapes_match_brute_force)
         c.globals = RND(3) == 0 ? 0 : RND(c.kv_len + 1);
 #undef RND
         double fast = attn_case_pairs(&c), slow = brute_pairs(&c);
-        /* q and out: B*H*Lq*(D + Dv) elements of 4 bytes; the rest is k and v */
-        double kv = attn_case_bytes(&c, 4) / 4 - (double)c.batch * c.q_len * 2, kv_slow = brute_kv_elems(&c);
-        CHECK_MSG(fast == slow && kv == kv_slow, "b%d q%d k%d mask %s pad %g window (%d,%d) "
-                  "globals %d: pairs %.0f, brute force %.0f; k/v elements %.0f, brute force %.0f",
+        double by = attn_case_bytes(&c, 4), by_slow = test_brute_bytes(&c, 4);
+        CHECK_MSG(fast == slow && by == by_slow, "b%d q%d k%d mask %s pad %g window (%d,%d) "
+                  "globals %d: pairs %.0f, brute force %.0f; bytes %.0f, brute force %.0f",
                   c.batch, c.q_len, c.kv_len, attn_mask_name(c.mask), c.pad, c.window_left,
-                  c.window_right, c.globals, fast, slow, kv, kv_slow);
-        if (fast != slow || kv != kv_slow) break;
+                  c.window_right, c.globals, fast, slow, by, by_slow);
+        if (fast != slow || by != by_slow) break;
         checked++;
     }
     CHECK(checked == 3000);
