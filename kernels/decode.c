@@ -22,6 +22,7 @@
 #include <math.h>
 #include "attn.h"
 #include "decode_split.h"
+#include "vec_portable.h"
 
 #ifndef DEC_KB
 #define DEC_KB 32
@@ -46,12 +47,8 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const float 
         const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
         for (int j = 0; j < nk; j++) {
             const float *kj = kbh + (size_t)(j0 + j) * D;
-            for (int r = 0; r < R; r++) {
-                const float *qr = qg + (size_t)r * D;
-                float s = 0.0f;
-                for (int d = 0; d < D; d++) s += qr[d] * kj[d];
-                st[(size_t)j * ldst + r] = p->scale * s;
-            }
+            for (int r = 0; r < R; r++)
+                st[(size_t)j * ldst + r] = p->scale * p_dot(qg + (size_t)r * D, kj, D);
         }
         for (int r = 0; r < R; r++) {
             int a = lo[r] - j0, z = hi[r] - j0;

@@ -110,6 +110,12 @@ static const shape shapes[] = {
     { "dec-q2-k4099-win",1, 4, 1,   2, 4099, 16, 16, MASK_CAUSAL,         0, 700, -1, 0, DOT },
     { "dec-q16-k1000-w", 1, 8, 2,  16, 1000,  9,  9, MASK_PADDING,      0.3, 5, 3, 0, DOT },
     { "dec-q5-k7-mqa-p", 2, 4, 1,   5,    7, 12, 12, MASK_CAUSAL_PADDING, 0.5, FULL, DOT },
+    /* issue 10's decode shape (H 32 on 8 kv heads, D 128) at a prime cache length, with
+     * Dv != D; MHA with a prime Lq; Lq = 17, one past the flash kernels' hand-off to the
+     * decode kernels (their query tile fitted to 32 rows) */
+    { "dec-q1-k97-h32",  2,32, 8,   1,   97,128, 72, MASK_PADDING,      0.5, FULL, DOT },
+    { "dec-q13-k2053-mha",2, 3, 3, 13, 2053, 24, 40, MASK_CAUSAL_PADDING, 0.5, 300, -1, 0, DOT },
+    { "dec-q17-k300-gqa",1, 8, 2,  17,  300, 16, 16, MASK_CAUSAL,         0, FULL, DOT },
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
