@@ -7,7 +7,8 @@
  *   - sizes that wrap or that no machine could hold are refused at parse time (exit 2,
  *     FILE:LINE), and a huge case that is accepted is judged (and skipped) at once;
  *   - the readers (history, merge, plot) are linear or n log n in cases: a results file
- *     of 20000 cases (ATTN_TEST_BIG_CASES to change it) goes through each of them.
+ *     of 20000 cases (5000 under ASan; ATTN_TEST_BIG_CASES to change it) goes through
+ *     each of them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -363,7 +364,11 @@ static cJSON *big_doc(int n, int part)
 TEST(hardening_readers_scale_to_many_cases)
 {
     const char *env = getenv("ATTN_TEST_BIG_CASES");
+#ifdef __SANITIZE_ADDRESS__
+    int n = env ? atoi(env) : 5000;         /* make sanitize: ASan makes every step slower */
+#else
     int n = env ? atoi(env) : 20000;
+#endif
     if (n < 16) n = 16;
     char dir[512], dir2[512], empty[512], err[1024];
     snprintf(dir, sizeof dir, "%s/big", test_tmpdir());
