@@ -134,6 +134,21 @@ TEST(case_pairs_of_a_billion_tokens_are_instant)
     CHECK(pairs > 0 && pairs < 8.0 * (1 << 30) * (4097 + 64) + 8.0 * 64 * (1 << 30));
     CHECK(flops == pairs * 4 * 64);
     CHECK(bytes > 8.0 * (1 << 30) * 128 * 4 && bytes <= 8.0 * (1 << 30) * 256 * 4);
+    /* every key global: every row a global query, seeing all keys below min(kv_b, i + 1) */
+    c.globals = 1 << 30;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pairs = attn_case_pairs(&c);
+    bytes = attn_case_bytes(&c, 4);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(dt < 0.5, "counting with 2^30 global tokens took %.3f s", dt);
+    double want = 0, L = 1 << 30;
+    for (int b = 0; b < 8; b++) {
+        double kv = attn_kv_length(&c, b);
+        want += kv * (kv + 1) / 2 + (L - kv) * kv;
+    }
+    CHECK_MSG(fabs(pairs - want) <= 1e-12 * want, "pairs %.17g, expected %.17g", pairs, want);
+    CHECK(bytes > 0);
     c.mask = MASK_NONE; c.window_left = c.window_right = -1; c.globals = 0;
     CHECK(attn_case_pairs(&c) == 8.0 * (1 << 30) * (double)(1 << 30));
 }

@@ -101,9 +101,10 @@ int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n)
 
 /* ----------------------------------------------------------------- pairs -- */
 
-/* The pair count in closed form, O(1) per batch item plus O(1) per global query row:
- * nothing here is per (row, key) pair, nor per row, so a case of 2^30 tokens is counted
- * in microseconds (the parent counts it before the memory budget is checked).
+/* The pair count in closed form, O(1) per batch item (and once for all items without
+ * padding): nothing here is per (row, key) pair, nor per row, nor per global token, so a
+ * case of 2^30 tokens (even all of them global) is counted in microseconds; the parent
+ * counts it before the memory budget is checked.
  *
  * Row i has the aligned position a = i + Lk - Lq, a in [a0, a1] = [Lk - Lq, Lk - 1]. In
  * batch item b with kv valid keys its band (attn_band) is [l(a), h(a)) with
@@ -113,8 +114,9 @@ int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n)
  * keys (positions pos(g) = floor(g*Lk/n), g < n, the rule of attn_global_positions) add,
  * for every row, the globals below cap(a) = min(kv, a + 1 if causal) outside the band;
  * summed over rows that is a sum over globals of a count of rows, again piecewise linear,
- * in pos(g), whose sums are floor sums. A global query row sees every key below cap: for
- * those rows (at most min(n, Lq)) the difference is added one by one. */
+ * in pos(g), whose sums are floor sums. A global query row sees every key below cap: the
+ * difference that makes over its band and globals is summed the same way
+ * (global_rows_sum). */
 
 #define UNBOUNDED (1L << 40)    /* an open side: far beyond any length (<= 2^30) */
 
@@ -238,21 +240,55 @@ static ll globals_sum(const rows *r, ll kv)
     return sum;
 }
 
-/* A global query row a sees every key below cap(a): what that adds to band + globals,
- * i.e. the non-global keys below cap outside the band. */
+/* floor(x / y) for y > 0, any sign of x */
+static ll floor_div(ll x, ll y) { return x >= 0 ? x / y : -((-x + y - 1) / y); }
+
+/* sum of gcount(pos(g) + k) for g in [g0, g1), where 0 <= pos(g) + k <= Lk there. With
+ * r(g) = g*Lk mod n, pos(g) = (g*Lk - r)/n, so (pos(g) + k)*n/Lk = g + (k*n - r)/Lk and
+ * the count is g + ceil((k*n - r)/Lk); as r < n <= Lk that ceiling takes two values, the
+ * lower one exactly when r >= t, and [r >= t] is a difference of floors: floor sums. */
+static ll gcount_shift_sum(const globs *G, ll g0, ll g1, ll k)
+{
+    if (g1 <= g0) return 0;
+    ll n = G->n, Lk = G->Lk, N = g1 - g0;
+    ll vmax = -floor_div(-k * n, Lk);           /* ceil(k*n / Lk): the value at r = 0 */
+    ll t = k * n - (vmax - 1) * Lk;             /* in [1, Lk] */
+    ll lower = 0;                               /* how many g have r(g) >= t */
+    if (t < n)
+        lower = (floor_sum(g1, n, Lk, n - t) - floor_sum(g0, n, Lk, n - t)) -
+                (floor_sum(g1, n, Lk, 0) - floor_sum(g0, n, Lk, 0));
+    return (g0 + g1 - 1) * N / 2 + vmax * N - lower;
+}
+
+/* sum over g in [g0, g1) of F(x) = x - gcount(x), the non-global keys below x, for
+ * x = pos(g) + k (lin) or x = k (constant) */
+static ll F_sum(const globs *G, ll g0, ll g1, int lin, ll k)
+{
+    if (g1 <= g0) return 0;
+    if (!lin) return (g1 - g0) * (k - gcount(G, k));
+    return gpos_sum(G, g0, g1) + k * (g1 - g0) - gcount_shift_sum(G, g0, g1, k);
+}
+
+/* A global query row a sees every key below cap(a): what that adds to band + globals is
+ * the non-global keys below cap outside the band, F(cap) - F(hi) + F(lo). Over the global
+ * rows (global positions in [max(a0, 0), a1]) each of cap, hi and lo is either constant or
+ * pos + constant between cut points, so the sum is floor sums again: no loop per row. */
 static ll global_rows_sum(const rows *r, ll kv)
 {
     const globs *G = &r->G;
-    ll first = r->a0 > 0 ? r->a0 : 0, sum = 0;
-    for (ll g = gcount(G, first); g < G->n; g++) {
-        ll a = gpos(G, g);
-        if (a > r->a1) break;
-        ll cap = r->causal && a + 1 < kv ? a + 1 : kv;
-        ll h = a + r->R + 1 < kv ? a + r->R + 1 : kv;
-        ll l = a - r->WL > 0 ? a - r->WL : 0;
-        if (h < l) h = l;
-        /* F(x) = x - gcount(x): non-global keys below x */
-        sum += (cap - gcount(G, cap)) - ((h - gcount(G, h)) - (l - gcount(G, l)));
+    ll gA = gcount(G, r->a0 > 0 ? r->a0 : 0), gB = gcount(G, r->a1 + 1), sum = 0;
+    ll c[8] = { gcount(G, kv), gcount(G, kv - r->R - 1), gcount(G, r->WL), gcount(G, kv + r->WL + 1) };
+    int n = cuts(c, 4, gA, gB);
+    for (int k = 0; k + 1 < n; k++) {
+        ll g0 = c[k], g1 = c[k + 1];
+        if (g1 <= g0) continue;
+        ll p = gpos(G, g0);
+        int cap_lin = r->causal && p < kv;              /* cap = p + 1, else kv */
+        int h_lin = p + r->R + 1 < kv;                  /* h = p + R + 1, else kv */
+        int l_lin = r->WL < UNBOUNDED && p >= r->WL;    /* l = p - WL, else 0 */
+        int empty = p > kv + r->WL;                     /* h < l: hi = lo */
+        sum += F_sum(G, g0, g1, cap_lin, cap_lin ? 1 : kv);
+        if (!empty) sum -= F_sum(G, g0, g1, h_lin, h_lin ? r->R + 1 : kv) - F_sum(G, g0, g1, l_lin, l_lin ? -r->WL : 0);
     }
     return sum;
 }

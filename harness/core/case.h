@@ -71,8 +71,8 @@ size_t attn_case_bytes_limit(void);
 int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n);
 
 /* Exact number of (query, key) pairs attended over all batch items and heads, in closed
- * form: O(B) without global tokens, plus O(min(globals, Lq)) per batch item with them
- * (O(1) per item without padding: every item is alike). Never per row or per pair. */
+ * form: O(1) per batch item with padding, O(1) in all without (every item is alike).
+ * Never per row, per pair or per global token. */
 double attn_case_pairs(const attn_case *c);
 /* FLOPs counted from attended pairs: dot 2*D + 2*Dv per pair; additive 3*A + 2*Dv per pair
  * plus 2*A*D per query row and per key row per (b, h) for the projections. */
