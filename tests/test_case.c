@@ -151,6 +151,14 @@ TEST(case_pairs_of_a_billion_tokens_are_instant)
     CHECK(bytes > 0);
     c.mask = MASK_NONE; c.window_left = c.window_right = -1; c.globals = 0;
     CHECK(attn_case_pairs(&c) == 8.0 * (1 << 30) * (double)(1 << 30));
+    /* 2^30 padded batch items of one token: counted per run of equal lengths, not per item */
+    c.batch = 1 << 30; c.q_len = c.kv_len = 1; c.mask = MASK_PADDING; c.pad = 0.5;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pairs = attn_case_pairs(&c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(dt < 0.5, "counting 2^30 items took %.3f s", dt);
+    CHECK(pairs == (double)(1 << 30) - 1);      /* the last item loses round(0.5) = 1 key */
 }
 
 TEST(case_pairs_and_flops)

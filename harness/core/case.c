@@ -101,10 +101,10 @@ int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n)
 
 /* ----------------------------------------------------------------- pairs -- */
 
-/* The pair count in closed form, O(1) per batch item (and once for all items without
- * padding): nothing here is per (row, key) pair, nor per row, nor per global token, so a
- * case of 2^30 tokens (even all of them global) is counted in microseconds; the parent
- * counts it before the memory budget is checked.
+/* The pair count in closed form, O(1) per distinct padded length (once without padding):
+ * nothing here is per (row, key) pair, nor per row, per global token or per batch item,
+ * so a case of 2^30 tokens (even all of them global) is counted in microseconds; the
+ * parent counts it before the memory budget is checked.
  *
  * Row i has the aligned position a = i + Lk - Lq, a in [a0, a1] = [Lk - Lq, Lk - 1]. In
  * batch item b with kv valid keys its band (attn_band) is [l(a), h(a)) with
@@ -306,20 +306,39 @@ static rows rows_of(const attn_case *c)
     return r;
 }
 
+/* The attended pairs of one item with kv valid keys (one head). */
+static ll item_pairs(const rows *r, ll kv)
+{
+    ll n = band_sum(r, kv);
+    if (r->G.n > 0) n += globals_sum(r, kv) + global_rows_sum(r, kv);
+    return n;
+}
+
+/* sum over batch items of f(kv_b). Items alike share one count: kv_b falls as b grows
+ * (attn_kv_length), so each run of equal lengths is found by binary search and counted
+ * once; there are at most min(B, Lk + 1) runs (one without padding). */
+static double per_item_sum(const attn_case *c, const rows *r, ll (*f)(const rows *, ll))
+{
+    double sum = 0.0;
+    for (int b = 0; b < c->batch;) {
+        int kv = attn_kv_length(c, b), lo = b, hi = c->batch - 1;
+        if (!(c->mask & MASK_PADDING)) lo = hi;
+        while (lo < hi) {                       /* the last item with this length */
+            int mid = lo + (hi - lo + 1) / 2;
+            if (attn_kv_length(c, mid) == kv) lo = mid;
+            else hi = mid - 1;
+        }
+        sum += (double)f(r, kv) * (lo - b + 1);
+        b = lo + 1;
+    }
+    return sum;
+}
+
 double attn_case_pairs(const attn_case *c)
 {
     if (c->batch < 1 || c->q_len < 1 || c->kv_len < 1) return 0;
     rows r = rows_of(c);
-
-    double pairs = 0.0;
-    int same_kv = !(c->mask & MASK_PADDING);    /* every item alike: count one, times B */
-    for (int b = 0; b < (same_kv ? 1 : c->batch); b++) {
-        ll kv = attn_kv_length(c, b);
-        ll n = band_sum(&r, kv);
-        if (r.G.n > 0) n += globals_sum(&r, kv) + global_rows_sum(&r, kv);
-        pairs += (double)n * (same_kv ? c->batch : 1);
-    }
-    return pairs * c->heads;
+    return per_item_sum(c, &r, item_pairs) * c->heads;
 }
 
 double attn_case_flops(const attn_case *c)
@@ -388,9 +407,7 @@ double attn_case_bytes(const attn_case *c, int elem_bytes)
     double keys = 0.0;          /* visible keys summed over batch items */
     if (c->batch > 0 && c->q_len > 0 && c->kv_len > 0) {
         rows r = rows_of(c);
-        int same_kv = !(c->mask & MASK_PADDING);
-        for (int b = 0; b < (same_kv ? 1 : c->batch); b++)
-            keys += (double)visible_keys(&r, attn_kv_length(c, b)) * (same_kv ? c->batch : 1);
+        keys = per_item_sum(c, &r, visible_keys);
     }
 
     double eb = elem_bytes, rows = (double)c->batch * c->heads * c->q_len;

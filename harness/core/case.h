@@ -71,8 +71,8 @@ size_t attn_case_bytes_limit(void);
 int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n);
 
 /* Exact number of (query, key) pairs attended over all batch items and heads, in closed
- * form: O(1) per batch item with padding, O(1) in all without (every item is alike).
- * Never per row, per pair or per global token. */
+ * form: O(log B) per distinct padded length (at most min(B, Lk + 1); one without
+ * padding). Never per row, per pair, per global token or per batch item. */
 double attn_case_pairs(const attn_case *c);
 /* FLOPs counted from attended pairs: dot 2*D + 2*Dv per pair; additive 3*A + 2*Dv per pair
  * plus 2*A*D per query row and per key row per (b, h) for the projections. */
@@ -85,8 +85,8 @@ int attn_case_elem_bytes(const attn_case *c);
  * of the keys some query row of the batch item can see read once per kv head (a key no
  * row sees is never needed), out written once (fp32), and for additive scores Wq, Wk and
  * va once. elem_bytes is the storage width of q, k, v (attn_case_elem_bytes).
- * Closed form like attn_case_pairs: O(1) per batch item (O(1) in all without padding),
- * never per row, so the parent judges a 2^30-token case at once. */
+ * Closed form like attn_case_pairs (the same cost), never per row, so the parent judges
+ * a 2^30-token case at once. */
 double attn_case_bytes(const attn_case *c, int elem_bytes);
 
 #endif
