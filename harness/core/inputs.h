@@ -30,13 +30,16 @@ void attn_problem_from_case(const attn_case *c, attn_problem *p);
 /* Allocate and fill. Returns 0, or -1 when memory is short (everything freed). */
 int attn_inputs_make(const attn_case *c, attn_inputs *in);
 void attn_inputs_free(attn_inputs *in);
-/* Bytes attn_inputs_make will allocate. */
+/* Bytes attn_inputs_make will allocate, or SIZE_MAX when that does not fit size_t (then
+ * attn_inputs_make returns -1). */
 size_t attn_inputs_bytes(const attn_case *c);
 
 /* The one rule for the mask tables, shared by the tensors and by attn_case_pairs():
  * out (batch) = valid keys per item: kv_len - round(pad*(b+1)/batch*kv_len) for padding
  * masks (pad = 1 leaves the last item no keys), else kv_len. */
 void attn_kv_lengths(const attn_case *c, int *out);
+/* The same for one batch item b (no table: what attn_case_pairs uses). */
+int attn_kv_length(const attn_case *c, int b);
 /* out (globals) = sorted global token positions g*kv_len/globals (the first is 0, like a
  * CLS token). Returns the count, 0 when there are none. */
 int attn_global_positions(const attn_case *c, int *out);
