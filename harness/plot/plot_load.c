@@ -32,11 +32,14 @@ void *plot_grow(void *p, size_t n, size_t size)
 
 /* ================================================================ colours == */
 
-/* Twelve colours that stay apart on white and for the common colour-blindnesses
- * (Tableau 10 plus navy and black). */
+/* Twenty colours: Tableau 10, navy and black (these twelve stay apart on white and for the
+ * common colour-blindnesses), then eight of Tableau 20's light tones, so a registry of up
+ * to twenty kernels never gives two kernels one colour in a chart. */
 static const char *const palette[] = {
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#000000",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#9edae5",
 };
 #define N_PALETTE (int)(sizeof palette / sizeof palette[0])
 
