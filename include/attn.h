@@ -5,7 +5,8 @@
  * kernel descriptor, and the registry (the ONE list of kernels, kernels/registry.c).
  * No intrinsics here: this header is included by code compiled for baseline x86-64.
  *
- * Tensors are fp32, row-major, 64-byte aligned, allocated by the harness:
+ * Tensors are fp32 (q, k, v also in 16-bit storage for bf16/f16 problems: attn_problem's
+ * dtype, q16, k16, v16), row-major, 64-byte aligned, allocated by the harness:
  *   q   is (B, H,   Lq, D)      query
  *   k   is (B, Hkv, Lk, D)      key
  *   v   is (B, Hkv, Lk, Dv)     value
@@ -38,6 +39,20 @@
 
 typedef enum { ATTN_SCORE_DOT = 0, ATTN_SCORE_ADDITIVE = 1 } attn_score;
 
+/* Storage type of q, k and v (out is always fp32): fp32, bfloat16 (8 exponent bits, 8
+ * significand bits), IEEE binary16 (5 exponent bits, 11 significand bits). A kernel
+ * declares the mask of dtypes it accepts and a validation tolerance for each. */
+typedef enum { ATTN_F32 = 0, ATTN_BF16 = 1, ATTN_F16 = 2, ATTN_DTYPE_COUNT } attn_dtype;
+#define ATTN_DTYPE_BIT(t) (1u << (t))
+#define ATTN_DTYPES_ALL ((1u << ATTN_DTYPE_COUNT) - 1u)
+
+/* Bytes of one stored element of q, k or v in dtype t (4 for f32, 2 for bf16 and f16;
+ * 0 for an unknown value): what traffic counts at storage width use. */
+static inline size_t attn_dtype_size(attn_dtype t)
+{
+    return t == ATTN_F32 ? 4 : (t == ATTN_BF16 || t == ATTN_F16) ? 2 : 0;
+}
+
 typedef struct attn_problem {
     int B, H, Hkv;          /* batch, query heads, key/value heads (H % Hkv == 0) */
     int Lq, Lk;             /* query and key lengths (cross-attention when they differ) */
@@ -58,6 +73,13 @@ typedef struct attn_problem {
     const float *wq;        /* (A, D) additive query projection, or NULL */
     const float *wk;        /* (A, D) additive key projection, or NULL */
     const float *va;        /* (A)    additive output vector, or NULL */
+
+    /* Storage precision of q, k, v. The float arrays run() gets always hold the values
+     * exactly (for bf16/f16: the 16-bit values widened), so an fp32 kernel computes the
+     * same attention from them; a kernel that reads the storage width reads q16, k16, v16:
+     * the same shapes as q, k, v, 64-byte aligned, bf16 or binary16 bits (NULL for f32). */
+    attn_dtype dtype;
+    const uint16_t *q16, *k16, *v16;
 } attn_problem;
 
 /* Number of valid keys of batch item b. */
@@ -177,17 +199,22 @@ attn_features attn_cpu_features_without_os_state(void);
 
 /* ---------------------------------------------------------------- precision -- */
 
-/* Storage type of q, k and v (out is always fp32). Only fp32 exists today; bf16 and f16
- * come with reduced precision (issue 12). A kernel declares the mask of dtypes it accepts
- * and a validation tolerance for each. */
-typedef enum { ATTN_F32 = 0, ATTN_DTYPE_COUNT } attn_dtype;
-#define ATTN_DTYPE_BIT(t) (1u << (t))
-#define ATTN_DTYPES_ALL ((1u << ATTN_DTYPE_COUNT) - 1u)
-
 /* Validation passes where |out - ref| <= atol + rtol * |ref| for every element. */
 typedef struct { double atol, rtol; } attn_tol;
 
-const char *attn_dtype_name(attn_dtype t);          /* "f32" */
+/* The dtype names, as configs, ids and results spell them: "f32", "bf16", "f16". */
+extern const char *const attn_dtype_names[ATTN_DTYPE_COUNT];
+const char *attn_dtype_name(attn_dtype t);          /* one of those; "?" for others */
+
+/* Round-to-nearest-even conversions between fp32 and the 16-bit storage types, portable
+ * C (kernels/dtype.c). NaN stays NaN (made quiet, sign and top payload bits kept), +-inf
+ * stays inf, a finite value past the largest finite 16-bit value rounds to inf (f16: from
+ * 65520 on), subnormals are kept, not flushed. Widening is exact (an f16 NaN widens quiet,
+ * as F16C's vcvtph2ps does; a bf16 widens by a shift, bits kept). */
+uint16_t attn_f32_to_bf16(float x);
+float attn_bf16_to_f32(uint16_t h);
+uint16_t attn_f32_to_f16(float x);                  /* IEEE 754 binary16 */
+float attn_f16_to_f32(uint16_t h);
 
 /* ----------------------------------------------------------------- kernels -- */
 
@@ -246,6 +273,11 @@ attn_isa attn_isa_available(void);
 int attn_kernel_usable(const attn_kernel *k, const char **why);
 /* The tolerance validation uses for kernel k on dtype t (its declared one). */
 attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t);
+/* Does kernel k accept inputs stored in dtype t? (The harness gives it no other.) */
+static inline int attn_kernel_accepts(const attn_kernel *k, attn_dtype t)
+{
+    return (unsigned)t < ATTN_DTYPE_COUNT && (k->dtypes & ATTN_DTYPE_BIT(t)) != 0;
+}
 
 /* -------------------------------------------------------------- reference -- */
 

@@ -22,10 +22,12 @@
 #include <math.h>
 #include "attn.h"
 #include "decode_split.h"
+#include "vec_portable.h"
 
 #ifndef DEC_KB
 #define DEC_KB 32
 #endif
+static const dec_geom geom = { DEC_KB, 8, 16 };     /* no SIMD: the lanes only pad rows */
 
 #define DECODE_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                      ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
@@ -33,7 +35,7 @@
 static void decode_part(const attn_problem *p, const dec_layout *L, const float *qg,
                         const float *kbh, const float *vbh, int k0, int k1, float *sc)
 {
-    const int D = p->D, Dv = p->Dv, R = L->R, ldst = L->R8, lda = L->lda;
+    const int D = p->D, Dv = p->Dv, R = L->R, ldst = L->RL, lda = L->lda;
     float *st = sc + L->o_st, *acc = sc + L->o_acc, *m = sc + L->o_m, *l = sc + L->o_l;
     const int *lo = (const int *)(sc + L->o_lo), *hi = (const int *)(sc + L->o_hi);
 
@@ -46,12 +48,8 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const float 
         const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
         for (int j = 0; j < nk; j++) {
             const float *kj = kbh + (size_t)(j0 + j) * D;
-            for (int r = 0; r < R; r++) {
-                const float *qr = qg + (size_t)r * D;
-                float s = 0.0f;
-                for (int d = 0; d < D; d++) s += qr[d] * kj[d];
-                st[(size_t)j * ldst + r] = p->scale * s;
-            }
+            for (int r = 0; r < R; r++)
+                st[(size_t)j * ldst + r] = p->scale * p_dot(qg + (size_t)r * D, kj, D);
         }
         for (int r = 0; r < R; r++) {
             int a = lo[r] - j0, z = hi[r] - j0;
@@ -94,7 +92,7 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const float 
 
 static size_t decode_workspace(const attn_problem *p, int threads)
 {
-    return dec_workspace(p, threads, DEC_KB);
+    return dec_workspace(p, threads, geom);
 }
 
 static attn_status decode_run(const attn_problem *p, const float *q, const float *k,
@@ -102,7 +100,7 @@ static attn_status decode_run(const attn_problem *p, const float *q, const float
 {
     int st = attn_problem_check(p, DECODE_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
-    dec_run(p, q, k, v, out, workspace, threads, DEC_KB, decode_part);
+    dec_run(p, q, k, v, out, workspace, threads, geom, decode_part);
     return ATTN_OK;
 }
 

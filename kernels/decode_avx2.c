@@ -3,13 +3,14 @@
  * (flash-decoding) over threads, all query rows of one GQA group computed against a single
  * pass over the group's K and V. Bandwidth-bound: the aim is to stream K and V once.
  *
- * Loop structure (the driver, plan and log-sum-exp merge are decode_split.h):
+ * Loop structure (decode_split.h: the driver, plan and log-sum-exp merge, and the part
+ * function dec_simd_part over this file's a2_ primitives):
  *   parallel for work item (b, kv head g, key chunk c), dynamic schedule:
  *     rows = the Lq rows of each of the H/Hkv query heads of group g (R = H/Hkv x Lq),
  *       packed once per item as q (R4, D8): rows padded to 4 and columns to 8 with zeros
  *     m = -inf, l = 0, acc = 0 (R4 x Dv16)
  *     for each block of DEC_AVX2_KB keys of the chunk:
- *       st = scale * K_blk Q^T (kb, R8)    a2_scores_rows: row-wise dot products, 2 keys x
+ *       st = scale * K_blk Q^T (kb, R8)    a2_scores_dots: row-wise dot products, 2 keys x
  *                                          4 rows per register block; K read in place,
  *                                          each K row from memory once for all R rows
  *       per 8 rows: a2_softmax_tile (online softmax across 8 rows per vector; per-row
@@ -30,7 +31,10 @@
  */
 #include "attn.h"
 #include "vec_avx2.h"
-#include "decode_split.h"
+
+#define DEC_PREFIX a2_
+#define DEC_LANES A2_LANES
+#define DEC_PF DEC_AVX2_PF
 
 #ifndef DEC_AVX2_KB
 #define DEC_AVX2_KB 32          /* keys per block: K and V blocks of 16 KiB each at D = 128 */
@@ -39,57 +43,16 @@
 #define DEC_AVX2_PF 64          /* prefetch distance in keys, two blocks (0: hardware prefetch only) */
 #endif
 
+#include "decode_split.h"
+
 #define DECODE_AVX2_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
 
-static void decode_avx2_part(const attn_problem *p, const dec_layout *L, const float *qg,
-                             const float *kbh, const float *vbh, int k0, int k1, float *sc)
-{
-    const int D = p->D, Dv = p->Dv, R = L->R, R4 = L->R4, R8 = L->R8, ldq = L->ldq, lda = L->lda;
-    float *qp = sc + L->o_q, *st = sc + L->o_st, *acc = sc + L->o_acc;
-    float *m = sc + L->o_m, *l = sc + L->o_l, *corr = sc + L->o_corr;
-    const int *lo = (const int *)(sc + L->o_lo), *hi = (const int *)(sc + L->o_hi);
-
-    for (int r = 0; r < R4; r++)
-        for (int d = 0; d < ldq; d++)
-            qp[(size_t)r * ldq + d] = r < R && d < D ? qg[(size_t)r * D + d] : 0.0f;
-    for (int r = 0; r < R8; r++) {
-        m[r] = -INFINITY;
-        l[r] = 0.0f;
-    }
-    for (size_t e = 0; e < (size_t)R4 * lda; e++) acc[e] = 0.0f;
-    /* lanes R4..R8 of the scores are never written by a2_scores_rows: finite from here on */
-    for (int j = 0; j < L->kb; j++)
-        for (int r = R4; r < R8; r++) st[(size_t)j * R8 + r] = 0.0f;
-    int maxlo = 0, minhi = p->Lk;
-    for (int r = 0; r < R; r++) {
-        if (lo[r] > maxlo) maxlo = lo[r];
-        if (hi[r] < minhi) minhi = hi[r];
-    }
-
-    for (int j0 = k0; j0 < k1; j0 += L->kb) {
-        const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
-        /* prefetch the block DEC_AVX2_PF keys ahead: K and V stream in while this computes */
-        const int jp = j0 + DEC_AVX2_PF, npf = DEC_AVX2_PF > 0 && jp < k1 ? (k1 - jp < nk ? k1 - jp : nk) : 0;
-        a2_scores_rows(kbh + (size_t)j0 * D, D, nk, D, qp, ldq, R4, p->scale, st, R8,
-                       kbh + (size_t)jp * D, vbh + (size_t)jp * Dv, Dv, Dv, npf);
-        const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
-        for (int g = 0; g < R8; g += 8) {
-            unsigned grew = a2_softmax_tile(st + g, R8, nk, j0, lo + g, hi + g, masked,
-                                            m + g, l + g, corr + g);
-            while (grew) {
-                const int r = g + __builtin_ctz(grew);
-                grew &= grew - 1;
-                if (r < R4) a2_scale_row(acc + (size_t)r * lda, lda, corr[r]);
-            }
-        }
-        a2_pv(st, R8, nk, vbh + (size_t)j0 * Dv, Dv, Dv, acc, lda, R4);
-    }
-}
+static const dec_geom geom = { DEC_AVX2_KB, A2_LANES, A2_PV_COLS };
 
 static size_t decode_avx2_workspace(const attn_problem *p, int threads)
 {
-    return dec_workspace(p, threads, DEC_AVX2_KB);
+    return dec_workspace(p, threads, geom);
 }
 
 static attn_status decode_avx2_run(const attn_problem *p, const float *q, const float *k,
@@ -97,7 +60,7 @@ static attn_status decode_avx2_run(const attn_problem *p, const float *q, const 
 {
     int st = attn_problem_check(p, DECODE_AVX2_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
-    dec_run(p, q, k, v, out, workspace, threads, DEC_AVX2_KB, decode_avx2_part);
+    dec_run(p, q, k, v, out, workspace, threads, geom, dec_simd_part);
     return ATTN_OK;
 }
 

@@ -24,6 +24,9 @@
 #define FT_PV_COLS 16
 #include "flash_tile.h"
 
+/* Lq <= FT_DECODE_LQ (decode steps) runs as decode: see flash_tile.h */
+extern const attn_kernel attn_kernel_decode;
+
 static const ft_tiles tiles = { 32, 128 };
 
 #define FLASH_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
@@ -31,7 +34,7 @@ static const ft_tiles tiles = { 32, 128 };
 
 static size_t flash_workspace(const attn_problem *p, int threads)
 {
-    return ft_workspace(p, threads, tiles);
+    return ft_workspace_dec(p, threads, tiles, &attn_kernel_decode);
 }
 
 static attn_status flash_run(const attn_problem *p, const float *q, const float *k,
@@ -39,8 +42,7 @@ static attn_status flash_run(const attn_problem *p, const float *q, const float 
 {
     int st = attn_problem_check(p, FLASH_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
-    ft_run(p, q, k, v, out, workspace, threads, tiles);
-    return ATTN_OK;
+    return ft_run_dec(p, q, k, v, out, workspace, threads, tiles, &attn_kernel_decode);
 }
 
 /* fp32 tolerance: libm expf; scores summed over D in order; sums over keys in key

@@ -40,6 +40,9 @@
 #define FLASH_AVX512_KT 64
 #endif
 
+/* Lq <= FT_DECODE_LQ (decode steps) runs as decode_avx2: see flash_tile.h */
+extern const attn_kernel attn_kernel_decode_avx2;
+
 static const ft_tiles tiles = { FLASH_AVX512_BQ, FLASH_AVX512_KT };
 
 #define FLASH_AVX512_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
@@ -47,7 +50,7 @@ static const ft_tiles tiles = { FLASH_AVX512_BQ, FLASH_AVX512_KT };
 
 static size_t flash_avx512_workspace(const attn_problem *p, int threads)
 {
-    return ft_workspace(p, threads, tiles);
+    return ft_workspace_dec(p, threads, tiles, &attn_kernel_decode_avx2);
 }
 
 static attn_status flash_avx512_run(const attn_problem *p, const float *q, const float *k,
@@ -55,8 +58,7 @@ static attn_status flash_avx512_run(const attn_problem *p, const float *q, const
 {
     int st = attn_problem_check(p, FLASH_AVX512_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
-    ft_run(p, q, k, v, out, workspace, threads, tiles);
-    return ATTN_OK;
+    return ft_run_dec(p, q, k, v, out, workspace, threads, tiles, &attn_kernel_decode_avx2);
 }
 
 /* fp32 tolerance: simd_avx512.c's arithmetic with key tiles of 64 (a rescale per 64

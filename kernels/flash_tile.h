@@ -28,6 +28,13 @@
  * then reused against every key tile; and the online softmax's max, exp and sum run
  * lane-parallel over rows without horizontal reductions. P V then broadcasts pt[j][r].
  *
+ * Small Lq: the query tile is fitted to Lq (ft_fit: bq = Lq rounded up to FT_ROWS when
+ * that is below the kernel's bq), so a decode-like problem neither computes nor stores
+ * 64 padded rows. And a kernel may hand problems with Lq <= FT_DECODE_LQ to a decode
+ * kernel (ft_workspace_dec / ft_run_dec): flash reads a kv head's K and V once per query
+ * head and per query tile and, at Lq = 1, uses one thread per (b, h), while the decode
+ * kernels read them once per GQA group and split the keys across threads (decode_split.h).
+ *
  * Masks: the band of every row is contiguous (causal, padding, window and cross all
  * reduce to [lo, hi) by attn_band), so a key tile is either wholly visible to every row
  * of the query tile (fast path, no compares) or crosses an edge (per-lane compare).
@@ -46,7 +53,21 @@
 /* Query tile rows (bq, a multiple of FT_ROWS and FT_LANES) and key tile keys (kt). */
 typedef struct { int bq, kt; } ft_tiles;
 
+/* Query rows per head up to which ft_run_dec hands the problem to the decode kernel. */
+#define FT_DECODE_LQ 16
+
 static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+/* The kernel's tiles with bq cut to Lq rounded up to FT_ROWS (a multiple of 16, so the
+ * workspace parts stay 64-byte aligned) when Lq is smaller than one query tile. The
+ * workspace and the run both use the fitted tiles. */
+_Static_assert(FT_ROWS % 16 == 0, "ft_fit keeps bq a multiple of 16 only if FT_ROWS is one");
+static inline ft_tiles ft_fit(const attn_problem *p, ft_tiles t)
+{
+    const int rows = ft_round_up(p->Lq < 1 ? 1 : p->Lq, FT_ROWS);
+    if (rows < t.bq) t.bq = rows;
+    return t;
+}
 
 /* Row stride of acc: Dv rounded up to the PV column chunk. */
 static inline int ft_lda(const attn_problem *p) { return ft_round_up(p->Dv, FT_PV_COLS); }
@@ -61,7 +82,7 @@ static inline size_t ft_thread_floats(const attn_problem *p, ft_tiles t)
 
 static inline size_t ft_workspace(const attn_problem *p, int threads, ft_tiles t)
 {
-    return (size_t)threads * ft_thread_floats(p, t) * sizeof(float);
+    return (size_t)threads * ft_thread_floats(p, ft_fit(p, t)) * sizeof(float);
 }
 
 /* One query tile: rows [i0, i0 + bq) of (b, h). qbh (Lq, D), kbh (Lk, D), vbh (Lk, Dv)
@@ -142,8 +163,27 @@ static void ft_tile_fn(const attn_problem *p, int b, int i0, int nq, const float
 static void ft_run(const attn_problem *p, const float *q, const float *k, const float *v,
                    float *out, void *workspace, int threads, ft_tiles t)
 {
+    t = ft_fit(p, t);
     qtile_par(p, q, k, v, out, threads, t.bq, workspace, ft_thread_floats(p, t) * sizeof(float),
               ft_tile_fn, &t);
+}
+
+/* The same with problems of Lq <= FT_DECODE_LQ query rows handed to the decode kernel
+ * dec (whose caps must cover the flash kernel's: the flash kernels and the decode kernels
+ * declare the same set). Its workspace comes from ft_workspace_dec with the same dec. */
+static inline size_t ft_workspace_dec(const attn_problem *p, int threads, ft_tiles t,
+                                      const attn_kernel *dec)
+{
+    return p->Lq <= FT_DECODE_LQ ? dec->workspace_bytes(p, threads) : ft_workspace(p, threads, t);
+}
+
+static inline attn_status ft_run_dec(const attn_problem *p, const float *q, const float *k,
+                                     const float *v, float *out, void *workspace, int threads,
+                                     ft_tiles t, const attn_kernel *dec)
+{
+    if (p->Lq <= FT_DECODE_LQ) return dec->run(p, q, k, v, out, workspace, threads);
+    ft_run(p, q, k, v, out, workspace, threads, t);
+    return ATTN_OK;
 }
 
 #endif /* FLASH_TILE_H */

@@ -141,14 +141,17 @@ static attn_status naive_run(const attn_problem *p, const float *q, const float 
  * < 1 ulp) and the sums over keys in key order; nothing else. The sums dominate:
  * about 3e-5 at 65536 keys (sqrt(n) u for each sum, their ratio twice that), so
  * atol = 1e-4 keeps a 3x margin; rtol = 1e-3 only widens it for large |ref|.
- * (naive is itself checked against float64 with the same bound.) */
+ * (naive is itself checked against float64 with the same bound.)
+ * bf16 / f16: naive reads the float copies of q, k, v, which hold the rounded values
+ * exactly, and the reference is computed from the same values; its arithmetic is the
+ * fp32 one above, so is its bound. */
 const attn_kernel attn_kernel_naive = {
     .name = "naive",
     .desc = "reference: plain loops, full score matrix per head, every variant",
     .requires = 0,
     .caps = NAIVE_CAPS,
     .dtypes = ATTN_DTYPES_ALL,
-    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 }, [ATTN_BF16] = { 1e-4, 1e-3 }, [ATTN_F16] = { 1e-4, 1e-3 } },
     .workspace_bytes = naive_workspace,
     .run = naive_run,
     .unavailable = NULL,

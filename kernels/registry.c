@@ -27,7 +27,8 @@
 
 #if defined(__x86_64__)
 #define X86_KERNELS(X) X(simd_avx2) X(simd_avx512) X(flash_avx2) X(flash_avx512) \
-                       X(window_avx512) X(additive_avx512) X(decode_avx2)
+                       X(window_avx512) X(additive_avx512) X(decode_avx2) X(flash_f16) \
+                       X(flash_bf16)
 #else
 #define X86_KERNELS(X)          /* ISA-suffixed files are not compiled here */
 #endif
@@ -229,14 +230,7 @@ int attn_kernel_usable(const attn_kernel *k, const char **why)
     return reason == NULL;
 }
 
-/* --------------------------------------------------------------- dtypes -- */
-
-const char *attn_dtype_name(attn_dtype t)
-{
-    static const char *const names[] = { [ATTN_F32] = "f32" };
-    _Static_assert(sizeof names / sizeof names[0] == ATTN_DTYPE_COUNT, "one name per dtype");
-    return (unsigned)t < ATTN_DTYPE_COUNT ? names[t] : "?";
-}
+/* ------------------------------------------------------------ tolerance -- */
 
 attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t)
 {

@@ -1,16 +1,19 @@
 #!/bin/sh
-# fuzz.sh SECONDS: run each libFuzzer target (built by `make fuzz` into build-fuzz/) for
-# SECONDS under ASan + UBSan, seeded from the repository's configs and results files.
+# fuzz.sh SECONDS [TARGET...]: run each libFuzzer target (config, results; default both;
+# built by `make fuzz` into build-fuzz/) for SECONDS under ASan + UBSan, seeded from the
+# repository's configs and results files.
 # A crash, leak or timeout stops that target and leaves its input in build-fuzz/crashes/;
 # minimise it, fix the bug, and keep the input under tests/fuzz/regress/<target>/ so
 # `make test` replays it from then on (tests/test_fuzz_regress.c).
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
+[ $# -gt 0 ] && shift
+targets=${*:-config results}
 b=build-fuzz
 mkdir -p "$b/crashes"
 status=0
-for t in config results; do
+for t in $targets; do
     corpus=$b/corpus-$t
     mkdir -p "$corpus"
     if [ "$t" = config ]; then

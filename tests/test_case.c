@@ -1,6 +1,7 @@
 /* test_case.c: case names and ids, the attended-pair count, and the input tensors. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "test.h"
 #include "core/case.h"
 #include "core/inputs.h"
@@ -79,6 +80,87 @@ TEST(case_pairs_match_brute_force)
     CHECK(checked > 300);
 }
 
+double test_brute_bytes(const attn_case *c, int eb);     /* tests/test_roofline.c */
+
+/* The closed forms (pairs, and the keys attn_case_bytes counts) against brute force on
+ * random shapes: lengths 1..40 (Lq < Lk, Lq > Lk, primes), every mask, pads up to 1,
+ * windows on either side or both (0 included), 0 to Lk global tokens, 1 to 5 items. */
+TEST(case_pairs_random_shapes_match_brute_force)
+{
+    uint64_t s = 12345;
+    int checked = 0;
+    for (int t = 0; t < 3000; t++) {
+        attn_case c = base_case();
+        c.heads = c.kv_heads = 1; c.head_dim = c.v_dim = 1;
+#define RND(n) (int)((s = s * 6364136223846793005ull + 1442695040888963407ull) >> 33) % (n)
+        c.batch = 1 + RND(5);
+        c.q_len = 1 + RND(40);
+        c.kv_len = RND(3) == 0 ? c.q_len : 1 + RND(40);
+        c.mask = (attn_mask)RND(4);
+        c.pad = RND(5) * 0.25;
+        c.window_left = RND(3) == 0 ? -1 : RND(12);
+        c.window_right = RND(3) == 0 ? -1 : RND(12);
+        c.globals = RND(3) == 0 ? 0 : RND(c.kv_len + 1);
+#undef RND
+        double fast = attn_case_pairs(&c), slow = brute_pairs(&c);
+        double by = attn_case_bytes(&c, 4), by_slow = test_brute_bytes(&c, 4);
+        CHECK_MSG(fast == slow && by == by_slow, "b%d q%d k%d mask %s pad %g window (%d,%d) "
+                  "globals %d: pairs %.0f, brute force %.0f; bytes %.0f, brute force %.0f",
+                  c.batch, c.q_len, c.kv_len, attn_mask_name(c.mask), c.pad, c.window_left,
+                  c.window_right, c.globals, fast, slow, by, by_slow);
+        if (fast != slow || by != by_slow) break;
+        checked++;
+    }
+    CHECK(checked == 3000);
+}
+
+/* The largest lengths a config accepts are counted in closed form, not row by row: pairs,
+ * FLOPs and bytes of a 2^30-token case with padding, a window and global tokens take well
+ * under a second (measured: microseconds). */
+TEST(case_pairs_of_a_billion_tokens_are_instant)
+{
+    attn_case c = base_case();
+    c.batch = 8; c.heads = c.kv_heads = 1;
+    c.q_len = c.kv_len = 1 << 30;
+    c.mask = MASK_CAUSAL_PADDING; c.pad = 0.5;
+    c.window_left = 4096; c.window_right = 0; c.globals = 64;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double pairs = attn_case_pairs(&c), flops = attn_case_flops(&c), bytes = attn_case_bytes(&c, 4);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(dt < 0.5, "counting took %.3f s", dt);
+    /* each row sees at most its window (4097 keys) plus the 64 globals, or all keys */
+    CHECK(pairs > 0 && pairs < 8.0 * (1 << 30) * (4097 + 64) + 8.0 * 64 * (1 << 30));
+    CHECK(flops == pairs * 4 * 64);
+    CHECK(bytes > 8.0 * (1 << 30) * 128 * 4 && bytes <= 8.0 * (1 << 30) * 256 * 4);
+    /* every key global: every row a global query, seeing all keys below min(kv_b, i + 1) */
+    c.globals = 1 << 30;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pairs = attn_case_pairs(&c);
+    bytes = attn_case_bytes(&c, 4);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(dt < 0.5, "counting with 2^30 global tokens took %.3f s", dt);
+    double want = 0, L = 1 << 30;
+    for (int b = 0; b < 8; b++) {
+        double kv = attn_kv_length(&c, b);
+        want += kv * (kv + 1) / 2 + (L - kv) * kv;
+    }
+    CHECK_MSG(fabs(pairs - want) <= 1e-12 * want, "pairs %.17g, expected %.17g", pairs, want);
+    CHECK(bytes > 0);
+    c.mask = MASK_NONE; c.window_left = c.window_right = -1; c.globals = 0;
+    CHECK(attn_case_pairs(&c) == 8.0 * (1 << 30) * (double)(1 << 30));
+    /* 2^30 padded batch items of one token: counted per run of equal lengths, not per item */
+    c.batch = 1 << 30; c.q_len = c.kv_len = 1; c.mask = MASK_PADDING; c.pad = 0.5;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pairs = attn_case_pairs(&c);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    dt = (t1.tv_sec - t0.tv_sec) + 1e-9 * (t1.tv_nsec - t0.tv_nsec);
+    CHECK_MSG(dt < 0.5, "counting 2^30 items took %.3f s", dt);
+    CHECK(pairs == (double)(1 << 30) - 1);      /* the last item loses round(0.5) = 1 key */
+}
+
 TEST(case_pairs_and_flops)
 {
     attn_case c = base_case();
@@ -96,7 +178,7 @@ TEST(case_pairs_and_flops)
 
 TEST(case_pairs_large_is_fast)
 {
-    /* O(B * Lq * (1 + globals)): a million-long sequence counts instantly */
+    /* closed form: a million-long sequence counts instantly */
     attn_case c = base_case();
     c.q_len = c.kv_len = 1 << 20; c.heads = 1; c.kv_heads = 1;
     c.mask = MASK_CAUSAL; c.window_left = 255; c.window_right = 0; c.globals = 4;

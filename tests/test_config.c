@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/tolerance.h"
+#include "core/inputs.h"
 #include "test.h"
 
 /* attn_config_load() with stderr captured into msg. */
@@ -83,12 +84,12 @@ static int same_shape(const attn_case *a, const attn_case *b)
  * header comment shows the multiplication):
  *   variants masks 1+1+2+2, cross 3x2x2, gqa 4x2, vdim 3, window 2x2,
  *            window_asym 2x2, globals 2x2, additive 2x2, odd 3x2x2,
- *            window_globals_mixed 3x2x2x2                          = 81
+ *            window_globals_mixed 3x2x2x2, dtype 2x2x2x2x2         = 113
  * Their sections list kernels = *, so each shape runs every registered kernel. Other
  * configs (benchmarks with named kernels, quick.ini with `unsupported = omit`) must load
  * with unique ids. */
 static const struct { const char *file; int shapes; } shipped[] = {
-    { "configs/variants.ini", 81 },
+    { "configs/variants.ini", 113 },
 };
 
 TEST(config_shipped_files_expand)
@@ -149,14 +150,15 @@ TEST(config_quick_covers_every_kernel_with_runnable_cases)
     for (int k = 0; k < nk; k++)
         CHECK_MSG(cases_of(&l, &reg[k]) > 0, "kernel %s has no case in configs/quick.ini", reg[k].name);
     for (int i = 0; i < l.n; i++)
-        CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps),
+        CHECK_MSG(!(attn_case_needs(&l.cases[i]) & ~l.cases[i].kernel->caps) &&
+                  attn_kernel_accepts(l.cases[i].kernel, l.cases[i].dtype),
                   "%s: its kernel cannot run it", l.cases[i].id);
     attn_caselist_free(&l);
 }
 
 /* seqlen.ini with `unsupported = omit`: 6 seq_len x 2 mask x 2 threads = 24 shapes for a
  * multi-threaded dot kernel, the 12 one-thread shapes for a single-threaded one, none for
- * a kernel without the dot score. */
+ * a kernel without the dot score or one that does not take f32 inputs. */
 TEST(config_seqlen_gives_each_kernel_the_shapes_it_can_run)
 {
     attn_caselist l;
@@ -167,7 +169,8 @@ TEST(config_seqlen_gives_each_kernel_the_shapes_it_can_run)
     const attn_kernel *reg = attn_kernels(&nk);
     for (int k = 0; k < nk; k++) {
         int n = cases_of(&l, &reg[k]);
-        int want = !(reg[k].caps & ATTN_CAP_DOT) ? 0 : (reg[k].caps & ATTN_CAP_THREADS) ? 24 : 12;
+        int want = !(reg[k].caps & ATTN_CAP_DOT) || !attn_kernel_accepts(&reg[k], ATTN_F32) ? 0
+                 : (reg[k].caps & ATTN_CAP_THREADS) ? 24 : 12;
         CHECK_MSG(n == want, "%s: %d cases, expected %d", reg[k].name, n, want);
     }
     attn_caselist_free(&l);
@@ -247,6 +250,15 @@ TEST(config_errors_say_file_line_and_what)
     CHECK(list && strstr(list, "naive"));
 }
 
+/* The config text is refused, with `says` in the message (left in msg). */
+static void expect_refused(const char *text, const char *says, char *msg, size_t size)
+{
+    attn_caselist l;
+    int rc = load_text(text, NULL, &l, msg, size);
+    CHECK_MSG(rc == -1 && l.n == 0, "'%s' was accepted", text);
+    CHECK_MSG(strstr(msg, says), "'%s': expected '%s' in '%s'", text, says, msg);
+}
+
 TEST(config_value_errors)
 {
     static const struct { const char *text; const char *says; } bad[] = {
@@ -276,12 +288,54 @@ TEST(config_value_errors)
         { "[s]\nkernels = naive\n  seq_len = 64\n     128\n", ":4: syntax error" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        attn_caselist l;
         char msg[2048];
-        int rc = load_text(bad[i].text, NULL, &l, msg, sizeof msg);
-        CHECK_MSG(rc == -1 && l.n == 0, "'%s' was accepted", bad[i].text);
-        CHECK_MSG(strstr(msg, bad[i].says), "'%s': expected '%s' in '%s'", bad[i].text, bad[i].says, msg);
+        expect_refused(bad[i].text, bad[i].says, msg, sizeof msg);
     }
+}
+
+/* Sizes whose byte counts cannot be represented, or that no machine like this one could
+ * hold, are refused at expansion with the line of the size key most to blame. */
+TEST(config_sizes_that_cannot_be_held)
+{
+    static const struct { const char *text, *says; } bad[] = {
+        /* B*H*L*D = 2^120 elements: wraps 64 bits many times over */
+        { "[s]\nkernels = naive\nbatch = 1073741824\nheads = 1073741824\nseq_len = 1073741824\n"
+          "head_dim = 1073741824\n", ":3: batch: the case (batch 1073741824" },
+        /* exactly 2^64 elements of q: wraps to 0 */
+        { "[s]\nkernels = naive\nbatch = 65536\nheads = 65536\nseq_len = 65536\nhead_dim = 131072\n",
+          ":6: head_dim: the case" },
+        /* 2^16 * 2^16 * 2^16 * 4 B * 4 tensors = 2^52 bytes: fits size_t, over 128 TiB */
+        { "[s]\nkernels = flash\nheads = 65536\nhead_dim = 65536\nseq_len = 65536\n", ":3: heads: the case" },
+        /* additive key projections: B*Hkv*A*Lk = 2^50 floats */
+        { "[s]\nkernels = naive\nscore = additive\nadditive_dim = 1073741824\nseq_len = 1048576\nhead_dim = 1\n",
+          ":4: additive_dim: the case" },
+        { "[s]\nkernels = naive\nthreads = 65537\n", ":3: threads: '65537' is too large (at most 65536)" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char msg[2048];
+        expect_refused(bad[i].text, bad[i].says, msg, sizeof msg);
+        CHECK_MSG(i >= 4 || strstr(msg, "cannot be represented") || strstr(msg, "could ever hold"),
+                  "no reason in '%s'", msg);
+    }
+    /* the limit: 16 x physical memory, never over 2^47; a case exactly at it passes */
+    size_t lim = attn_case_bytes_limit();
+    CHECK(lim > 0 && lim <= ATTN_CASE_BYTES_CAP);
+    attn_case c;
+    memset(&c, 0, sizeof c);
+    c.batch = c.heads = c.kv_heads = 1; c.head_dim = c.v_dim = 64; c.threads = 1;
+    c.q_len = c.kv_len = 1 << 30; c.window_left = c.window_right = -1;
+    char why[256];
+    size_t in = attn_inputs_bytes(&c);            /* 4 tensors of 2^36 floats = 1 TiB, + 64 B */
+    CHECK_MSG(in == ((size_t)1 << 40) + 64, "%zu", in);
+    CHECK(attn_case_size_check(&c, in, why, sizeof why) == 0);
+    CHECK(attn_case_size_check(&c, in - 1, why, sizeof why) == -1 && strstr(why, "1.0 TiB for its inputs"));
+    /* seq_len 1073741824 in a config: refused exactly when 1 TiB is over this machine's limit */
+    attn_caselist l;
+    char msg[2048];
+    int rc = load_text("[s]\nkernels = flash\nseq_len = 1073741824\n", NULL, &l, msg, sizeof msg);
+    CHECK_MSG(rc == (in > lim ? -1 : 0), "limit %zu, inputs %zu: rc %d: %s", lim, in, rc, msg);
+    if (rc == 0) attn_caselist_free(&l);
+    else CHECK_MSG(strstr(msg, ":3: seq_len: the case"), "%s", msg);
 }
 
 /* ------------------------------------------------------- ranges, defaults -- */
@@ -450,7 +504,7 @@ TEST(config_kernel_filter)
     int rc = load_capture("configs/variants.ini", "naive", &l, msg, sizeof msg);
     CHECK_MSG(rc == 0, "%s", msg);
     if (!rc) {
-        CHECK(l.n == 81);
+        CHECK(l.n == 113);
         for (int i = 0; i < l.n; i++) CHECK(!strcmp(l.cases[i].kernel->name, "naive"));
         attn_caselist_free(&l);
     }

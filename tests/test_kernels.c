@@ -1,9 +1,12 @@
 /* test_kernels.c: the naive kernel against double precision, and every registered kernel
- * against the naive kernel, over a table of awkward shapes and mask variants.
+ * against the naive kernel, over a table of awkward shapes and mask variants, for every
+ * input dtype (f32, and bf16 / f16: inputs rounded into the dtype, naive and the float64
+ * reference computed from the rounded values).
  *
  * A new kernel is tested by being in the registry: kernels_match_naive runs it on every
- * shape whose needs its capabilities cover (and with 2 and 3 threads when it declares
- * THREADS), and kernels_refuse_unsupported checks it refuses the rest.
+ * shape whose needs its capabilities cover, for every dtype it accepts (and with 2 and 3
+ * threads when it declares THREADS), and kernels_refuse_unsupported checks it refuses the
+ * rest.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -110,10 +113,16 @@ static const shape shapes[] = {
     { "dec-q2-k4099-win",1, 4, 1,   2, 4099, 16, 16, MASK_CAUSAL,         0, 700, -1, 0, DOT },
     { "dec-q16-k1000-w", 1, 8, 2,  16, 1000,  9,  9, MASK_PADDING,      0.3, 5, 3, 0, DOT },
     { "dec-q5-k7-mqa-p", 2, 4, 1,   5,    7, 12, 12, MASK_CAUSAL_PADDING, 0.5, FULL, DOT },
+    /* issue 10's decode shape (H 32 on 8 kv heads, D 128) at a prime cache length, with
+     * Dv != D; MHA with a prime Lq; Lq = 17, one past the flash kernels' hand-off to the
+     * decode kernels (their query tile fitted to 32 rows) */
+    { "dec-q1-k97-h32",  2,32, 8,   1,   97,128, 72, MASK_PADDING,      0.5, FULL, DOT },
+    { "dec-q13-k2053-mha",2, 3, 3, 13, 2053, 24, 40, MASK_CAUSAL_PADDING, 0.5, 300, -1, 0, DOT },
+    { "dec-q17-k300-gqa",1, 8, 2,  17,  300, 16, 16, MASK_CAUSAL,         0, FULL, DOT },
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
-static attn_case case_of(const shape *s, const attn_kernel *k)
+static attn_case case_of_dtype(const shape *s, const attn_kernel *k, attn_dtype t)
 {
     attn_case c;
     memset(&c, 0, sizeof c);
@@ -134,8 +143,25 @@ static attn_case case_of(const shape *s, const attn_kernel *k)
     c.globals = s->globals;
     c.score = s->score;
     c.additive_dim = s->A;
+    c.dtype = t;
     c.seed = 1234;
     return c;
+}
+
+static attn_case case_of(const shape *s, const attn_kernel *k)
+{
+    return case_of_dtype(s, k, ATTN_F32);
+}
+
+/* The bound kernels_match_naive holds kernel k to on dtype t. A kernel that computes in
+ * fp32 declares 1e-4 / 1e-3, sized for sums over 65536 keys; on these rows (at most 4099
+ * keys) it is held to a tenth of that. A kernel that rounds an operand (bf16 P) declares
+ * a bound that does not shrink with the row length: it is held to that bound. */
+static attn_tol test_tol(const attn_kernel *k, attn_dtype t)
+{
+    attn_tol d = attn_kernel_tol(k, t);
+    if (d.atol <= 1e-4 && d.rtol <= 1e-3) return (attn_tol){ ATOL, RTOL };
+    return d;
 }
 
 /* Run kernel k on in's problem into out (B, H, Lq, Dv), with a workspace of exactly the
@@ -196,8 +222,9 @@ TEST(naive_matches_float64)
     const attn_kernel *naive = attn_kernel_find("naive");
     CHECK(naive != NULL);
     if (!naive) return;
+    for (int t = 0; t < ATTN_DTYPE_COUNT; t++)
     for (int s = 0; s < N_SHAPES; s++) {
-        attn_case c = case_of(&shapes[s], naive);
+        attn_case c = case_of_dtype(&shapes[s], naive, (attn_dtype)t);
         attn_inputs in;
         CHECK(attn_inputs_make(&c, &in) == 0);
         const attn_problem *p = &in.p;
@@ -207,7 +234,9 @@ TEST(naive_matches_float64)
         double *ref = malloc(sizeof(double) * out_count(p));
         for (int i = 0; i < p->Lq; i++) rows[i] = i;
         CHECK(attn_ref64_rows(p, in.q, in.k, in.v, rows, p->Lq, ref) == 0);
-        compare("naive", shapes[s].name, 1, p, in.out, NULL, ref, ATOL, RTOL);
+        char label[96];
+        snprintf(label, sizeof label, "%s %s", shapes[s].name, attn_dtype_name((attn_dtype)t));
+        compare("naive", label, 1, p, in.out, NULL, ref, ATOL, RTOL);
         free(rows);
         free(ref);
         attn_inputs_free(&in);
@@ -274,18 +303,23 @@ TEST(kernels_match_naive)
     const attn_kernel *naive = attn_kernel_find("naive");
     CHECK(nk >= 2 && naive != NULL);
     if (!naive) return;
+    for (int dt = 0; dt < ATTN_DTYPE_COUNT; dt++)
     for (int s = 0; s < N_SHAPES; s++) {
-        attn_case c = case_of(&shapes[s], naive);
+        attn_case c = case_of_dtype(&shapes[s], naive, (attn_dtype)dt);
         attn_inputs in;
         CHECK(attn_inputs_make(&c, &in) == 0);
         const attn_problem *p = &in.p;
         CHECK(run_kernel(naive, &in, in.out, 1) == ATTN_OK);
         float *got = attn_alloc(sizeof(float) * out_count(p));
+        char label[96];
+        snprintf(label, sizeof label, "%s %s", shapes[s].name, attn_dtype_name((attn_dtype)dt));
 
         for (int ki = 0; ki < nk; ki++) {
             const attn_kernel *k = &ks[ki];
             const char *why;
-            if (k == naive || !attn_kernel_usable(k, &why)) continue;
+            if (k == naive || !attn_kernel_usable(k, &why) || !attn_kernel_accepts(k, (attn_dtype)dt))
+                continue;
+            const attn_tol tol = test_tol(k, (attn_dtype)dt);
             static const int thread_counts[] = { 1, 2, 3 };
             for (int t = 0; t < 3; t++) {
                 int threads = thread_counts[t];
@@ -293,9 +327,9 @@ TEST(kernels_match_naive)
                 memset(got, 0xff, sizeof(float) * out_count(p));   /* NaN: unwritten shows */
                 attn_status st = run_kernel(k, &in, got, threads);
                 CHECK_MSG(st == ATTN_OK, "%s on %s (threads %d): status %d",
-                          k->name, shapes[s].name, threads, (int)st);
+                          k->name, label, threads, (int)st);
                 if (st == ATTN_OK)
-                    compare(k->name, shapes[s].name, threads, p, got, in.out, NULL, ATOL, RTOL);
+                    compare(k->name, label, threads, p, got, in.out, NULL, tol.atol, tol.rtol);
             }
         }
         attn_free(got);
@@ -377,7 +411,9 @@ TEST(kernels_zero_length_item)
     CHECK(run_kernel(naive, &in, want, 1) == ATTN_OK);
     for (int ki = 0; ki < nk; ki++) {
         const char *why;
-        if (!attn_kernel_usable(&ks[ki], &why) || (attn_problem_needs(&in.p, 1) & ~ks[ki].caps)) continue;
+        if (!attn_kernel_usable(&ks[ki], &why) || (attn_problem_needs(&in.p, 1) & ~ks[ki].caps) ||
+            !attn_kernel_accepts(&ks[ki], ATTN_F32))
+            continue;
         memset(got, 0xff, sizeof(float) * out_count(&in.p));
         CHECK(run_kernel(&ks[ki], &in, got, 1) == ATTN_OK);
         compare(ks[ki].name, "kv_len {0,1,..}", 1, &in.p, got, want, NULL, ATOL, RTOL);
@@ -531,6 +567,10 @@ TEST(registry_isa_class_from_requires)
             CHECK_MSG(k->requires == ATTN_REQ_AVX512, "%s: requires %#x", k->name, k->requires);
         else if (len > 5 && !strcmp(k->name + len - 5, "_avx2"))
             CHECK_MSG(k->requires == ATTN_REQ_AVX2, "%s: requires %#x", k->name, k->requires);
+        else if (len > 4 && !strcmp(k->name + len - 4, "_f16"))      /* -mavx2 -mfma -mf16c */
+            CHECK_MSG(k->requires == (ATTN_REQ_AVX2 | ATTN_FEAT_F16C), "%s: requires %#x", k->name, k->requires);
+        else if (len > 5 && !strcmp(k->name + len - 5, "_bf16"))     /* avx512 + -mavx512bf16 */
+            CHECK_MSG(k->requires == (ATTN_REQ_AVX512 | ATTN_FEAT_AVX512_BF16), "%s: requires %#x", k->name, k->requires);
         else if (!strchr(k->name, '_'))
             CHECK_MSG(k->requires == 0, "%s: requires %#x", k->name, k->requires);
     }
@@ -567,12 +607,15 @@ TEST(registry_missing_features_are_named)
 TEST(registry_dtypes_and_tolerance)
 {
     CHECK(!strcmp(attn_dtype_name(ATTN_F32), "f32"));
+    CHECK(!strcmp(attn_dtype_name(ATTN_BF16), "bf16") && !strcmp(attn_dtype_name(ATTN_F16), "f16"));
     CHECK(!strcmp(attn_dtype_name((attn_dtype)ATTN_DTYPE_COUNT), "?"));
+    CHECK(attn_dtype_size(ATTN_F32) == 4 && attn_dtype_size(ATTN_BF16) == 2 && attn_dtype_size(ATTN_F16) == 2);
+    CHECK(attn_dtype_size((attn_dtype)ATTN_DTYPE_COUNT) == 0);
     int n;
     const attn_kernel *ks = attn_kernels(&n);
     for (int i = 0; i < n; i++) {
         const attn_kernel *k = &ks[i];
-        CHECK_MSG(k->dtypes & ATTN_DTYPE_BIT(ATTN_F32), "%s does not accept f32", k->name);
+        CHECK_MSG(k->dtypes != 0, "%s accepts no dtype", k->name);
         CHECK_MSG((k->dtypes & ~ATTN_DTYPES_ALL) == 0, "%s: unknown dtype bits", k->name);
         for (int t = 0; t < ATTN_DTYPE_COUNT; t++)
             if (k->dtypes & ATTN_DTYPE_BIT(t)) {
@@ -581,7 +624,8 @@ TEST(registry_dtypes_and_tolerance)
                           "%s: tolerance for %s is atol %g rtol %g", k->name,
                           attn_dtype_name((attn_dtype)t), tol.atol, tol.rtol);
                 /* the kernels_match_naive bound is at least as strict as the declared one */
-                CHECK(ATOL <= tol.atol && RTOL <= tol.rtol + 1e-12);
+                attn_tol held = test_tol(k, (attn_dtype)t);
+                CHECK(held.atol <= tol.atol && held.rtol <= tol.rtol + 1e-12);
             }
         CHECK_MSG(k->unavailable == NULL, "%s: unavailable '%s'", k->name, k->unavailable);
     }

@@ -94,9 +94,7 @@ static int write_and_plot(const attn_case *cs, int n, char *dir, plot_set *set)
 
 static void free_set(plot_set *s)
 {
-    for (int i = 0; i < s->n_runs; i++) cJSON_Delete(s->runs[i].doc);
-    free(s->runs);
-    free(s->cases);
+    plot_set_free(s);
 }
 
 /* The column of `field` in a CSV header line, or -1. */

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "cli/commands.h"
+#include "plot/plot.h"
 #include "record/results.h"
 #include "test.h"
 
@@ -309,4 +310,15 @@ TEST(plot_usage_errors)
     free(err);
     CHECK(run_plot(&err, 0, NULL) == 2);
     free(err);
+}
+
+/* Every registered kernel gets a colour of its own (the roofline chart draws them all). */
+TEST(plot_kernel_colours_distinct)
+{
+    int n = 0;
+    const attn_kernel *k = attn_kernels(&n);
+    CHECK(n > 1);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            CHECK(strcmp(plot_kernel_colour(k[i].name), plot_kernel_colour(k[j].name)) != 0);
 }

@@ -29,8 +29,10 @@ static attn_case roof_case(void)
 }
 
 /* Bytes by brute force: a key of item b is read (once per kv head) when attn_allowed lets
- * some query row see it; q read and out written whole; additive weights once. */
-static double brute_bytes(const attn_case *c, int eb)
+ * some query row see it; q read and out written whole; additive weights once. Also used
+ * by test_case.c's random shapes. */
+double test_brute_bytes(const attn_case *c, int eb);
+double test_brute_bytes(const attn_case *c, int eb)
 {
     attn_inputs in;
     if (attn_inputs_make(c, &in) != 0) return -1;
@@ -76,7 +78,7 @@ TEST(roofline_bytes_match_brute_force)
                         c.window_left = wins[w][0]; c.window_right = wins[w][1];
                         c.globals = globals[g] < c.kv_len ? globals[g] : 0;
                         if ((l + w) % 5 == 0) c.score = ATTN_SCORE_ADDITIVE;
-                        double fast = attn_case_bytes(&c, 4), slow = brute_bytes(&c, 4);
+                        double fast = attn_case_bytes(&c, 4), slow = test_brute_bytes(&c, 4);
                         CHECK_MSG(fast == slow, "q%d k%d h%d/%d mask %s pad %g window (%d,%d) globals %d %s: "
                                   "bytes %.0f, brute force %.0f", c.q_len, c.kv_len, c.heads, c.kv_heads,
                                   attn_mask_name(c.mask), c.pad, c.window_left, c.window_right, c.globals,

@@ -48,10 +48,13 @@ static attn_status hang_run(const attn_problem *p, const float *q, const float *
 }
 
 static const attn_kernel k_wrong = { .name = "test_wrong", .desc = "off by 0.5 in one element", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .dtypes = ATTN_DTYPES_ALL,
                                    .workspace_bytes = no_ws, .run = wrong_run };
 static const attn_kernel k_crash = { .name = "test_crash", .desc = "raises SIGABRT", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .dtypes = ATTN_DTYPES_ALL,
                                    .workspace_bytes = no_ws, .run = crash_run };
 static const attn_kernel k_hang = { .name = "test_hang", .desc = "never returns", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .dtypes = ATTN_DTYPES_ALL,
                                    .workspace_bytes = no_ws, .run = hang_run };
 
 static attn_case small_case(const attn_kernel *k)
@@ -281,6 +284,7 @@ static attn_status hang_pid_run(const attn_problem *p, const float *q, const flo
     return ATTN_OK;
 }
 static const attn_kernel k_hang_pid = { .name = "test_hang_pid", .desc = "never returns", .caps = ~0u & ~(unsigned)ATTN_CAP_THREADS,
+                                   .dtypes = ATTN_DTYPES_ALL,
                                    .workspace_bytes = no_ws, .run = hang_pid_run };
 
 /* 1 while process pid exists and is not a zombie */

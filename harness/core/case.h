@@ -26,6 +26,7 @@ typedef struct attn_case {
     int globals;                /* number of global tokens */
     attn_score score;
     int additive_dim;
+    attn_dtype dtype;           /* storage type of q, k, v (out stays fp32) */
 
     /* run settings */
     double min_time;            /* seconds of timed runs at least (0: exactly reps) */
@@ -54,20 +55,39 @@ void attn_case_make_id(attn_case *c);
 /* Capability bits (ATTN_CAP_*) a kernel needs to run this case. */
 unsigned attn_case_needs(const attn_case *c);
 
-/* Exact number of (query, key) pairs attended over all batch items and heads. */
+/* Sizes a config may ask for. A case is refused when its byte counts do not fit size_t,
+ * or when its inputs (q, k, v, out and the mask and additive tables), or the key
+ * projections an additive score keeps (B, Hkv, A, Lk floats), need more than
+ * attn_case_bytes_limit(): ATTN_CASE_MEM_FACTOR times this machine's physical memory,
+ * and never more than 2^47 bytes (128 TiB, the user address space of x86-64 and arm64
+ * with 4-level page tables). Cases under the limit but over the run's memory budget are
+ * skipped at run time instead (with the bytes they need). With these limits, and threads
+ * <= 65536 (core/params.def), every kernel's workspace and the runner's estimate fit in
+ * 63 bits. */
+#define ATTN_CASE_MEM_FACTOR 16
+#define ATTN_CASE_BYTES_CAP ((size_t)1 << 47)
+size_t attn_case_bytes_limit(void);
+/* 0 when the case can be represented and held (bytes <= limit); else -1 with the reason
+ * ("needs 16.0 TiB for its inputs, more than ...") in why. */
+int attn_case_size_check(const attn_case *c, size_t limit, char *why, size_t n);
+
+/* Exact number of (query, key) pairs attended over all batch items and heads, in closed
+ * form: O(log B) per distinct padded length (at most min(B, Lk + 1); one without
+ * padding). Never per row, per pair, per global token or per batch item. */
 double attn_case_pairs(const attn_case *c);
 /* FLOPs counted from attended pairs: dot 2*D + 2*Dv per pair; additive 3*A + 2*Dv per pair
  * plus 2*A*D per query row and per key row per (b, h) for the projections. */
 double attn_case_flops(const attn_case *c);
 
-/* Bytes per element of q, k and v as stored (4: fp32, the only dtype today; the hook for
- * a dtype parameter). out is always written as fp32. */
+/* Bytes per element of q, k and v as stored: attn_dtype_size of the case's dtype (4 f32,
+ * 2 bf16 and f16). out is always written as fp32. */
 int attn_case_elem_bytes(const attn_case *c);
 /* Compulsory memory traffic of the case, the roofline's byte count: q read once, k and v
  * of the keys some query row of the batch item can see read once per kv head (a key no
  * row sees is never needed), out written once (fp32), and for additive scores Wq, Wk and
  * va once. elem_bytes is the storage width of q, k, v (attn_case_elem_bytes).
- * -1 when memory for the count is short. O(B * (Lq + G) log(Lq + G)). */
+ * Closed form like attn_case_pairs (the same cost), never per row, so the parent judges
+ * a 2^30-token case at once. */
 double attn_case_bytes(const attn_case *c, int elem_bytes);
 
 #endif

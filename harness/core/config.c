@@ -8,7 +8,9 @@
  *             core/params.def.
  *   3. expand each section (here): defaults, cross-key checks (H % Hkv, globals <= kv_len),
  *             the --kernels filter, then the Cartesian product, shape-major and
- *             kernel-minor.
+ *             kernel-minor; every case's sizes checked (attn_case_size_check: byte
+ *             counts that fit size_t and a machine like this one), blamed on the line
+ *             of the size key with the largest value.
  * The first error is printed as "FILE:LINE: message" (or "FILE: message" when it has
  * no line) and the load returns -1.
  *
@@ -19,8 +21,8 @@
  * not multiplied in (the MATTERS column: pad only matters for padding masks, additive_dim
  * only for additive scores; and window only for a side that window_left/window_right does
  * not override); the case then carries the key's first value. With `unsupported = omit` a
- * kernel is not given the cases it lacks a capability for (default `skip`: the runner
- * records them as skipped with the reason, which shows the capability matrix).
+ * kernel is not given the cases it lacks a capability or the dtype for (default `skip`:
+ * the runner records them as skipped with the reason, which shows the capability matrix).
  *
  * Every case's `file` points at one copy of the path stored after the case array in the
  * same allocation, so attn_caselist_free() frees both.
@@ -144,6 +146,39 @@ typedef struct {
     int n, cap;
 } case_vec;
 
+/* The key to blame for a case too large to hold: of the size keys the section sets, the
+ * one with the largest value in this case (0 when it sets none: the section's line). */
+static int size_key(const section *sec, const attn_case *c)
+{
+    static const int rows[] = { P_BATCH, P_HEADS, P_KV_HEADS, P_Q_LEN, P_KV_LEN, P_HEAD_DIM,
+                                P_V_DIM, P_ADDITIVE_DIM };
+    int best = 0;
+    double best_v = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        int k = K_PARAM + rows[i];
+        if (rows[i] == P_ADDITIVE_DIM && c->score != ATTN_SCORE_ADDITIVE) continue;
+        if (sec->kv[k].line && attn_param_get(c, rows[i]) > best_v) {
+            best = k;
+            best_v = attn_param_get(c, rows[i]);
+        }
+    }
+    return best;
+}
+
+/* Refuse a case whose sizes cannot be represented or held (attn_case_size_check), at the
+ * line of the size key most to blame, naming the case's sizes. */
+static int check_sizes(parser *p, const section *sec, const attn_case *c, size_t limit)
+{
+    char why[256];
+    if (attn_case_size_check(c, limit, why, sizeof why) == 0) return 0;
+    int k = size_key(sec, c);
+    cfg_fail(p, k ? sec->kv[k].line : sec->line, "%s%sthe case (batch %d, heads %d, kv_heads %d, "
+             "seq_len %d, kv_len %d, head_dim %d, v_dim %d%s) %s; lower the sizes",
+             k ? cfg_key_name(k) : "", k ? ": " : "", c->batch, c->heads, c->kv_heads, c->q_len,
+             c->kv_len, c->head_dim, c->v_dim, c->score == ATTN_SCORE_ADDITIVE ? ", additive" : "", why);
+    return -1;
+}
+
 /* Case parameters of the product position idx (indexed by key): each table row from its
  * own key, else from the `window` shorthand (window sides), else its default. Rows are set
  * in product order, so a FOLLOWS default sees the row it follows. */
@@ -214,11 +249,13 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
         return -1;
     }
     attn_case base = section_base(p, sec);
+    size_t limit = attn_case_bytes_limit();
 
     for (;;) {
         attn_case c = base;
         fill_params(sec, dims, ndims, idx, &c);
         if (!redundant(sec, idx, &c)) {
+            if (check_sizes(p, sec, &c, limit)) return -1;
             if (out->n + nk > out->cap) {
                 int cap = out->cap ? 2 * out->cap : 64;
                 while (cap < out->n + nk) cap *= 2;
@@ -229,7 +266,9 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
             }
             unsigned needs = attn_case_needs(&c);
             for (int i = 0; i < nk; i++) {
-                if (c.omit_unsupported && (needs & ~kernels[i]->caps)) continue;
+                if (c.omit_unsupported &&
+                    ((needs & ~kernels[i]->caps) || !attn_kernel_accepts(kernels[i], c.dtype)))
+                    continue;
                 attn_case *d = &out->v[out->n++];
                 *d = c;
                 d->kernel = kernels[i];

@@ -3,11 +3,13 @@
  * Every tensor comes from its own splitmix64 stream, seeded by the case's seed mixed with
  * the shape and the tensor's name: never with the kernel or the thread count, so every
  * kernel of a shape sees the same numbers. Values are uniform in [-1, 1) with 24 random
- * bits, exact in fp32.
+ * bits, exact in fp32. A bf16/f16 case then rounds q, k, v into its dtype (round_to_dtype):
+ * the dtype is not in the seed, so it sees the f32 case's numbers, rounded.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "util/util.h"
 #include "core/inputs.h"
 
 /* ------------------------------------------------------------ allocation -- */
@@ -21,6 +23,7 @@ void *attn_alloc(size_t bytes)
     void *ptr = NULL;
     /* rounded up so the size is a multiple of the alignment (aligned_alloc's rule); the
      * memory is not touched here, so its first touch happens where it is used */
+    if (bytes > SIZE_MAX - ALIGN) return NULL;      /* would wrap when rounded up */
     if (posix_memalign(&ptr, ALIGN, round_up(bytes ? bytes : 1)) != 0) return NULL;
     return ptr;
 }
@@ -29,18 +32,18 @@ void attn_free(void *ptr) { free(ptr); }
 
 /* ------------------------------------------------------------ mask rules -- */
 
+int attn_kv_length(const attn_case *c, int b)
+{
+    if (!(c->mask & MASK_PADDING)) return c->kv_len;
+    long lose = lround(c->pad * (b + 1) / c->batch * c->kv_len);
+    if (lose < 0) lose = 0;
+    if (lose > c->kv_len) lose = c->kv_len;
+    return c->kv_len - (int)lose;
+}
+
 void attn_kv_lengths(const attn_case *c, int *out)
 {
-    for (int b = 0; b < c->batch; b++) {
-        int n = c->kv_len;
-        if (c->mask & MASK_PADDING) {
-            long lose = lround(c->pad * (b + 1) / c->batch * c->kv_len);
-            if (lose < 0) lose = 0;
-            if (lose > c->kv_len) lose = c->kv_len;
-            n = c->kv_len - (int)lose;
-        }
-        out[b] = n;
-    }
+    for (int b = 0; b < c->batch; b++) out[b] = attn_kv_length(c, b);
 }
 
 int attn_global_positions(const attn_case *c, int *out)
@@ -70,6 +73,7 @@ void attn_problem_from_case(const attn_case *c, attn_problem *p)
     p->n_globals = c->globals;
     p->score = c->score;
     p->A = c->score == ATTN_SCORE_ADDITIVE ? c->additive_dim : 0;
+    p->dtype = c->dtype;
 }
 
 /* ---------------------------------------------------------------- inputs -- */
@@ -109,31 +113,73 @@ static void fill_uniform(const attn_case *c, const char *tensor, float *x, size_
     }
 }
 
-/* Element counts of every array attn_inputs_make allocates, in allocation order. */
-typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global; } sizes;
+/* x (n) rounded to nearest-even into dtype t: h (n) gets the 16-bit values, x the same
+ * values widened back (exact). */
+static void round_to_dtype(attn_dtype t, float *x, uint16_t *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t == ATTN_BF16) {
+            h[i] = attn_f32_to_bf16(x[i]);
+            x[i] = attn_bf16_to_f32(h[i]);
+        } else {
+            h[i] = attn_f32_to_f16(x[i]);
+            x[i] = attn_f16_to_f32(h[i]);
+        }
+    }
+}
+
+/* Element counts of every array attn_inputs_make allocates, in allocation order (q16,
+ * k16, v16 are uint16_t, 0 for f32), with
+ * checked arithmetic (util.h): ovf is set when a count, or a count's bytes, does not fit
+ * size_t (config expansion refuses such cases; see attn_case_size_check in case.c). */
+typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global, q16, k16, v16; int ovf; } sizes;
+
+/* a * b * c * d elements of 4 bytes each, checked */
+static size_t elems4(long a, long b, long c, long d, int *ovf)
+{
+    if (a < 0 || b < 0 || c < 0 || d < 0) { *ovf = 1; return SIZE_MAX; }
+    size_t n = attn_size_mul(attn_size_mul((size_t)a, (size_t)b, ovf),
+                             attn_size_mul((size_t)c, (size_t)d, ovf), ovf);
+    attn_size_mul(n, sizeof(float), ovf);
+    return n;
+}
 
 static sizes sizes_of(const attn_case *c)
 {
-    sizes z;
+    sizes z = { 0 };
     int add = c->score == ATTN_SCORE_ADDITIVE;
-    z.q = (size_t)c->batch * c->heads * c->q_len * c->head_dim;
-    z.k = (size_t)c->batch * c->kv_heads * c->kv_len * c->head_dim;
-    z.v = (size_t)c->batch * c->kv_heads * c->kv_len * c->v_dim;
-    z.out = (size_t)c->batch * c->heads * c->q_len * c->v_dim;
-    z.wq = z.wk = add ? (size_t)c->additive_dim * c->head_dim : 0;
-    z.va = add ? (size_t)c->additive_dim : 0;
-    z.kv_len = (size_t)c->batch;
+    z.q = elems4(c->batch, c->heads, c->q_len, c->head_dim, &z.ovf);
+    z.k = elems4(c->batch, c->kv_heads, c->kv_len, c->head_dim, &z.ovf);
+    z.v = elems4(c->batch, c->kv_heads, c->kv_len, c->v_dim, &z.ovf);
+    z.out = elems4(c->batch, c->heads, c->q_len, c->v_dim, &z.ovf);
+    z.wq = z.wk = add ? elems4(c->additive_dim, c->head_dim, 1, 1, &z.ovf) : 0;
+    z.va = add ? elems4(c->additive_dim, 1, 1, 1, &z.ovf) : 0;
+    z.kv_len = elems4(c->batch, 1, 1, 1, &z.ovf);
     z.gpos = c->globals > 0 ? (size_t)c->globals : 0;
-    z.is_global = c->globals > 0 ? (size_t)c->kv_len : 0;
+    z.is_global = c->globals > 0 ? elems4(c->kv_len, 1, 1, 1, &z.ovf) : 0;
+    int half = c->dtype != ATTN_F32;
+    z.q16 = half ? z.q : 0;
+    z.k16 = half ? z.k : 0;
+    z.v16 = half ? z.v : 0;
     return z;
+}
+
+/* Bytes of n items of size each, rounded up to the alignment; checked. */
+static size_t bytes_of(size_t n, size_t size, int *ovf)
+{
+    return attn_size_add(attn_size_mul(n, size, ovf), ALIGN - 1, ovf) / ALIGN * ALIGN;
 }
 
 size_t attn_inputs_bytes(const attn_case *c)
 {
     sizes z = sizes_of(c);
-    return round_up(z.q * 4) + round_up(z.k * 4) + round_up(z.v * 4) + round_up(z.out * 4) +
-           round_up(z.wq * 4) + round_up(z.wk * 4) + round_up(z.va * 4) +
-           round_up(z.kv_len * sizeof(int)) + round_up(z.gpos * sizeof(int)) + round_up(z.is_global);
+    const size_t n[] = { z.q, z.k, z.v, z.out, z.wq, z.wk, z.va, z.kv_len, z.gpos, z.is_global,
+                         z.q16, z.k16, z.v16 };
+    const size_t each[] = { 4, 4, 4, 4, 4, 4, 4, sizeof(int), sizeof(int), 1, 2, 2, 2 };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
+        total = attn_size_add(total, bytes_of(n[i], each[i], &z.ovf), &z.ovf);
+    return z.ovf ? SIZE_MAX : total;
 }
 
 void attn_inputs_free(attn_inputs *in)
@@ -148,6 +194,9 @@ void attn_inputs_free(attn_inputs *in)
     attn_free(in->kv_len);
     attn_free(in->global_pos);
     attn_free(in->key_is_global);
+    attn_free(in->q16);
+    attn_free(in->k16);
+    attn_free(in->v16);
     memset(in, 0, sizeof *in);
 }
 
@@ -155,6 +204,7 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
 {
     sizes z = sizes_of(c);
     memset(in, 0, sizeof *in);
+    if (z.ovf) return -1;
     in->q = attn_alloc(z.q * sizeof(float));
     in->k = attn_alloc(z.k * sizeof(float));
     in->v = attn_alloc(z.v * sizeof(float));
@@ -172,6 +222,12 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
         in->key_is_global = attn_alloc(z.is_global);
         ok = ok && in->global_pos && in->key_is_global;
     }
+    if (z.q16) {
+        in->q16 = attn_alloc(z.q16 * sizeof(uint16_t));
+        in->k16 = attn_alloc(z.k16 * sizeof(uint16_t));
+        in->v16 = attn_alloc(z.v16 * sizeof(uint16_t));
+        ok = ok && in->q16 && in->k16 && in->v16;
+    }
     if (!ok) {
         attn_inputs_free(in);
         return -1;
@@ -183,6 +239,14 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
     memset(in->out, 0, z.out * sizeof(float));
 
     attn_problem_from_case(c, &in->p);
+    if (z.q16) {
+        round_to_dtype(c->dtype, in->q, in->q16, z.q);
+        round_to_dtype(c->dtype, in->k, in->k16, z.k);
+        round_to_dtype(c->dtype, in->v, in->v16, z.v);
+        in->p.q16 = in->q16;
+        in->p.k16 = in->k16;
+        in->p.v16 = in->v16;
+    }
     attn_kv_lengths(c, in->kv_len);
     if (c->mask & MASK_PADDING) in->p.kv_len = in->kv_len;
     if (z.wq) {

@@ -19,6 +19,7 @@ static_assert(sizeof attn_mask_names / sizeof *attn_mask_names == MASK_CAUSAL_PA
               "one name per attn_mask");
 static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_ADDITIVE + 1,
               "one name per attn_score");
+/* attn_dtype_names (kernels/dtype.c) is declared with ATTN_DTYPE_COUNT names in attn.h */
 
 /* Column spellings of params.def -> table values. */
 #define P_NONE (-1)

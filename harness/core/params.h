@@ -12,6 +12,7 @@
 #include "core/case.h"
 
 #define ATTN_PARAM_MAX_SIZE (1 << 30)   /* largest integer value, keeps products in range */
+#define ATTN_PARAM_MAX_THREADS 65536       /* keeps threads x per-thread workspace in range */
 
 typedef enum {
 #define ATTN_PARAM(ID, ...) P_##ID,

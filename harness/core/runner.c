@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/util.h"
 #include "record/dump.h"
 #include "core/inputs.h"
 #include "core/peak.h"
@@ -56,6 +57,18 @@ typedef struct {
     int n_rows;     /* rows per (b, h) when sampling */
 } ref_plan;
 
+/* Byte counts below use checked arithmetic (util.h) and saturate at SIZE_MAX, which no
+ * memory budget admits: a case whose sizes a config would refuse (attn_case_size_check)
+ * but that reaches the runner another way is skipped over budget, never wrapped. */
+
+/* (B, H, rows, Dv) elements of `each` bytes */
+static size_t rows_bytes(const attn_case *c, long rows, size_t each, int *ovf)
+{
+    if (c->batch < 0 || c->heads < 0 || rows < 0 || c->v_dim < 0) { *ovf = 1; return SIZE_MAX; }
+    return attn_size_mul(attn_size_mul((size_t)c->batch, (size_t)c->heads, ovf),
+                         attn_size_mul(attn_size_mul((size_t)rows, (size_t)c->v_dim, ovf), each, ovf), ovf);
+}
+
 /* Bytes the full reference adds to the case: its output (B, H, Lq, Dv) and the naive
  * kernel's workspace. */
 static size_t full_reference_bytes(const attn_case *c)
@@ -63,8 +76,10 @@ static size_t full_reference_bytes(const attn_case *c)
     attn_problem p;
     attn_problem_from_case(c, &p);
     const attn_kernel *naive = attn_kernel_find("naive");
-    return (size_t)c->batch * c->heads * c->q_len * c->v_dim * sizeof(float) +
-           (naive ? naive->workspace_bytes(&p, 1) : 0);
+    int ovf = 0;
+    size_t n = attn_size_add(rows_bytes(c, c->q_len, sizeof(float), &ovf),
+                             naive ? naive->workspace_bytes(&p, 1) : 0, &ovf);
+    return ovf ? SIZE_MAX : n;
 }
 
 /* Inputs and the kernel's workspace: what the case needs before validation. */
@@ -72,7 +87,9 @@ static size_t case_base_bytes(const attn_case *c)
 {
     attn_problem p;
     attn_problem_from_case(c, &p);
-    return attn_inputs_bytes(c) + c->kernel->workspace_bytes(&p, c->threads);
+    int ovf = 0;
+    size_t n = attn_size_add(attn_inputs_bytes(c), c->kernel->workspace_bytes(&p, c->threads), &ovf);
+    return ovf ? SIZE_MAX : n;
 }
 
 static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
@@ -87,7 +104,8 @@ static ref_plan plan_reference(const attn_case *c, const attn_run_opts *o)
     if (bh * c->q_len * per_row <= limit &&
         (double)c->q_len * c->kv_len * sizeof(float) <= 256.0 * 1024 * 1024 &&
         strcmp(c->kernel->name, "naive") != 0 &&
-        case_base_bytes(c) + full_reference_bytes(c) <= o->mem_budget) {
+        full_reference_bytes(c) <= o->mem_budget &&
+        case_base_bytes(c) <= o->mem_budget - full_reference_bytes(c)) {
         r.full = 1;
         return r;
     }
@@ -108,19 +126,22 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o)
 {
     attn_problem p;
     attn_problem_from_case(c, &p);
+    int ovf = 0;
     size_t need = case_base_bytes(c);
     ref_plan r = plan_reference(c, o);
     if (r.full) {
-        need += full_reference_bytes(c);
+        need = attn_size_add(need, full_reference_bytes(c), &ovf);
     } else {
         /* sampled rows: (B, H, n, Dv) floats, or doubles for the naive kernel, whose
          * float64 reference (ref64.c) also holds its score row and tables as doubles,
          * twice the float scratch of attn_reference_rows */
         int is_naive = !strcmp(c->kernel->name, "naive");
-        need += (size_t)c->batch * c->heads * r.n_rows * c->v_dim * (is_naive ? sizeof(double) : sizeof(float)) +
-                (size_t)r.n_rows * sizeof(int) + attn_reference_scratch_bytes(&p) * (is_naive ? 2 : 1) + 64;
+        need = attn_size_add(need, rows_bytes(c, r.n_rows, is_naive ? sizeof(double) : sizeof(float), &ovf), &ovf);
+        need = attn_size_add(need, attn_size_mul((size_t)r.n_rows, sizeof(int), &ovf), &ovf);
+        need = attn_size_add(need, attn_size_mul(attn_reference_scratch_bytes(&p), is_naive ? 2 : 1, &ovf), &ovf);
+        need = attn_size_add(need, 64, &ovf);
     }
-    return need;
+    return ovf ? SIZE_MAX : need;
 }
 
 /* ------------------------------------------------------------ child -------- */
@@ -379,14 +400,6 @@ static void skip(attn_result *r, const char *fmt, const char *a, const char *b)
     snprintf(r->reason, sizeof r->reason, fmt, a, b);
 }
 
-static void human_bytes(double b, char *out, size_t n)
-{
-    const char *u[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-    int i = 0;
-    while (b >= 1024 && i < 4) { b /= 1024; i++; }
-    snprintf(out, n, i ? "%.1f %s" : "%.0f %s", b, u[i]);
-}
-
 attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_result *r)
 {
     memset(r, 0, sizeof *r);
@@ -411,14 +424,18 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         skip(r, "kernel %s does not support: %s", k->name, names);
         return r->status;
     }
+    if (!attn_kernel_accepts(k, c->dtype)) {
+        skip(r, "kernel %s does not accept dtype %s", k->name, attn_dtype_name(c->dtype));
+        return r->status;
+    }
     attn_problem p;
     attn_problem_from_case(c, &p);
     r->workspace_bytes = k->workspace_bytes(&p, c->threads);
     size_t need = attn_case_mem_need(c, o);
     if (need > o->mem_budget) {
         char a[32], b[32];
-        human_bytes((double)need, a, sizeof a);
-        human_bytes((double)o->mem_budget, b, sizeof b);
+        attn_fmt_bytes((double)need, a, sizeof a);
+        attn_fmt_bytes((double)o->mem_budget, b, sizeof b);
         r->status = ST_SKIPPED;
         r->need_bytes = need;
         r->budget_bytes = o->mem_budget;

@@ -6,8 +6,7 @@ attn_tol attn_case_tol(const attn_case *c)
 {
     attn_tol k = { ATTN_TOL_FALLBACK_ATOL, ATTN_TOL_FALLBACK_RTOL };
     if (c->kernel) {
-        /* dtype is a case parameter from issue 12 on; every case is fp32 until then */
-        const attn_tol d = attn_kernel_tol(c->kernel, ATTN_F32);
+        const attn_tol d = attn_kernel_tol(c->kernel, c->dtype);
         if (d.atol > 0 || d.rtol > 0) k = d;
     }
     attn_tol t;

@@ -16,7 +16,7 @@
 #define ATTN_TOL_FALLBACK_RTOL 1e-3
 
 /* The tolerance case c validates with: each of atol, rtol from the config when it set
- * that key, else from the kernel's declaration for the case's dtype (fp32 today). */
+ * that key, else from the kernel's declaration for the case's dtype. */
 attn_tol attn_case_tol(const attn_case *c);
 
 #endif /* ATTN_TOLERANCE_H */

@@ -57,7 +57,8 @@ static const char *x_label(int x)
 static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
 {
     static const int shown[] = { AX_BATCH, AX_HEADS, AX_KV_HEADS, AX_Q_LEN, AX_KV_LEN, AX_HEAD_DIM,
-                                 AX_V_DIM, AX_THREADS, AX_MASK, AX_WINDOW, AX_GLOBALS, AX_SCORE };
+                                 AX_V_DIM, AX_THREADS, AX_MASK, AX_WINDOW, AX_GLOBALS, AX_SCORE,
+                                 AX_DTYPE };
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < sizeof shown / sizeof shown[0] && len < n; i++) {
@@ -67,6 +68,7 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
         if (a == AX_KV_LEN && c->p.kv_len == c->p.q_len) continue;
         if (a == AX_V_DIM && c->p.v_dim == c->p.head_dim) continue;
         if (a == AX_GLOBALS && c->p.globals == 0) continue;
+        if (a == AX_DTYPE && c->p.dtype == ATTN_F32) continue;
         if (a == AX_WINDOW && c->p.window_left < 0 && c->p.window_right < 0) continue;    /* full attention */
         char v[64];
         plot_axis_value_text(c, a, v, sizeof v);
@@ -110,16 +112,30 @@ static void render(plot_job *job, plot_chart *ch)
     }
 }
 
-/* Draw one chart kind for one sweep: one chart per group of the other varied axes. */
+/* Do a and b agree on every axis in the bit set `split`? */
+static int same_group(const plot_case *a, const plot_case *b, unsigned split)
+{
+    for (int ax = 0; ax < AX_COUNT; ax++)
+        if ((split & (1u << ax)) && plot_axis_cmp(a, b, ax)) return 0;
+    return 1;
+}
+
+/* Draw one chart kind for one sweep: one chart per group of the other varied axes. The
+ * sweep's cases are sorted (stably) by the split axes, so each group is a run of them and
+ * groups come in axis order: n log n in the sweep's cases. */
 static void draw_kind(plot_job *job, const char *sweep, const char *stem, const char *what,
                       int x, builder build)
 {
     plot_set *s = job->set;
-    const plot_case **cs = malloc(s->n_cases * sizeof *cs), **grp = malloc(s->n_cases * sizeof *grp);
-    const plot_case **reps = malloc(s->n_cases * sizeof *reps);
-    int n = 0, n_reps = 0;
-    for (int i = 0; i < s->n_cases; i++)
-        if (plot_in_sweep(&s->cases[i], sweep)) cs[n++] = &s->cases[i];
+    int n = 0;
+    const plot_case *const *all = plot_sweep_cases(s, sweep, &n);
+    const plot_case **cs = malloc(((size_t)n + 1) * sizeof *cs);
+    if (!cs) {
+        fprintf(stderr, "attnbench plot: %s: out of memory; charts not drawn\n", sweep);
+        job->failed = 1;
+        return;
+    }
+    if (n) memcpy(cs, all, (size_t)n * sizeof *cs);
     unsigned varied = plot_varied_axes(s, sweep);
     unsigned split = 0;
     for (int a = 0; a < AX_COUNT; a++)
@@ -128,42 +144,27 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
     for (int a = AX_COUNT - 1; a >= 0; a--)
         for (int b = 0; b < AX_COUNT && (split & (1u << a)); b++)
             if (b != a && (split & (1u << b)) && plot_follows(cs, n, a, b)) split &= ~(1u << a);
-    /* one representative case per group, groups in axis order */
-    for (int i = 0; i < n; i++) {
-        int seen = 0;
-        for (int j = 0; j < n_reps && !seen; j++) {
-            int same = 1;
-            for (int a = 0; a < AX_COUNT && same; a++)
-                if ((split & (1u << a)) && plot_axis_cmp(reps[j], cs[i], a)) same = 0;
-            seen = same;
+    if (n == 0 || plot_sort_cases(cs, n, -1, split)) {
+        if (n) {
+            fprintf(stderr, "attnbench plot: %s: out of memory; charts not drawn\n", sweep);
+            job->failed = 1;
         }
-        if (!seen) reps[n_reps++] = cs[i];
+        free(cs);
+        return;
     }
-    for (int i = 1; i < n_reps; i++)
-        for (int j = i; j > 0; j--) {
-            int c = 0;
-            for (int a = 0; a < AX_COUNT && !c; a++)
-                if (split & (1u << a)) c = plot_axis_cmp(reps[j - 1], reps[j], a);
-            if (c <= 0) break;
-            const plot_case *t = reps[j]; reps[j] = reps[j - 1]; reps[j - 1] = t;
-        }
     char fixed[400];
     fixed_text(cs[0], varied | (1u << x), fixed, sizeof fixed);
 
-    for (int g = 0; g < n_reps; g++) {
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            int same = 1;
-            for (int a = 0; a < AX_COUNT && same; a++)
-                if ((split & (1u << a)) && plot_axis_cmp(reps[g], cs[i], a)) same = 0;
-            if (same) grp[m++] = cs[i];
-        }
+    for (int g0 = 0, g1; g0 < n; g0 = g1) {
+        for (g1 = g0 + 1; g1 < n && same_group(cs[g0], cs[g1], split); g1++) {}
+        const plot_case **grp = cs + g0, *rep = cs[g0];
+        int m = g1 - g0;
         chart_in in = { s, grp, m, x };
         plot_chart ch;
         memset(&ch, 0, sizeof ch);
         char gf[160], gt[240];
-        plot_group_text(reps[g], split, 1, gf, sizeof gf);
-        plot_group_text(reps[g], split, 0, gt, sizeof gt);
+        plot_group_text(rep, split, 1, gf, sizeof gf);
+        plot_group_text(rep, split, 0, gt, sizeof gt);
         snprintf(ch.name, sizeof ch.name, "%s-%s%s%s", sweep, stem, gf[0] ? "-" : "", gf);
         attn_safe_name(ch.name);   /* the sweep name comes from results.json */
         plot_fmt(ch.title, sizeof ch.title, "%s: %s%s%s\n%s", sweep, what, gt[0] ? ", " : "", gt, fixed);
@@ -181,8 +182,6 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
         plot_chart_free(&ch);
     }
     free(cs);
-    free(grp);
-    free(reps);
 }
 
 static void draw_sweep(plot_job *job, const char *sweep)
@@ -283,12 +282,8 @@ int plot_main(const char *const *dirs, int n_dirs, const char *out, const char *
                             "gnuplot-nox (dnf install gnuplot / brew install gnuplot)\n"
                             "attnbench plot: writing the report without charts; the chart scripts are in %s\n",
                     datadir);
-        /* sweeps in order of first appearance */
-        for (int i = 0; i < set.n_cases; i++) {
-            int seen = 0;
-            for (int j = 0; j < i && !seen; j++) seen = !strcmp(set.cases[j].sweep, set.cases[i].sweep);
-            if (!seen) draw_sweep(&job, set.cases[i].sweep);
-        }
+        for (int k = 0; k < plot_sweep_count(&set); k++)     /* in order of first appearance */
+            draw_sweep(&job, plot_sweep_name(&set, k));
         for (int r = 0; r < set.n_runs; r++) draw_roofline(&job, r);
         if (plot_report_write(&set, job.drawn, job.n_drawn, report_dir, plots_rel, outdir)) rc = 2;
         else if (job.failed) rc = 2;
@@ -302,9 +297,7 @@ int plot_main(const char *const *dirs, int n_dirs, const char *out, const char *
                     job.n_drawn == 1 ? "" : "s", outdir, report_dir);
     }
 
-    for (int i = 0; i < set.n_runs; i++) cJSON_Delete(set.runs[i].doc);
-    free(set.runs);
-    free(set.cases);
+    plot_set_free(&set);
     free(job.drawn);
     return rc;
 }

@@ -51,7 +51,22 @@ typedef struct plot_set {
     plot_case *cases;
     int n_cases;
     const char *baseline;       /* kernel speedups are measured against ("naive") */
+    struct plot_index *index;   /* sweeps, their cases and the baseline lookup, rebuilt by
+                                   plot_load_run so that no lookup scans every case
+                                   (plot_load.c); freed by plot_set_free */
 } plot_set;
+
+/* Free what plot_load_run gave s: documents, cases, index. */
+void plot_set_free(plot_set *s);
+/* Sweeps in order of first appearance: how many, the name of sweep k, and a sweep's cases
+ * in file order (NULL, *n = 0 for an unknown name). O(1), O(1), O(log sweeps). */
+int plot_sweep_count(const plot_set *s);
+const char *plot_sweep_name(const plot_set *s, int k);
+const plot_case *const *plot_sweep_cases(const plot_set *s, const char *sweep, int *n);
+/* Stable sort of v by axis `first` (-1: none), then by every axis in the bit set `axes`
+ * in axis order (a merge sort: n log n, equal cases keep their order). 0, or -1 when out
+ * of memory (v untouched). */
+int plot_sort_cases(const plot_case **v, int n, int first, unsigned axes);
 
 /* Peak GFLOP/s of `isa` on `threads` threads from a run's context; NAN when unknown. */
 double plot_peak(const plot_run *run, const char *isa, int threads);

@@ -130,16 +130,14 @@ static double x_of(const plot_case *c, int x)
     return x == AX_WINDOW ? plot_window_x(c) : plot_axis_num(c, x);
 }
 
-/* Cases of one series sorted by x (pointers into in->cs). */
+/* Cases of one series sorted by x, stably (pointers into in->cs); out of memory: in
+ * file order. */
 static int series_cases(const chart_in *in, const series_key *k, const plot_case **out)
 {
     int n = 0;
     for (int i = 0; i < in->n; i++)
         if (in->cs[i]->run == k->run && !strcmp(in->cs[i]->kernel, k->kernel)) out[n++] = in->cs[i];
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && plot_axis_cmp(out[j - 1], out[j], in->x) > 0; j--) {
-            const plot_case *t = out[j]; out[j] = out[j - 1]; out[j - 1] = t;
-        }
+    plot_sort_cases(out, n, in->x, 0);
     return n;
 }
 
@@ -285,17 +283,19 @@ void plot_build_gflops(const chart_in *in, plot_chart *ch)
             else series_gap(s, x);
         }
     }
-    /* one level per distinct (run, isa, threads) that has a measured peak */
+    /* one level per distinct (run, isa, threads) that has a measured peak; at most 16
+     * (their legend would not fit more), so the scan stays linear in cases */
+    enum { MAX_PEAKS = 16 };
+    const plot_case *peaks[MAX_PEAKS];
     int n_peaks = 0;
     double first = NAN;
     char first_label[96] = "";
-    for (int i = 0; i < in->n; i++) {
+    for (int i = 0; i < in->n && n_peaks < MAX_PEAKS; i++) {
         const plot_case *c = in->cs[i];
         if (!c->ok) continue;
         int dup = 0;
-        for (int j = 0; j < i && !dup; j++)
-            dup = in->cs[j]->ok && in->cs[j]->run == c->run && in->cs[j]->p.threads == c->p.threads &&
-                  !strcmp(in->cs[j]->isa, c->isa);
+        for (int j = 0; j < n_peaks && !dup; j++)
+            dup = peaks[j]->run == c->run && peaks[j]->p.threads == c->p.threads && !strcmp(peaks[j]->isa, c->isa);
         if (dup) continue;
         double pk = plot_peak(&in->set->runs[c->run], c->isa, c->p.threads);
         if (isnan(pk)) continue;
@@ -304,10 +304,11 @@ void plot_build_gflops(const chart_in *in, plot_chart *ch)
                  in->set->n_runs > 1 ? in->set->runs[c->run].label : "", pk);
         plot_series *h = plot_panel_add(p, t, PS_HLINE, "#000000", 2 + n_peaks % 4, 0);
         h->value = pk;
-        if (!n_peaks++ || pk > first) {
+        if (!n_peaks || pk > first) {
             first = pk;
             snprintf(first_label, sizeof first_label, "%s, %d thread%s", c->isa, c->p.threads, c->p.threads == 1 ? "" : "s");
         }
+        peaks[n_peaks++] = c;
     }
     if (n_peaks) {  /* several roofs (ISAs): percentages of the highest, said on the axis */
         p->y2_peak = first;

@@ -32,11 +32,14 @@ void *plot_grow(void *p, size_t n, size_t size)
 
 /* ================================================================ colours == */
 
-/* Twelve colours that stay apart on white and for the common colour-blindnesses
- * (Tableau 10 plus navy and black). */
+/* Twenty colours: Tableau 10, navy and black (these twelve stay apart on white and for the
+ * common colour-blindnesses), then eight of Tableau 20's light tones, so a registry of up
+ * to twenty kernels never gives two kernels one colour in a chart. */
 static const char *const palette[] = {
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
     "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#000000",
+    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94",
+    "#f7b6d2", "#9edae5",
 };
 #define N_PALETTE (int)(sizeof palette / sizeof palette[0])
 
@@ -194,28 +197,217 @@ void plot_group_text(const plot_case *c, unsigned axes, int for_file, char *buf,
 
 int plot_in_sweep(const plot_case *c, const char *sweep) { return !strcmp(c->sweep, sweep); }
 
-unsigned plot_varied_axes(const plot_set *s, const char *sweep)
+/* ================================================================ sorting == */
+
+typedef struct { int first; unsigned axes; } sort_key;
+
+static int key_cmp(const plot_case *a, const plot_case *b, const sort_key *k)
 {
-    unsigned varied = 0;
-    const plot_case *first = NULL;
-    for (int i = 0; i < s->n_cases; i++) {
-        const plot_case *c = &s->cases[i];
-        if (!plot_in_sweep(c, sweep)) continue;
-        if (!first) { first = c; continue; }
-        for (int a = 0; a < AX_COUNT; a++)
-            if (plot_axis_cmp(first, c, a)) varied |= 1u << a;
-    }
-    return varied;
+    int c = k->first >= 0 ? plot_axis_cmp(a, b, k->first) : 0;
+    for (int ax = 0; ax < AX_COUNT && !c; ax++)
+        if (k->axes & (1u << ax)) c = plot_axis_cmp(a, b, ax);
+    return c;
+}
+
+static void merge_sort(const plot_case **v, const plot_case **tmp, int n, const sort_key *k)
+{
+    if (n < 2) return;
+    int h = n / 2;
+    merge_sort(v, tmp, h, k);
+    merge_sort(v + h, tmp, n - h, k);
+    if (key_cmp(v[h - 1], v[h], k) <= 0) return;        /* already in order */
+    int i = 0, j = h, o = 0;
+    while (i < h && j < n) tmp[o++] = key_cmp(v[j], v[i], k) < 0 ? v[j++] : v[i++];
+    while (i < h) tmp[o++] = v[i++];
+    while (j < n) tmp[o++] = v[j++];
+    memcpy(v, tmp, (size_t)n * sizeof *v);
+}
+
+int plot_sort_cases(const plot_case **v, int n, int first, unsigned axes)
+{
+    if (n < 2) return 0;
+    const plot_case **tmp = malloc((size_t)n * sizeof *tmp);
+    if (!tmp) return -1;
+    sort_key k = { first, axes };
+    merge_sort(v, tmp, n, &k);
+    free(tmp);
+    return 0;
 }
 
 /* Is `axis` a function of `x` among these cases (equal x => equal axis)? Such an axis
- * follows x (kv_len = q_len; kv_heads = heads) and is not split into separate charts. */
+ * follows x (kv_len = q_len; kv_heads = heads) and is not split into separate charts.
+ * Sorted by (x, axis), a violation shows between neighbours: n log n. Out of memory:
+ * "does not follow" (the charts are then split on it, never merged wrongly). */
 int plot_follows(const plot_case *const *cs, int n, int axis, int x)
 {
-    for (int i = 0; i < n; i++)
-        for (int j = i + 1; j < n; j++)
-            if (!plot_axis_cmp(cs[i], cs[j], x) && plot_axis_cmp(cs[i], cs[j], axis)) return 0;
-    return 1;
+    const plot_case **v = malloc((size_t)(n ? n : 1) * sizeof *v);
+    if (!v) return 0;
+    memcpy(v, cs, (size_t)n * sizeof *v);
+    int ok = plot_sort_cases(v, n, x, 1u << axis) == 0;
+    for (int i = 1; i < n && ok; i++)
+        if (!plot_axis_cmp(v[i - 1], v[i], x) && plot_axis_cmp(v[i - 1], v[i], axis)) ok = 0;
+    free(v);
+    return ok;
+}
+
+/* ================================================================== index == */
+
+/* What plot_load_run builds after each run, so that charts and the report never scan
+ * every case per case: the sweeps (first-appearance order, each with its cases in file
+ * order and the axes it varies), the sweeps sorted by name for lookups, and the valid
+ * baseline-kernel cases sorted by shape for plot_baseline_of. */
+typedef struct plot_sweep {
+    const char *name;
+    const plot_case **cases;    /* into plot_index.by_sweep */
+    int n;
+    unsigned varied;
+} plot_sweep;
+
+struct plot_index {
+    plot_sweep *sweeps;         /* first-appearance order */
+    int n_sweeps;
+    int *by_name;               /* sweep numbers sorted by name */
+    const plot_case **by_sweep; /* every case, grouped by sweep */
+    const plot_case **base;     /* ok baseline cases by (run, shape but threads, threads) */
+    int n_base;
+};
+
+static void index_free(struct plot_index *x)
+{
+    if (!x) return;
+    free(x->sweeps);
+    free(x->by_name);
+    free(x->by_sweep);
+    free(x->base);
+    free(x);
+}
+
+void plot_set_free(plot_set *s)
+{
+    for (int i = 0; i < s->n_runs; i++) cJSON_Delete(s->runs[i].doc);
+    free(s->runs);
+    free(s->cases);
+    index_free(s->index);
+    s->runs = NULL;
+    s->cases = NULL;
+    s->index = NULL;
+    s->n_runs = s->n_cases = 0;
+}
+
+static const plot_set *sort_set;    /* qsort has no context: the set being indexed */
+
+static int by_sweep_then_pos(const void *a, const void *b)
+{
+    const plot_case *x = *(const plot_case *const *)a, *y = *(const plot_case *const *)b;
+    int c = strcmp(x->sweep, y->sweep);
+    return c ? c : (x > y) - (x < y);
+}
+
+static int by_first_case(const void *a, const void *b)
+{
+    const plot_sweep *x = a, *y = b;
+    return (x->cases[0] > y->cases[0]) - (x->cases[0] < y->cases[0]);
+}
+
+static int by_sweep_name(const void *a, const void *b)
+{
+    return strcmp(sort_set->index->sweeps[*(const int *)a].name,
+                  sort_set->index->sweeps[*(const int *)b].name);
+}
+
+/* Order of baseline cases: run, every axis but threads, threads, file position. */
+static int base_cmp(const plot_case *a, const plot_case *b, int with_threads)
+{
+    if (a->run != b->run) return a->run < b->run ? -1 : 1;
+    for (int ax = 0; ax < AX_COUNT; ax++) {
+        if (ax == AX_THREADS && !with_threads) continue;
+        int c = plot_axis_cmp(a, b, ax);
+        if (c) return c;
+    }
+    return 0;
+}
+
+static int by_base(const void *a, const void *b)
+{
+    const plot_case *x = *(const plot_case *const *)a, *y = *(const plot_case *const *)b;
+    int c = base_cmp(x, y, 1);
+    return c ? c : (x > y) - (x < y);
+}
+
+static unsigned varied_of(const plot_sweep *w)
+{
+    unsigned varied = 0;
+    for (int i = 1; i < w->n; i++)
+        for (int a = 0; a < AX_COUNT; a++)
+            if (!(varied & (1u << a)) && plot_axis_cmp(w->cases[0], w->cases[i], a)) varied |= 1u << a;
+    return varied;
+}
+
+/* (Re)build s->index: n log n in cases. -1 when out of memory (s->index then NULL). */
+static int index_build(plot_set *s)
+{
+    index_free(s->index);
+    s->index = NULL;
+    struct plot_index *x = calloc(1, sizeof *x);
+    size_t n = (size_t)s->n_cases;
+    if (!x || !(x->by_sweep = malloc((n ? n : 1) * sizeof *x->by_sweep)) ||
+        !(x->sweeps = malloc((n ? n : 1) * sizeof *x->sweeps)) ||
+        !(x->by_name = malloc((n ? n : 1) * sizeof *x->by_name)) ||
+        !(x->base = malloc((n ? n : 1) * sizeof *x->base))) {
+        index_free(x);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) x->by_sweep[i] = &s->cases[i];
+    qsort(x->by_sweep, n, sizeof *x->by_sweep, by_sweep_then_pos);
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || strcmp(x->by_sweep[i]->sweep, x->by_sweep[i - 1]->sweep))
+            x->sweeps[x->n_sweeps++] = (plot_sweep){ x->by_sweep[i]->sweep, &x->by_sweep[i], 0, 0 };
+        x->sweeps[x->n_sweeps - 1].n++;
+    }
+    qsort(x->sweeps, (size_t)x->n_sweeps, sizeof *x->sweeps, by_first_case);
+    for (int k = 0; k < x->n_sweeps; k++) {
+        x->sweeps[k].varied = varied_of(&x->sweeps[k]);
+        x->by_name[k] = k;
+    }
+    s->index = x;
+    sort_set = s;
+    qsort(x->by_name, (size_t)x->n_sweeps, sizeof *x->by_name, by_sweep_name);
+    for (size_t i = 0; i < n; i++)
+        if (s->baseline && s->cases[i].ok && !strcmp(s->cases[i].kernel, s->baseline))
+            x->base[x->n_base++] = &s->cases[i];
+    qsort(x->base, (size_t)x->n_base, sizeof *x->base, by_base);
+    return 0;
+}
+
+int plot_sweep_count(const plot_set *s) { return s->index ? s->index->n_sweeps : 0; }
+
+const char *plot_sweep_name(const plot_set *s, int k) { return s->index->sweeps[k].name; }
+
+static const plot_sweep *find_sweep(const plot_set *s, const char *sweep)
+{
+    const struct plot_index *x = s->index;
+    int lo = 0, hi = x ? x->n_sweeps : 0;
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        int c = strcmp(x->sweeps[x->by_name[mid]].name, sweep);
+        if (c == 0) return &x->sweeps[x->by_name[mid]];
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+const plot_case *const *plot_sweep_cases(const plot_set *s, const char *sweep, int *n)
+{
+    const plot_sweep *w = find_sweep(s, sweep);
+    *n = w ? w->n : 0;
+    return w ? w->cases : NULL;
+}
+
+unsigned plot_varied_axes(const plot_set *s, const char *sweep)
+{
+    const plot_sweep *w = find_sweep(s, sweep);
+    return w ? w->varied : 0;
 }
 
 /* ================================================================ loading == */
@@ -285,18 +477,20 @@ int plot_load_run(plot_set *s, const char *dir)
     snprintf(r->label, sizeof r->label, "%s", basename(tmp));
 
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases"), *o;
-    cJSON_ArrayForEach(o, cases) {
-        if (!cJSON_IsObject(o)) continue;
-        plot_case *cs = plot_grow(s->cases, (size_t)s->n_cases + 1, sizeof *s->cases);
-        if (!cs) {
-            fprintf(stderr, "attnbench plot: %s: out of memory\n", dir);
-            s->n_runs++;        /* the document is freed with the set */
-            return -1;
-        }
-        s->cases = cs;
-        flatten_case(&s->cases[s->n_cases++], o, s->n_runs);
+    plot_case *cs = plot_grow(s->cases, (size_t)s->n_cases + (size_t)cJSON_GetArraySize(cases) + 1,
+                              sizeof *s->cases);
+    s->n_runs++;                /* the document is freed with the set from here on */
+    if (!cs) {
+        fprintf(stderr, "attnbench plot: %s: out of memory\n", dir);
+        return -1;
     }
-    s->n_runs++;
+    s->cases = cs;
+    cJSON_ArrayForEach(o, cases)
+        if (cJSON_IsObject(o)) flatten_case(&s->cases[s->n_cases++], o, s->n_runs - 1);
+    if (index_build(s)) {
+        fprintf(stderr, "attnbench plot: %s: out of memory\n", dir);
+        return -1;
+    }
     return 0;
 }
 
@@ -320,27 +514,29 @@ double plot_bandwidth(const plot_run *run, int threads)
     return x > 0 ? x : NAN;
 }
 
-/* Same shape: every param but the kernel (and, optionally, the threads). */
-static int same_shape(const plot_case *a, const plot_case *b, int with_threads)
+/* The first indexed baseline case of c's run and shape (every axis but threads) with
+ * `threads` threads, by binary search; NULL when there is none. */
+static const plot_case *base_lookup(const struct plot_index *x, const plot_case *c, int threads)
 {
-    for (int ax = 0; ax < AX_COUNT; ax++) {
-        if (ax == AX_THREADS && !with_threads) continue;
-        if (plot_axis_cmp(a, b, ax)) return 0;
+    plot_case key = *c;
+    key.p.threads = threads;
+    int lo = 0, hi = x->n_base;
+    while (lo < hi) {                   /* lower bound of (run, shape, threads) */
+        int mid = lo + (hi - lo) / 2;
+        if (base_cmp(x->base[mid], &key, 1) < 0) lo = mid + 1;
+        else hi = mid;
     }
-    return a->run == b->run;
+    if (lo == x->n_base || base_cmp(x->base[lo], c, 0)) return NULL;
+    return x->base[lo]->p.threads == threads ? x->base[lo] : NULL;
 }
 
 const plot_case *plot_baseline_of(const plot_set *s, const plot_case *c, int *fallback)
 {
-    const plot_case *one = NULL;
     if (fallback) *fallback = 0;
-    if (!strcmp(c->kernel, s->baseline)) return NULL;
-    for (int i = 0; i < s->n_cases; i++) {
-        const plot_case *b = &s->cases[i];
-        if (!b->ok || strcmp(b->kernel, s->baseline) || !same_shape(b, c, 0)) continue;
-        if (b->p.threads == c->p.threads) return b;
-        if (b->p.threads == 1) one = b;
-    }
+    if (!s->baseline || !strcmp(c->kernel, s->baseline) || !s->index) return NULL;
+    const plot_case *b = base_lookup(s->index, c, c->p.threads);
+    if (b) return b;
+    const plot_case *one = base_lookup(s->index, c, 1);
     if (one && fallback) *fallback = 1;
     return one;
 }

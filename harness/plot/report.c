@@ -231,16 +231,43 @@ static void context_words(doc *d, const plot_run *r)
 
 /* ========================================================== sections == */
 
-static int same_shape_all(const plot_case *a, const plot_case *b)
+/* The shapes (every axis alike) among the cases of one run and sweep, in order of their
+ * first case in the file: the cases sorted stably by every axis, so one shape is a run of
+ * them; n log n. Returns the shape count and sets *cases (malloc'd, sorted) and *shapes
+ * (malloc'd), or -1 when out of memory. */
+typedef struct { long first; int start, n; } shape;
+
+static int by_first(const void *a, const void *b)
 {
-    if (a->run != b->run || strcmp(a->sweep, b->sweep)) return 0;
-    for (int ax = 0; ax < AX_COUNT; ax++) {
-        char x[64], y[64];
-        plot_axis_value_text(a, ax, x, sizeof x);
-        plot_axis_value_text(b, ax, y, sizeof y);
-        if (strcmp(x, y)) return 0;
+    const shape *x = a, *y = b;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+static int shapes_of(const plot_set *s, const char *sweep, int run, const plot_case ***cases,
+                     shape **shapes)
+{
+    int n_all = 0, n = 0, ns = 0;
+    const plot_case *const *all = plot_sweep_cases(s, sweep, &n_all);
+    const plot_case **v = malloc(((size_t)n_all + 1) * sizeof *v);
+    shape *sh = malloc(((size_t)n_all + 1) * sizeof *sh);
+    if (!v || !sh) goto fail;
+    for (int i = 0; i < n_all; i++)
+        if (all[i]->run == run) v[n++] = all[i];
+    if (plot_sort_cases(v, n, -1, (1u << AX_COUNT) - 1)) goto fail;
+    for (int i = 0; i < n; i++) {
+        int same = i > 0;
+        for (int a = 0; a < AX_COUNT && same; a++) same = !plot_axis_cmp(v[i - 1], v[i], a);
+        if (!same) sh[ns++] = (shape){ (long)(v[i] - s->cases), i, 0 };   /* stable: its first */
+        sh[ns - 1].n++;
     }
-    return 1;
+    qsort(sh, (size_t)ns, sizeof *sh, by_first);
+    *cases = v;
+    *shapes = sh;
+    return ns;
+fail:
+    free(v);
+    free(sh);
+    return -1;
 }
 
 static void summary(doc *d, const plot_set *s, int run)
@@ -266,23 +293,31 @@ static void summary(doc *d, const plot_set *s, int run)
 
 static void fastest_tables(doc *d, const plot_set *s, int run)
 {
-    int n = s->n_cases, any_fallback = 0;
+    int any_fallback = 0, n_sw = plot_sweep_count(s);
     char (*cells)[256] = malloc(16 * sizeof *cells);
-    int *done = calloc(n, sizeof *done);
-    for (int i0 = 0; i0 < n; i0++) {            /* one table per sweep, in file order */
-        const plot_case *sw = &s->cases[i0];
-        if (sw->run != run) continue;
-        int seen = 0;
-        for (int j = 0; j < i0 && !seen; j++) seen = s->cases[j].run == run && !strcmp(s->cases[j].sweep, sw->sweep);
-        if (seen) continue;
+    shape *order = malloc(((size_t)n_sw + 1) * sizeof *order);   /* first case of the run, sweep */
+    int n_order = 0;
+    for (int k = 0; k < n_sw && order; k++) {
+        int m;
+        const plot_case *const *cs = plot_sweep_cases(s, plot_sweep_name(s, k), &m);
+        for (int i = 0; i < m; i++)
+            if (cs[i]->run == run) { order[n_order++] = (shape){ (long)(cs[i] - s->cases), k, m }; break; }
+    }
+    if (order) qsort(order, (size_t)n_order, sizeof *order, by_first);
+    for (int t = 0; t < n_order && cells; t++) {      /* one table per sweep, in file order */
+        const plot_case *sw = &s->cases[order[t].first];
+        const plot_case **sc = NULL;
+        shape *shapes = NULL;
+        int ns = shapes_of(s, sw->sweep, run, &sc, &shapes);
+        if (ns < 0) break;
 
         unsigned varied = plot_varied_axes(s, sw->sweep);
         /* columns that only repeat another (kv_len = q_len, kv_heads = heads, v_dim =
          * head_dim in every case) are left out */
-        int same_kv = 1, same_kvh = 1, same_dv = 1;
-        for (int j = 0; j < n; j++) {
-            const plot_case *c = &s->cases[j];
-            if (c->run != run || strcmp(c->sweep, sw->sweep)) continue;
+        int same_kv = 1, same_kvh = 1, same_dv = 1, n_sc = 0;
+        for (int g = 0; g < ns; g++) n_sc += shapes[g].n;
+        for (int j = 0; j < n_sc; j++) {
+            const plot_case *c = sc[j];
             same_kv &= c->p.kv_len == c->p.q_len;
             same_kvh &= c->p.kv_heads == c->p.heads;
             same_dv &= c->p.v_dim == c->p.head_dim;
@@ -315,15 +350,12 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
         snprintf(cells[nc++], 256, "valid kernels");
         doc_table_begin(d);
         doc_row(d, 1, nc, cells);
-        for (int i = 0; i < n; i++) {
-            const plot_case *c = &s->cases[i];
-            if (c->run != run || strcmp(c->sweep, sw->sweep) || done[i]) continue;
+        for (int g = 0; g < ns; g++) {          /* one row per shape, in file order */
+            const plot_case *c = sc[shapes[g].start];
             const plot_case *best = NULL;
             int valid = 0;
-            for (int j = i; j < n; j++) {
-                const plot_case *o = &s->cases[j];
-                if (done[j] || !same_shape_all(c, o)) continue;
-                done[j] = 1;
+            for (int j = shapes[g].start; j < shapes[g].start + shapes[g].n; j++) {
+                const plot_case *o = sc[j];
                 if (!o->ok) continue;
                 valid++;
                 if (!best || o->t_med < best->t_med) best = o;
@@ -353,6 +385,8 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
             doc_row(d, 0, k, cells);
         }
         doc_table_end(d);
+        free(sc);
+        free(shapes);
     }
     if (any_fallback) {
         char t[256];
@@ -360,7 +394,7 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
                  s->baseline);
         doc_para(d, t);
     }
-    free(done);
+    free(order);
     free(cells);
 }
 

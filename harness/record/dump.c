@@ -6,7 +6,8 @@
  *   q.npy   (B, H,   Lq, D)      k.npy (B, Hkv, Lk, D)      v.npy (B, Hkv, Lk, Dv)
  *   out.npy (B, H,   Lq, Dv)     the kernel's output
  *   wq.npy  (A, D)  wk.npy (A, D)  va.npy (A)               additive scores only
- *   case.json                    params, scale, mask tables, the mask rule in words
+ *   case.json                    params, scale, mask tables, the mask rule in words,
+ *                                storage_dtype (bf16/f16: q, k, v hold the rounded values)
  *
  * .npy v1.0: "\x93NUMPY", version 1.0, little-endian uint16 header length, a Python dict
  * literal padded with spaces to make the whole preamble a multiple of 64 bytes and ending
@@ -125,7 +126,15 @@ static cJSON *case_doc(const attn_case *c, const attn_inputs *in)
     cJSON_AddNumberToObject(o, "window_right", p->window_right < 0 ? -1 : p->window_right);
     cJSON_AddNumberToObject(o, "additive_dim", p->score == ATTN_SCORE_ADDITIVE ? p->A : 0);
     cJSON_AddNumberToObject(o, "seed", (double)c->seed);
+    /* dtype: the element type of the .npy files (always float32: NumPy has no bf16);
+     * storage_dtype: what q, k, v were rounded into before any kernel saw them (params.dtype
+     * too). The .npy files hold the rounded values, exactly. */
     cJSON_AddStringToObject(o, "dtype", "float32");
+    cJSON_AddStringToObject(o, "storage_dtype", attn_dtype_name(p->dtype));
+    if (p->dtype != ATTN_F32)
+        cJSON_AddStringToObject(o, "rounding", "q, k and v were generated in fp32 and rounded to "
+                                "nearest-even (ties to even) into storage_dtype; q.npy, k.npy "
+                                "and v.npy hold the rounded values; wq, wk, va and out are fp32");
     cJSON_AddStringToObject(o, "mask_rule", mask_rule);
     return o;
 }

@@ -47,6 +47,10 @@ char *attn_read_file(const char *path, size_t *len);
  * the file is missing, not JSON, or has no "cases" array. */
 cJSON *attn_results_load(const char *path, char *err, size_t errlen);
 
+/* Most cases a results file may hold (attn_results_check): ten times a config's cap. */
+#define ATTN_MAX_RESULT_CASES 1000000
+#define ATTN_STR_(x) #x
+#define ATTN_STR(x) ATTN_STR_(x)
 /* schema.c: check what readers rely on (types and ranges of the fields present; kernel,
  * status and params required of every case). 0, or -1 with "FILE: case N (id): field
  * F: what was expected" in err. attn_results_load calls it. */

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include "core/params.h"
 #include "record/results.h"
 
 typedef struct {
@@ -72,6 +73,29 @@ static int check_time(const where *w, const cJSON *t)
     return 0;
 }
 
+/* A params member that is a row of core/params.def holds what the row can: enum rows a
+ * name (one this build does not know is allowed: charts sort it last), real rows a number
+ * in the row's range, integer rows a whole number from 0 (-1 for an unbounded window
+ * side) to ATTN_PARAM_MAX_SIZE, so readers may convert it to int. */
+static int check_param(const where *w, const cJSON *m, const char *field)
+{
+    for (int p = 0; p < ATTN_N_PARAMS; p++) {
+        const attn_param *r = &attn_params[p];
+        if (!m->string || strcmp(m->string, r->field)) continue;
+        if (r->type == PT_ENUM)
+            return cJSON_IsString(m) ? 0 : fail(w, field, "expected a name");
+        double v = cJSON_IsNumber(m) ? m->valuedouble : NAN;
+        if (r->type == PT_DOUBLE)
+            return v >= r->min && v <= r->max ? 0 : fail(w, field, "expected a number in the parameter's range");
+        double lo = r->type == PT_SIDE ? -1 : 0;
+        if (!(v >= lo && v <= ATTN_PARAM_MAX_SIZE && v == floor(v)))
+            return fail(w, field, r->type == PT_SIDE ? "expected a whole number from -1 to 2^30"
+                                                     : "expected a whole number from 0 to 2^30");
+        return 0;
+    }
+    return 0;                   /* not a row ("sweep", or a field of a newer version) */
+}
+
 static int check_case(const where *w0, const cJSON *c, int index)
 {
     where w = *w0;
@@ -94,6 +118,7 @@ static int check_case(const where *w0, const cJSON *c, int index)
         snprintf(field, sizeof field, "params.%s", m->string ? m->string : "?");
         if (cJSON_IsNumber(m) ? !isfinite(m->valuedouble) : !cJSON_IsString(m))
             return fail(&w, field, "expected a finite number or a string");
+        if (check_param(&w, m, field)) return -1;
     }
     static const char *const strings[] = { "reason", "isa", "sweep" };
     for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
@@ -129,7 +154,10 @@ int attn_results_check(const cJSON *doc, const char *file, char *err, size_t err
     const cJSON *cases = cJSON_GetObjectItemCaseSensitive(doc, "cases");
     if (!cJSON_IsArray(cases)) return fail(&w, "cases", "not an attnbench results file (no \"cases\" array)");
     int i = 0;
-    for (const cJSON *c = cases->child; c; c = c->next, i++)
+    for (const cJSON *c = cases->child; c; c = c->next, i++) {
+        if (i == ATTN_MAX_RESULT_CASES)
+            return fail(&w, "cases", "more than " ATTN_STR(ATTN_MAX_RESULT_CASES) " cases (the readers' cap)");
         if (check_case(&w, c, i)) return -1;
+    }
     return 0;
 }

@@ -106,6 +106,14 @@ void attn_fmt_time(double s, char *buf, size_t n)
     else snprintf(buf, n, "%.3g µs", s * 1e6);
 }
 
+void attn_fmt_bytes(double b, char *buf, size_t n)
+{
+    static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+    int i = 0;
+    while (b >= 1024 && i < 6) { b /= 1024; i++; }
+    snprintf(buf, n, i ? "%.1f %s" : "%.0f %s", b, unit[i]);
+}
+
 void attn_die_with_parent(int parent)
 {
 #ifdef __linux__

@@ -5,7 +5,27 @@
 #define ATTN_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
+
+/* ------------------------------------------------------------ size arithmetic -- */
+
+/* Checked size arithmetic, written once: a * b and a + b as size_t, or SIZE_MAX with *ovf
+ * set to 1 when the result does not fit (the flag is sticky, so a chain of operations is
+ * checked once at its end). Every byte count computed from case sizes goes through these. */
+static inline size_t attn_size_mul(size_t a, size_t b, int *ovf)
+{
+    size_t r;
+    if (__builtin_mul_overflow(a, b, &r)) { *ovf = 1; return SIZE_MAX; }
+    return r;
+}
+
+static inline size_t attn_size_add(size_t a, size_t b, int *ovf)
+{
+    size_t r;
+    if (__builtin_add_overflow(a, b, &r)) { *ovf = 1; return SIZE_MAX; }
+    return r;
+}
 
 /* ------------------------------------------------------------ JSON fields -- */
 
@@ -40,6 +60,9 @@ int attn_cmp_double(const void *a, const void *b);
 
 /* "12.3 ms", "1.20 s", "850 µs"; "-" for a time that is not positive. */
 void attn_fmt_time(double s, char *buf, size_t n);
+
+/* "512 B", "1.5 KiB", "23.4 GiB", ... "16.0 EiB" (powers of 1024). */
+void attn_fmt_bytes(double bytes, char *buf, size_t n);
 
 /* ------------------------------------------------------------- processes -- */
 
