@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "analysis/ab.h"
+#include "core/stats.h"
 #include "record/results.h"
 #include "test.h"
 
@@ -37,31 +38,35 @@ TEST(ab_paired_verdicts_on_a_drifting_machine)
     /* the machine slows by up to 2x between rounds; within a round both builds see it */
     const double drift[6] = { 1.0, 1.6, 0.9, 2.0, 1.2, 1.4 };
     const double jit[6] = { 1.01, 0.99, 1.02, 0.98, 1.0, 1.01 };
-    const char *kernels[4] = { "same1", "same2", "slower", "noisy" };
+    /* an A/A case measured under a load average of 7: every round slower, by 10-40% */
+    const double loaded[6] = { 1.36, 1.15, 1.10, 1.12, 1.35, 1.40 };
+    const char *kernels[5] = { "same1", "same2", "slower", "noisy", "loaded" };
     cJSON *base = doc_of(), *new_ = doc_of();
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
         double a[6], b[6];
         for (int r = 0; r < 6; r++) {
             a[r] = 1e-3 * drift[r];
             b[r] = a[r] * jit[r];
             if (k == 2) b[r] *= 1.25;                        /* 25% more work */
             if (k == 3) b[r] *= (r % 2 ? 1.5 : 0.7);         /* rounds that disagree */
+            if (k == 4) b[r] = a[r] * loaded[r];             /* p < 0.01, interval +-10% */
         }
         cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), pooled(kernels[k], a, 6));
         cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), pooled(kernels[k], b, 6));
     }
     attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
     attn_cmp_report r;
-    CHECK(attn_compare_docs(base, new_, &o, &r) == 0);
+    CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
     attn_ab_judge(&r, &o);
-    CHECK(r.n == 4);
+    CHECK(r.n == 5);
     for (int i = 0; i < r.n; i++) {
         const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(r.cases[i].base, "kernel"));
         attn_verdict want = !strcmp(k, "slower") ? CMP_REGRESSED :
-                            !strcmp(k, "noisy") ? CMP_INCONCLUSIVE : CMP_UNCHANGED;
+                            !strcmp(k, "noisy") || !strcmp(k, "loaded") ? CMP_INCONCLUSIVE : CMP_UNCHANGED;
         CHECK_MSG(r.cases[i].verdict == want, "%s: %s (ratio %.3f, p %.3g)", k,
                   attn_verdict_name(r.cases[i].verdict), r.cases[i].ratio, r.cases[i].p);
         if (!strcmp(k, "slower")) CHECK_NEAR(r.cases[i].ratio, 1.25, 0.02);
+        if (!strcmp(k, "loaded")) CHECK(r.cases[i].p < 0.01);       /* the t-test alone calls it */
     }
     CHECK(attn_cmp_exit_code(&r) == 1);
     attn_cmp_report_free(&r);
@@ -88,6 +93,114 @@ TEST(ab_pool_keeps_every_round)
     cJSON_Delete(p);
     cJSON_Delete(q);
     for (int i = 0; i < 3; i++) cJSON_Delete(rounds[i]);
+}
+
+/* One round's record of a case as `run --case` writes it: samples and their median. */
+static cJSON *round_case(const char *kernel, const double *x, int n)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "kernel", kernel);
+    cJSON_AddStringToObject(c, "status", "ok");
+    cJSON_AddNumberToObject(cJSON_AddObjectToObject(c, "params"), "heads", 2);
+    attn_stats st;
+    attn_stats_compute(x, n, &st);
+    cJSON *t = cJSON_AddObjectToObject(c, "time_s");
+    cJSON_AddNumberToObject(t, "median", st.median);
+    cJSON_AddItemToObject(t, "samples", cJSON_CreateDoubleArray(x, n));
+    return c;
+}
+
+/* A process that takes the core for part of a round slows the calls it overlaps: here 12
+ * of NEW's 20 calls in rounds 2 and 5 take twice as long, which doubles those rounds'
+ * medians. Judged by each round's fastest call, the same build stays unchanged and a
+ * build 25% slower is still found with the same disturbance. */
+TEST(ab_judges_the_fastest_call_of_each_round)
+{
+    const int R = 6, N = 20;
+    for (int slower = 0; slower < 2; slower++) {
+        cJSON *rb[6], *rn[6];
+        for (int r = 0; r < R; r++) {
+            double xb[20], xn[20], drift = 1 + 0.3 * (r % 3);      /* the machine drifts */
+            for (int k = 0; k < N; k++) {
+                double jit = 1 + 0.004 * ((k * 7 + r * 3) % 5);
+                xb[k] = 1e-3 * drift * jit;
+                xn[k] = 1e-3 * drift * (1 + 0.004 * ((k * 3 + r) % 5)) * (slower ? 1.25 : 1);
+                if ((r == 1 || r == 4) && k < 12) xn[k] *= 2;       /* the disturber */
+            }
+            rb[r] = round_case("k", xb, N);
+            rn[r] = round_case("k", xn, N);
+        }
+        cJSON *base = doc_of(), *new_ = doc_of();
+        cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), attn_ab_pool(rb, R));
+        cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), attn_ab_pool(rn, R));
+        const cJSON *pc = cJSON_GetArrayItem(cJSON_GetObjectItem(new_, "cases"), 0);
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(pc, "ab_round_mins")) == R);
+        CHECK_NEAR(cJSON_GetNumberValue(cJSON_GetArrayItem(cJSON_GetObjectItem(pc, "ab_round_medians"), 1)),
+                   2 * 1.3e-3 * (slower ? 1.25 : 1), 2e-5);   /* the disturbed round's median */
+        attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+        attn_cmp_report r;
+        CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
+        attn_ab_judge(&r, &o);
+        attn_verdict want = slower ? CMP_REGRESSED : CMP_UNCHANGED;
+        CHECK_MSG(r.n == 1 && r.cases[0].verdict == want, "%s build: %s (ratio %.3f, p %.3g) %s",
+                  slower ? "slower" : "same", attn_verdict_name(r.cases[0].verdict), r.cases[0].ratio,
+                  r.cases[0].p, r.cases[0].note);
+        CHECK_NEAR(r.cases[0].ratio, slower ? 1.25 : 1.0, 0.02);
+        attn_cmp_report_free(&r);
+        cJSON_Delete(base);
+        cJSON_Delete(new_);
+        for (int k = 0; k < R; k++) { cJSON_Delete(rb[k]); cJSON_Delete(rn[k]); }
+    }
+}
+
+/* Noise across cases. 20 cases of the same build, each case's rounds shifted alike by its
+ * own factor (a disturbance that hit one side of a case in every round): paired t-tests
+ * alone call some of them; with +-1% such noise the gate stays quiet, three cases 25% slower
+ * are found and a build 15% slower everywhere is regressed everywhere (pairing removed the
+ * machine, so the common change is the build's); with +-20% every case is inconclusive. */
+TEST(ab_noise_across_cases)
+{
+    const int N = 20, R = 6;
+    struct { double noise, everywhere; int planted; attn_verdict others; int rc; } runs[] = {
+        { 0.01, 1.0, 1, CMP_UNCHANGED, 1 },
+        { 0.01, 1.15, 0, CMP_REGRESSED, 1 },
+        { 0.20, 1.0, 0, CMP_INCONCLUSIVE, ATTN_EXIT_INCONCLUSIVE },
+    };
+    for (int k = 0; k < 3; k++) {
+        cJSON *base = doc_of(), *new_ = doc_of();
+        unsigned s = 12345;
+        for (int i = 0; i < N; i++) {
+            double a[6], b[6], u = 0;
+            for (int j = 0; j < 12; j++) { s = s * 1103515245u + 12345u; u += (s >> 8) / 16777216.0; }
+            double f = exp(runs[k].noise * (u - 6)) * runs[k].everywhere;   /* ~ N(0, noise) */
+            if (runs[k].planted && i % 7 == 3) f *= 1.25;
+            for (int r = 0; r < R; r++) {
+                a[r] = 1e-3 * (1 + 0.3 * (r % 3)) * (1 + 0.003 * ((i + r) % 3));
+                b[r] = a[r] * f * (1 + 0.003 * ((i * 5 + r) % 3));
+            }
+            char name[16];
+            snprintf(name, sizeof name, "k%d", i);
+            cJSON_AddItemToArray(cJSON_GetObjectItem(base, "cases"), pooled(name, a, R));
+            cJSON_AddItemToArray(cJSON_GetObjectItem(new_, "cases"), pooled(name, b, R));
+        }
+        attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+        attn_cmp_report r;
+        CHECK(attn_compare_cases(base, new_, &o, &r) == 0);
+        attn_ab_judge(&r, &o);
+        int wrong = 0;
+        for (int i = 0; i < r.n; i++) {
+            attn_verdict want = runs[k].planted && i % 7 == 3 ? CMP_REGRESSED : runs[k].others;
+            if (r.cases[i].verdict != want && wrong++ < 3)
+                fprintf(stderr, "    run %d case %d: %s (ratio %.3f, p %.2g) %s\n", k, i,
+                        attn_verdict_name(r.cases[i].verdict), r.cases[i].ratio, r.cases[i].p, r.cases[i].note);
+        }
+        CHECK_MSG(wrong == 0, "run %d: %d cases judged wrongly", k, wrong);
+        CHECK(attn_cmp_exit_code(&r) == runs[k].rc);
+        CHECK(r.heavy_noise == (k == 2));
+        attn_cmp_report_free(&r);
+        cJSON_Delete(base);
+        cJSON_Delete(new_);
+    }
 }
 
 /* The binary against itself: both sides hold every case, with every round's samples;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include "record/baseline.h"
@@ -34,6 +35,24 @@ static double rng_normal(rng *r)
 {
     double u = rng_u01(r), v = rng_u01(r);
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* Run-to-run noise between two runs: every sample of case i of doc multiplied by
+ * common * exp(sigma * N(0,1)), its own draw, and by plant too where i == plant_i or the
+ * case's kernel is plant_kernel (NULL: none). */
+static void jitter_cases(cJSON *doc, rng *r, double sigma, double common, int plant_i,
+                         const char *plant_kernel, double plant)
+{
+    int i = 0;
+    cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
+        const char *k = cJSON_GetStringValue(cJSON_GetObjectItem(c, "kernel"));
+        int planted = i++ == plant_i || (plant_kernel && k && !strcmp(k, plant_kernel));
+        double f = common * exp(sigma * rng_normal(r)) * (planted ? plant : 1);
+        cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
+            cJSON_SetNumberValue(e, e->valuedouble * f);
+    }
 }
 
 static cJSON *make_context(const char *cpu, const char *compiler)
@@ -111,16 +130,21 @@ static cJSON *make_doc(int n_cases, unsigned long long seed, double scale, int n
     return doc;
 }
 
-/* Multiply every sample of a document by f (a planted change), in place. */
-static void scale_doc(cJSON *doc, double f)
+/* Multiply every sample of every `every`-th case (0, every, 2*every, ...) of a document
+ * by f (a planted change), in place; every = 1: the whole run. */
+static void scale_cases(cJSON *doc, double f, int every)
 {
     cJSON *c;
+    int i = 0;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(doc, "cases")) {
+        if (i++ % every) continue;
         cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(c, "time_s"), "samples");
         cJSON *e;
         cJSON_ArrayForEach(e, s) cJSON_SetNumberValue(e, e->valuedouble * f);
     }
 }
+
+static void scale_doc(cJSON *doc, double f) { scale_cases(doc, f, 1); }
 
 static int count_verdict(const cJSON *base, const cJSON *new_, attn_verdict v, int *exit_code)
 {
@@ -270,32 +294,42 @@ TEST(compare_case_key_and_label)
     cJSON_Delete(a); cJSON_Delete(b); cJSON_Delete(c);
 }
 
-/* The targets of the issue on 200 noisy fixture cases (10-30 samples, CV 3-8%). */
+/* The targets of the issue on 200 noisy fixture cases (10-30 samples, CV 3-8%): a
+ * slowdown planted in every 5th case (40 of 200: a few kernels changed, the machine not). */
 TEST(compare_planted_changes)
 {
-    const int N = 200;
+    const int N = 200, EVERY = 5, NP = N / EVERY;
     cJSON *a = make_doc(N, 1, 1.0, 10, 30, 0.03, 0.08);
     int rc = -1;
     CHECK(count_verdict(a, a, CMP_UNCHANGED, &rc) == N);      /* identical */
     CHECK(rc == 0);
     cJSON *s = cJSON_Duplicate(a, 1);
-    scale_doc(s, 1.15);
+    scale_cases(s, 1.15, EVERY);
     int n15 = count_verdict(a, s, CMP_REGRESSED, &rc);
-    CHECK_MSG(n15 == N, "15%% slowdown flagged on %d of %d cases", n15, N);
-    if (n15 != N) print_misses(a, s, CMP_REGRESSED);
+    CHECK_MSG(n15 == NP, "15%% slowdown flagged on %d of %d cases", n15, NP);
+    if (n15 != NP) print_misses(a, s, CMP_REGRESSED);
     CHECK(rc == 1);
+    CHECK(count_verdict(a, s, CMP_UNCHANGED, NULL) == N - NP);
     cJSON_Delete(s);
     s = cJSON_Duplicate(a, 1);
-    scale_doc(s, 1.02);
+    scale_cases(s, 1.02, EVERY);
     int n2 = count_verdict(a, s, CMP_REGRESSED, &rc);
     CHECK_MSG(n2 == 0, "2%% slowdown flagged on %d cases", n2);
     CHECK(rc == 0);
     cJSON_Delete(s);
     s = cJSON_Duplicate(a, 1);
-    scale_doc(s, 0.8);
+    scale_cases(s, 0.8, EVERY);
     int n8 = count_verdict(a, s, CMP_IMPROVED, &rc);
-    CHECK_MSG(n8 == N, "20%% speedup seen on %d of %d cases", n8, N);
+    CHECK_MSG(n8 == NP, "20%% speedup seen on %d of %d cases", n8, NP);
     CHECK(rc == 0);
+    cJSON_Delete(s);
+    /* every case 2% slower: drift within the threshold, a pass; every case 15% slower:
+     * a machine-wide shift, which two runs cannot tell from the build: inconclusive */
+    s = cJSON_Duplicate(a, 1);
+    scale_doc(s, 1.02);
+    CHECK(count_verdict(a, s, CMP_UNCHANGED, &rc) == N && rc == 0);
+    scale_doc(s, 1.15 / 1.02);
+    CHECK(count_verdict(a, s, CMP_INCONCLUSIVE, &rc) == N && rc == ATTN_EXIT_INCONCLUSIVE);
     cJSON_Delete(s);
 
     /* A/A: an independent run of the same sweep, also with the whole machine 3% slower */
@@ -305,16 +339,139 @@ TEST(compare_planted_changes)
         aa += count_verdict(a, b, CMP_REGRESSED, NULL) + count_verdict(a, b, CMP_IMPROVED, NULL);
         scale_doc(b, 1.03);
         aa_drift += count_verdict(a, b, CMP_REGRESSED, NULL);
-            scale_doc(b, 1.15 / 1.03);
+        scale_cases(b, 1.15, EVERY);
         indep15 += count_verdict(a, b, CMP_REGRESSED, NULL);
         cJSON_Delete(b);
     }
     CHECK_MSG(aa <= 2, "A/A: %d of %d cases flagged", aa, 5 * N);
     CHECK_MSG(aa_drift <= 5, "A/A with 3%% drift: %d of %d cases flagged", aa_drift, 5 * N);
-    CHECK_MSG(indep15 >= 0.9 * 5 * N, "independent run +15%%: %d of %d flagged", indep15, 5 * N);
+    /* in independent runs the cases also differ by their medians' sampling noise (CV up to
+     * 8% on 10 samples), which the bound of 3 sigma across cases takes in: 15% is near it */
+    CHECK_MSG(indep15 >= 0.8 * 5 * NP, "independent run +15%%: %d of %d flagged", indep15, 5 * NP);
     fprintf(stderr, "  planted: 15%% %d/%d, 2%% %d, 20%% faster %d/%d; A/A %d/%d, A/A+3%% %d/%d, "
-            "independent+15%% %d/%d\n", n15, N, n2, n8, N, aa, 5 * N, aa_drift, 5 * N, indep15, 5 * N);
+            "independent+15%% %d/%d\n", n15, NP, n2, n8, NP, aa, 5 * N, aa_drift, 5 * N, indep15, 5 * NP);
     cJSON_Delete(a);
+}
+
+/* The two-runs example of the issue: the machine slowed by 50% between two runs (each
+ * case also moved by its own 2% of run-to-run noise) and one kernel (flash_avx2, a third
+ * of the cases) got 27% slower on top, +90% in all. Only that kernel is regressed; the
+ * others moved with the machine and are inconclusive, with a warning naming the shift.
+ * Without the changed kernel the whole comparison is inconclusive (exit 3), never a pass
+ * and never a wall of REGRESSED. */
+TEST(compare_machine_wide_shift)
+{
+    const int N = 60;
+    cJSON *a = make_doc(N, 31, 1.0, 20, 20, 0.02, 0.03);
+    for (int with_kernel = 1; with_kernel >= 0; with_kernel--) {
+        cJSON *b = make_doc(N, 32, 1.0, 20, 20, 0.02, 0.03);
+        rng r = { 77 };
+        jitter_cases(b, &r, 0.02, 1.5, -1, with_kernel ? "flash_avx2" : NULL, 1.9 / 1.5);
+        attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+        attn_cmp_report rep;
+        CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
+        CHECK_NEAR(rep.shift, 0.5, 0.03);
+        int wrong = 0;
+        for (int i = 0; i < rep.n; i++) {
+            const attn_cmp_case *cc = &rep.cases[i];
+            int changed = with_kernel && !strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(cc->base, "kernel")), "flash_avx2");
+            attn_verdict want = changed ? CMP_REGRESSED : CMP_INCONCLUSIVE;
+            if (cc->verdict != want && wrong++ < 3)
+                fprintf(stderr, "    %s: %s (ratio %.3f) %s\n", cc->label, attn_verdict_name(cc->verdict),
+                        cc->ratio, cc->note);
+        }
+        CHECK_MSG(wrong == 0, "%d cases judged wrongly (with the changed kernel: %d)", wrong, with_kernel);
+        CHECK(rep.count[CMP_REGRESSED] == (with_kernel ? N / 3 : 0));
+        CHECK(attn_cmp_exit_code(&rep) == (with_kernel ? 1 : ATTN_EXIT_INCONCLUSIVE));
+        int named = 0;
+        char pct[32];
+        snprintf(pct, sizeof pct, "moved %+.1f%%", 100 * rep.shift);
+        for (int i = 0; i < rep.n_warnings; i++)
+            named |= strstr(rep.warnings[i], "machine-wide shift") && strstr(rep.warnings[i], pct);
+        CHECK(named);
+        for (int i = 0; !named && i < rep.n_warnings; i++) fprintf(stderr, "    warning: %s\n", rep.warnings[i]);
+        attn_cmp_report_free(&rep);
+        cJSON_Delete(b);
+    }
+    cJSON_Delete(a);
+}
+
+/* Heavy machine noise (issue 15: A/A under load, cases spread by +-25%): the noise hides
+ * changes of the threshold's size, so the gate must not pass. One case really 50% slower
+ * is not lost in a pass: every measured case is regressed or inconclusive, exit 1 or 3,
+ * and a warning says why. */
+TEST(compare_heavy_noise_is_inconclusive)
+{
+    const int N = 40;
+    cJSON *a = make_doc(N, 41, 1.0, 20, 20, 0.02, 0.03);
+    cJSON *b = make_doc(N, 42, 1.0, 20, 20, 0.02, 0.03);
+    rng r = { 43 };
+    jitter_cases(b, &r, 0.25, 1.0, 5, NULL, 1.5);
+    attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    attn_cmp_report rep;
+    CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
+    CHECK(rep.heavy_noise && rep.noise_sigma > 0.15);
+    CHECK_MSG(rep.count[CMP_UNCHANGED] == 0, "%d cases unchanged under +-%.0f%% noise",
+              rep.count[CMP_UNCHANGED], 100 * rep.noise_sigma);
+    CHECK(rep.count[CMP_REGRESSED] + rep.count[CMP_IMPROVED] + rep.count[CMP_INCONCLUSIVE] == N);
+    CHECK(rep.cases[5].verdict == CMP_INCONCLUSIVE || rep.cases[5].verdict == CMP_REGRESSED);
+    int rc = attn_cmp_exit_code(&rep), warned = 0;
+    CHECK(rc == 1 || rc == ATTN_EXIT_INCONCLUSIVE);
+    for (int k = 0; k < rep.n_warnings; k++) warned |= strstr(rep.warnings[k], "heavy noise") != NULL;
+    CHECK(warned);
+    attn_cmp_report_free(&rep);
+    /* ordinary run-to-run noise (+-1%) is not heavy: an A/A comparison passes */
+    cJSON_Delete(b);
+    b = make_doc(N, 42, 1.0, 20, 20, 0.02, 0.03);
+    CHECK(attn_compare_docs(a, b, &o, &rep) == 0);
+    CHECK(!rep.heavy_noise && attn_cmp_exit_code(&rep) == 0);
+    attn_cmp_report_free(&rep);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+}
+
+static double wall_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+/* Matching is n log n: 100k cases per side, NEW in reverse order with some keys twice,
+ * are matched completely (a quadratic match takes hours here). The bound is generous
+ * (sanitizers, a loaded machine); it measured about a second. */
+TEST(compare_100k_cases)
+{
+    const int N = 100000;
+    cJSON *docs[2];
+    for (int d = 0; d < 2; d++) {
+        docs[d] = cJSON_CreateObject();
+        cJSON *cases = cJSON_AddArrayToObject(docs[d], "cases");
+        for (int k = 0; k < N; k++) {
+            int i = d ? N - 1 - k : k;          /* NEW in reverse order */
+            cJSON *c = cJSON_CreateObject();
+            cJSON_AddStringToObject(c, "kernel", i % 2 ? "flash" : "naive");
+            cJSON_AddStringToObject(c, "status", "ok");
+            cJSON *p = cJSON_AddObjectToObject(c, "params");
+            cJSON_AddNumberToObject(p, "heads", 1 + i % 7);
+            cJSON_AddNumberToObject(p, "q_len", i < N - 100 ? i / 2 : 17);  /* the last 100 share keys */
+            double x[5] = { 1e-3, 1.1e-3, 0.9e-3, 1.05e-3, 0.95e-3 };
+            cJSON_AddItemToObject(cJSON_AddObjectToObject(c, "time_s"), "samples", cJSON_CreateDoubleArray(x, 5));
+            cJSON_AddItemToArray(cases, c);
+        }
+    }
+    attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
+    attn_cmp_report rep;
+    double t0 = wall_s();
+    CHECK(attn_compare_docs(docs[0], docs[1], &o, &rep) == 0);
+    double dt = wall_s() - t0;
+    CHECK_MSG(rep.n == N && rep.count[CMP_UNCHANGED] == N, "%d rows, %d unchanged, %d new, %d missing",
+              rep.n, rep.count[CMP_UNCHANGED], rep.count[CMP_NEW], rep.count[CMP_MISSING]);
+    CHECK_MSG(dt < 60, "100k cases compared in %.1f s", dt);
+    fprintf(stderr, "  100k cases per side compared in %.2f s\n", dt);
+    attn_cmp_report_free(&rep);
+    cJSON_Delete(docs[0]);
+    cJSON_Delete(docs[1]);
 }
 
 /* Real runs differ per case by a few percent in clean distributions (measured here: SD
@@ -329,14 +486,7 @@ TEST(compare_run_to_run_noise)
     for (int rep = 0; rep < REPS; rep++) {
         cJSON *a = make_doc(N, 100 + rep, 1.0, 20, 20, 0.015, 0.015);
         cJSON *b = make_doc(N, 200 + rep, 1.0, 20, 20, 0.015, 0.015);
-        int i = 0;
-        cJSON *c;
-        cJSON_ArrayForEach(c, cJSON_GetObjectItem(b, "cases")) {
-            double f = exp(0.04 * rng_normal(&r)) * (i++ == 7 ? 1.25 : 1);
-            cJSON *e;
-            cJSON_ArrayForEach(e, cJSON_GetObjectItem(cJSON_GetObjectItem(c, "time_s"), "samples"))
-                cJSON_SetNumberValue(e, e->valuedouble * f);
-        }
+        jitter_cases(b, &r, 0.04, 1.0, 7, NULL, 1.25);
         attn_cmp_opts o = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
         attn_cmp_report rep_;
         CHECK(attn_compare_docs(a, b, &o, &rep_) == 0);
@@ -477,7 +627,7 @@ TEST(compare_command_exit_codes_and_formats)
 {
     cJSON *a = make_doc(12, 11, 1.0, 20, 20, 0.03, 0.05);
     cJSON *b = cJSON_Duplicate(a, 1);
-    scale_doc(b, 1.15);
+    scale_cases(b, 1.15, 3);                /* the 4 naive cases */
     cJSON *c = cJSON_Duplicate(a, 1);
     scale_doc(c, 1.02);
     write_doc("tests/tmp/cmp_a", a);
@@ -486,7 +636,7 @@ TEST(compare_command_exit_codes_and_formats)
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_b", "--format", "md",
                   "-o", "tests/tmp/cmp.md") == 1);
     CHECK(file_contains("tests/tmp/cmp.md", "**regressed**"));
-    CHECK(file_contains("tests/tmp/cmp.md", "| **geomean** (12 cases) | | | +15.0% |"));
+    CHECK(file_contains("tests/tmp/cmp.md", "| **geomean** (12 cases) | | | +4.8% |"));
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a/results.json", "tests/tmp/cmp_c",
                   "--format=json", "-o", "tests/tmp/cmp.json") == 0);
     char *s = attn_read_file("tests/tmp/cmp.json", NULL);
@@ -504,11 +654,38 @@ TEST(compare_command_exit_codes_and_formats)
                   "-o", "tests/tmp/cmp.txt") == 0);
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_b", "-o", "tests/tmp/cmp.txt") == 1);
     CHECK(file_contains("tests/tmp/cmp.txt", "REGRESSED"));
+    /* every case 15% slower: a machine-wide shift, inconclusive (exit 3), named as such */
+    cJSON *d = cJSON_Duplicate(a, 1);
+    scale_doc(d, 1.15);
+    write_doc("tests/tmp/cmp_d", d);
+    CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_d", "-o", "tests/tmp/cmp.txt") == 3);
+    CHECK(file_contains("tests/tmp/cmp.txt", "machine-wide shift of +15.0% removed"));
+    CHECK(file_contains("tests/tmp/cmp.txt", "inconclusive"));
+    cJSON_Delete(d);
     /* usage errors */
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a") == 2);
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/cmp_b", "--alpha", "2") == 2);
     CHECK(run_cmd(attn_cmd_compare, "compare", "tests/tmp/cmp_a", "tests/tmp/nope") == 2);
     cJSON_Delete(a); cJSON_Delete(b); cJSON_Delete(c);
+}
+
+/* An empty BASE or NEW is refused (exit 2, naming which): judged against anything, a run
+ * without cases would pass every gate. */
+TEST(compare_refuses_an_empty_run)
+{
+    cJSON *a = make_doc(3, 51, 1.0, 10, 10, 0.03, 0.03), *e = cJSON_CreateObject();
+    cJSON_AddItemToObject(e, "context", make_context("Test CPU @ 2.0GHz", "gcc 12.2"));
+    cJSON_AddArrayToObject(e, "cases");
+    write_doc("tests/tmp/cmp_full", a);
+    write_doc("tests/tmp/cmp_empty", e);
+    char err[4096];
+    int rc = test_sh(err, sizeof err, "%s compare tests/tmp/cmp_full tests/tmp/cmp_empty", test_bin());
+    CHECK_MSG(rc == 2 && strstr(err, "NEW tests/tmp/cmp_empty") && strstr(err, "holds no case"), "exit %d: %s", rc, err);
+    rc = test_sh(err, sizeof err, "%s compare tests/tmp/cmp_empty tests/tmp/cmp_full", test_bin());
+    CHECK_MSG(rc == 2 && strstr(err, "BASE tests/tmp/cmp_empty") && strstr(err, "holds no case"), "exit %d: %s", rc, err);
+    CHECK(test_sh(err, sizeof err, "%s compare tests/tmp/cmp_full tests/tmp/cmp_full", test_bin()) == 0);
+    cJSON_Delete(a);
+    cJSON_Delete(e);
 }
 
 TEST(compare_baselines_per_machine)

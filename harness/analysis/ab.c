@@ -42,29 +42,36 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
 {
     int first = -1, bad = -1, n = 0, cap = 0, iters = 1;
     double *x = NULL;
-    cJSON *medians = cJSON_CreateArray();
+    cJSON *medians = cJSON_CreateArray(), *mins = cJSON_CreateArray();
     for (int r = 0; r < rounds; r++) {
         const cJSON *c = round[r];
-        if (!c) { cJSON_AddItemToArray(medians, cJSON_CreateNull()); continue; }
+        if (!c) {
+            cJSON_AddItemToArray(medians, cJSON_CreateNull());
+            cJSON_AddItemToArray(mins, cJSON_CreateNull());
+            continue;
+        }
         if (first < 0) first = r;
         const char *st = attn_json_str(c, "status", "");
         if (strcmp(st, "ok") && bad < 0) bad = r;
         const cJSON *t = cJSON_GetObjectItemCaseSensitive(c, "time_s");
-        double med = attn_json_num(t, "median", NAN);
+        double med = attn_json_num(t, "median", NAN), lo = INFINITY;
         cJSON_AddItemToArray(medians, isfinite(med) ? cJSON_CreateNumber(med) : cJSON_CreateNull());
         iters = attn_json_int(t, "iters_per_sample", iters);
         const cJSON *s;
+        cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(t, "samples"))
+            if (cJSON_IsNumber(s) && s->valuedouble > 0 && s->valuedouble < lo) lo = s->valuedouble;
+        cJSON_AddItemToArray(mins, isfinite(lo) ? cJSON_CreateNumber(lo) : cJSON_CreateNull());
         cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(t, "samples")) {
             if (n == cap) {
                 cap = cap ? 2 * cap : 64;
                 double *nx = realloc(x, (size_t)cap * sizeof *nx);
-                if (!nx) { free(x); cJSON_Delete(medians); return NULL; }
+                if (!nx) { free(x); cJSON_Delete(medians); cJSON_Delete(mins); return NULL; }
                 x = nx;
             }
             x[n++] = s->valuedouble;
         }
     }
-    if (first < 0) { free(x); cJSON_Delete(medians); return NULL; }
+    if (first < 0) { free(x); cJSON_Delete(medians); cJSON_Delete(mins); return NULL; }
     cJSON *out = cJSON_Duplicate(round[bad >= 0 ? bad : first], 1);
     if (bad < 0 && n > 0) {
         set_field(out, "time_s", pooled_time(x, n, rounds, iters));
@@ -87,58 +94,110 @@ cJSON *attn_ab_pool(cJSON *const *round, int rounds)
         set_field(out, "unstable", cJSON_CreateBool(attn_json_num(t, "cv", 0) > ATTN_UNSTABLE_CV));
     }
     set_field(out, "ab_round_medians", medians);
+    set_field(out, "ab_round_mins", mins);
     free(x);
     return out;
 }
 
-/* The medians of a pooled case's rounds into m (rounds long; NAN where missing). */
-static int round_medians(const cJSON *c, double *m, int max)
+/* Each round's value of a pooled case into m (NAN where missing): its fastest call
+ * (ab_round_mins), or, in files written before those were kept, its median. */
+static int round_values(const cJSON *c, double *m, int max)
 {
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "ab_round_mins");
+    if (!cJSON_IsArray(a)) a = cJSON_GetObjectItemCaseSensitive(c, "ab_round_medians");
     int n = 0;
     const cJSON *v;
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(c, "ab_round_medians")) {
+    cJSON_ArrayForEach(v, a) {
         if (n == max) break;
         m[n++] = cJSON_IsNumber(v) ? v->valuedouble : NAN;
     }
     return n;
 }
 
+/* Do the rounds pin the case's change down to within the threshold: is its interval
+ * narrower than +-log(1 + t)? */
+static int precise(const attn_cmp_case *c, double lt)
+{
+    return isfinite(c->ci_low) && (log(c->ci_high) - log(c->ci_low)) / 2 < lt;
+}
+
+/* The verdict of a case whose paired ratio, interval and p are set; lt = log(1 + t) and
+ * lb >= lt the bound a change must pass (widened by the noise across cases). */
+static void ab_verdict(attn_cmp_case *c, int rounds, double lt, double lb, double alpha, int heavy)
+{
+    double lr = log(c->ratio), lo = log(c->ci_low), hi = log(c->ci_high);
+    int sure = precise(c, lt);
+    c->note[0] = 0;
+    if (sure && c->p < alpha && lr > lb && lo > lb - lt / 2) {
+        c->verdict = CMP_REGRESSED;
+    } else if (sure && c->p < alpha && lr < -lb && hi < -lb + lt / 2) {
+        c->verdict = CMP_IMPROVED;
+    } else if (!sure) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "moved %+.1f%%, but the %d rounds only pin it down to "
+                 "%+.0f%% .. %+.0f%%, not within %.0f%%: rerun", 100 * (c->ratio - 1), rounds,
+                 100 * (c->ci_low - 1), 100 * (c->ci_high - 1), 100 * expm1(lt));
+    } else if (fabs(lr) > lb) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "moved %+.1f%% but the %d rounds disagree (p %.2g): rerun",
+                 100 * (c->ratio - 1), rounds, c->p);
+    } else if (heavy) {
+        c->verdict = CMP_INCONCLUSIVE;
+        snprintf(c->note, sizeof c->note, "cases too noisy to see %.0f%%: rerun", 100 * expm1(lt));
+    } else {
+        c->verdict = CMP_UNCHANGED;
+        if (fabs(lr) > lt)
+            snprintf(c->note, sizeof c->note, "within the noise across cases (+-%.1f%%)", 100 * expm1(lb));
+    }
+}
+
 void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
 {
     enum { MAX_ROUNDS = 1024 };
     static double mb[MAX_ROUNDS], mn[MAX_ROUNDS];
-    double t = o->threshold;
+    double lt = log1p(o->threshold);
+    int *rounds = calloc((size_t)r->n + 1, sizeof *rounds);    /* -1: not measured on both */
+    if (!rounds) return;
+    /* paired statistics of every case measured on both sides */
     for (int i = 0; i < r->n; i++) {
         attn_cmp_case *c = &r->cases[i];
-        if (c->verdict != CMP_UNCHANGED && c->verdict != CMP_REGRESSED && c->verdict != CMP_IMPROVED)
-            continue;           /* new, missing, invalid: as compare found them */
-        int nb = round_medians(c->base, mb, MAX_ROUNDS), nn = round_medians(c->new_, mn, MAX_ROUNDS);
-        int rounds = nb < nn ? nb : nn;
-        double ratio, lo, hi, p;
-        attn_paired_ratio(mb, mn, rounds, ATTN_CMP_CI_LEVEL, &ratio, &lo, &hi, &p);
-        c->ratio = ratio;
-        c->ci_low = lo;
-        c->ci_high = hi;
-        c->p = p;
-        c->note[0] = 0;
-        if (!isfinite(lo)) {
+        rounds[i] = -1;
+        if (!isfinite(c->ratio)) continue;      /* new, missing, invalid: as compare found them */
+        int nb = round_values(c->base, mb, MAX_ROUNDS), nn = round_values(c->new_, mn, MAX_ROUNDS);
+        int n = nb < nn ? nb : nn;
+        rounds[i] = n;
+        attn_paired_ratio(mb, mn, n, ATTN_CMP_CI_LEVEL, &c->ratio, &c->ci_low, &c->ci_high, &c->p);
+        c->too_few = !isfinite(c->ci_low);
+    }
+    /* the noise across cases: pairing removes the machine's drift, so the median change is
+     * the build's and is not subtracted; what the precise cases spread around it is noise
+     * that the rounds of one case did not show (a disturbance that hit several rounds of
+     * one side alike) */
+    double center, sigma;
+    for (int i = 0; i < r->n; i++)     /* the spread is measured on the precise cases */
+        if (rounds[i] >= 0 && !precise(&r->cases[i], lt)) r->cases[i].too_few = 1;
+    int m = attn_cmp_log_spread(r, &center, &sigma);
+    for (int i = 0; i < r->n; i++)
+        if (rounds[i] >= 0) r->cases[i].too_few = !isfinite(r->cases[i].ci_low);
+    double lb = lt;
+    r->heavy_noise = 0;
+    r->noise_sigma = NAN;
+    if (m >= 8) {
+        r->noise_sigma = sigma;
+        lb = fmax(lt, 3 * sigma);
+        r->heavy_noise = 3 * sigma > log1p(2 * o->threshold);
+    }
+    for (int i = 0; i < r->n; i++) {
+        attn_cmp_case *c = &r->cases[i];
+        if (rounds[i] < 0) continue;
+        if (c->too_few) {
             c->verdict = CMP_INCONCLUSIVE;
             snprintf(c->note, sizeof c->note, "fewer than 2 paired rounds");
-        } else if (p < o->alpha && ratio > 1 + t && lo > 1 + t / 2) {
-            c->verdict = CMP_REGRESSED;
-        } else if (p < o->alpha && 1 / ratio > 1 + t && 1 / hi > 1 + t / 2) {
-            c->verdict = CMP_IMPROVED;
-        } else if (ratio > 1 + t || 1 / ratio > 1 + t) {
-            c->verdict = CMP_INCONCLUSIVE;
-            snprintf(c->note, sizeof c->note, "moved %+.1f%% but the %d rounds disagree (p %.2g): rerun",
-                     100 * (ratio - 1), rounds, p);
-        } else if (hi > 1 + t && lo < 1 / (1 + t)) {
-            c->verdict = CMP_INCONCLUSIVE;
-            snprintf(c->note, sizeof c->note, "rounds too noisy to see %.0f%%: rerun", 100 * t);
-        } else {
-            c->verdict = CMP_UNCHANGED;
+            continue;
         }
+        ab_verdict(c, rounds[i], lt, lb, o->alpha, r->heavy_noise);
     }
+    free(rounds);
     memset(r->count, 0, sizeof r->count);
     double logsum = 0;
     r->n_geomean = 0;
@@ -147,8 +206,14 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
         if (r->cases[i].ratio > 0) { logsum += log(r->cases[i].ratio); r->n_geomean++; }
     }
     r->geomean = r->n_geomean ? exp(logsum / r->n_geomean) : NAN;
-    /* compare's cross-case drift and noise guard do not apply to paired rounds */
-    r->noise_sigma = r->drift = NAN;
-    r->eff_threshold = t;
-    r->eff_threshold_down = t / (1 + t);
+    r->drift = m >= 8 ? expm1(center) : NAN;    /* the build's common change, not drift */
+    r->shift = NAN;
+    r->eff_threshold = expm1(lb);
+    r->eff_threshold_down = -expm1(-lb);
+    if (lb > lt * 1.0001)
+        attn_cmp_warn(r, "noise across cases: paired changes spread by +-%.1f%%; changes counted "
+                      "only beyond +-%.1f%%", 100 * sigma, 100 * expm1(lb));
+    if (r->heavy_noise)
+        attn_cmp_warn(r, "heavy noise: a change of twice the %.3g%% threshold can pass unseen; cases "
+                      "not called are inconclusive (rerun on a quieter machine)", 100 * o->threshold);
 }

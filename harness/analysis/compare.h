@@ -69,6 +69,10 @@ typedef struct attn_cmp_report {
     double eff_threshold;          /* slowdown a regression had to exceed (>= threshold) */
     double eff_threshold_down;     /* time reduction an improvement had to exceed
                                       (>= threshold / (1 + threshold)) */
+    double shift;                  /* machine-wide shift removed before judging (the common
+                                      change beyond the threshold, e.g. 0.5 = +50%); NAN: none */
+    int heavy_noise;               /* 1: the noise across cases hides changes of twice the
+                                      threshold: what is not called is inconclusive */
     char **warnings;               /* (n_warnings) one line each, no trailing newline */
     int n_warnings;
 } attn_cmp_report;
@@ -77,7 +81,16 @@ typedef struct attn_cmp_report {
  * Returns 0, or -1 when out of memory. */
 int attn_compare_docs(const cJSON *base, const cJSON *new_, const attn_cmp_opts *o,
                       attn_cmp_report *out);
+/* The same without the rules across cases (drift, machine-wide shift, heavy noise) and
+ * their warnings: for a caller that judges each case on its own paired rounds (ab). */
+int attn_compare_cases(const cJSON *base, const cJSON *new_, const attn_cmp_opts *o,
+                       attn_cmp_report *out);
 void attn_cmp_report_free(attn_cmp_report *r);
+/* Median and robust spread (1.4826 MAD) of the log ratios of the cases measured on both
+ * sides with enough samples; returns how many there were (NAN values when none). */
+int attn_cmp_log_spread(const attn_cmp_report *r, double *center, double *sigma);
+/* Append a warning line to r (printf format). 0, or -1 when out of memory. */
+int attn_cmp_warn(attn_cmp_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Exit codes of compare and ab: 0 pass, 1 regression, 2 usage or unreadable input, 3 the
  * run cannot be judged (rerun it). */
 #define ATTN_EXIT_INCONCLUSIVE 3

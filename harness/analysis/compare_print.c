@@ -108,6 +108,9 @@ static void print_text(FILE *f, const attn_cmp_report *r, const attn_cmp_opts *o
     if (isfinite(r->noise_sigma))
         fprintf(f, "run-to-run noise across cases: +-%.1f%% around %+.1f%%; counted beyond %+.1f%% .. %+.1f%%\n",
                 100 * r->noise_sigma, 100 * r->drift, -100 * r->eff_threshold_down, 100 * r->eff_threshold);
+    if (isfinite(r->shift))
+        fprintf(f, "machine-wide shift of %+.1f%% removed: each case judged on its change beyond it\n",
+                100 * r->shift);
     for (int i = 0; i < r->n_warnings; i++) fprintf(f, "warning: %s\n", r->warnings[i]);
 }
 
@@ -195,6 +198,8 @@ static void print_json(FILE *f, const attn_cmp_report *r, const attn_cmp_opts *o
     add_num(nz, "drift", r->drift);
     add_num(nz, "slowdown_counted_above", r->eff_threshold);
     add_num(nz, "speedup_counted_above", r->eff_threshold_down);
+    add_num(nz, "machine_shift_removed", r->shift);
+    cJSON_AddBoolToObject(nz, "heavy", r->heavy_noise);
     cJSON *sum = cJSON_AddObjectToObject(root, "summary");
     for (int v = 0; v < CMP_N_VERDICTS; v++) cJSON_AddNumberToObject(sum, attn_verdict_name(v), r->count[v]);
     cJSON *w = cJSON_AddArrayToObject(root, "warnings");

@@ -30,9 +30,10 @@ static const char usage_text[] =
     "\n"
     "Time every case of CONFIG with two builds of attnbench, interleaved: in each round\n"
     "both run the case back to back (order alternating), so a machine that drifts slows\n"
-    "both alike. Each case is judged on its paired rounds (ratio of the round medians,\n"
-    "paired t-test, 90% interval; method: docs/regression.md). Both builds must know\n"
-    "`run --case` and `--no-peak` (scripts/ab-build.sh builds two git revisions).\n"
+    "both alike. Each case is judged on its paired rounds (ratio of the two sides' fastest\n"
+    "call in each round, paired t-test, 90% interval; method: docs/regression.md). Both\n"
+    "builds must know `run --case` and `--no-peak` (scripts/ab-build.sh builds two git\n"
+    "revisions).\n"
     "\n"
     "options:\n"
     "  --base BIN, --new BIN  the two attnbench binaries\n"
@@ -280,7 +281,7 @@ int attn_cmd_ab(int argc, char **argv)
     }
     if (rc == 0) {
         attn_cmp_report r;
-        if (attn_compare_docs(docs[0], docs[1], &co, &r) != 0) {
+        if (attn_compare_cases(docs[0], docs[1], &co, &r) != 0) {
             fprintf(stderr, "attnbench ab: out of memory\n");
             rc = 2;
         } else {

@@ -23,10 +23,16 @@ static void usage(FILE *f)
 "Compare two runs case by case (matched by kernel and params). BASE and NEW are results\n"
 "files or results directories. Per case: the change of the median with its 90%% CI, a\n"
 "Mann-Whitney U test on the raw samples, and a verdict: regressed, improved, unchanged,\n"
-"new, missing, invalid. A regression needs p < alpha, a change above the threshold, and\n"
-"a CI whose lower end clears half the threshold; with 8 or more cases, also a change\n"
-"beyond the run-to-run noise seen across cases. Exit 1 when a case regressed or became\n"
-"invalid. Method: docs/regression.md.\n"
+"new, missing, invalid, inconclusive. A regression needs p < alpha, a change above the\n"
+"threshold, and a CI whose lower end clears half the threshold; with 8 or more cases,\n"
+"also a change beyond the run-to-run noise seen across cases. When the cases moved\n"
+"together by more than the threshold (a machine-wide shift), each is judged on its\n"
+"change beyond the shift and those that moved with it are inconclusive; under heavy\n"
+"noise, every case not called is. Method: docs/regression.md.\n"
+"\n"
+"exit status: 0 no regression; 1 a case regressed or became invalid; 2 usage error,\n"
+"unreadable input, or a BASE or NEW without cases; 3 inconclusive: rerun, or time\n"
+"both builds interleaved with attnbench ab\n"
 "\n"
 "options:\n"
 "  --threshold PCT   smallest change that counts, in percent (default %g)\n"
@@ -109,6 +115,17 @@ int attn_cmd_compare(int argc, char **argv)
             return 2;
         }
     }
+    /* an empty run judged against anything would pass every gate: refuse it */
+    const char *side[2] = { "BASE", "NEW" }, *path[2] = { base_path, new_path };
+    const cJSON *doc[2] = { base, new_ };
+    for (int s = 0; s < 2; s++)
+        if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc[s], "cases")) == 0) {
+            fprintf(stderr, "attnbench compare: %s %s holds no case: nothing to compare (an empty "
+                    "run is no pass)\n", side[s], path[s]);
+            cJSON_Delete(base);
+            cJSON_Delete(new_);
+            return 2;
+        }
     attn_cmp_report r;
     if (attn_compare_docs(base, new_, &o, &r) != 0) {
         fprintf(stderr, "attnbench compare: out of memory\n");
