@@ -49,6 +49,7 @@
  */
 #include <string.h>
 #include "attn.h"
+#include "vec_portable.h"   /* p_exp: the branch-free exp the softmax loop vectorises */
 
 #ifdef ATTN_HAVE_CBLAS
 #include <cblas.h>
@@ -88,33 +89,6 @@ static size_t blas_workspace(const attn_problem *p, int threads)
 
 #ifdef ATTN_HAVE_CBLAS
 
-/* e^x for x <= 0 (a score minus its row max): Cephes expf, x = n ln2 + r with
- * |r| <= ln2/2, e^r = 1 + r + r^2 P(r), times 2^n built in the exponent field; x below
- * -87.33 is read as -87.33 (e^x = FLT_MIN, negligible next to the row max's 1). Pure
- * arithmetic and one select, so that loops over it vectorise: the Makefile builds this
- * file with -fno-trapping-math, without which GCC keeps the select as a branch. */
-static inline float blas_exp(float x)
-{
-    const float xc = x < -87.3365447f ? -87.3365447f : x;
-    /* round to nearest by the 1.5 * 2^23 trick: |xc * log2 e| < 2^22 */
-    const float t = xc * 1.44269504088896341f + 12582912.0f;
-    const float n = t - 12582912.0f;
-    float r = xc - n * 0.693359375f;
-    r = r - n * -2.12194440e-4f;
-    float y = 1.9875691500e-4f;
-    y = y * r + 1.3981999507e-3f;
-    y = y * r + 8.3334519073e-3f;
-    y = y * r + 4.1665795894e-2f;
-    y = y * r + 1.6666665459e-1f;
-    y = y * r + 5.0000001201e-1f;
-    y = y * (r * r) + (r + 1.0f);
-    /* n is in [-126, 0]: 2^n as a float is (n + 127) << 23 */
-    const int bits = ((int)n + 127) << 23;
-    float e;
-    memcpy(&e, &bits, sizeof e);
-    return y * e;
-}
-
 /* Row s (n scores of keys klo..klo+n) of a query whose band is [lo, hi) (absolute key
  * indices, inside [klo, klo + n) or empty): probabilities e^(s - max) in the band, 0
  * outside; returns 1 / sum, or 0 when the band is empty. */
@@ -130,7 +104,7 @@ static float blas_row_softmax(float *s, int n, int lo, int hi)
 #pragma omp simd reduction(max : mx)
     for (int j = 0; j < m; j++) mx = band[j] > mx ? band[j] : mx;
 #pragma omp simd
-    for (int j = 0; j < m; j++) band[j] = blas_exp(band[j] - mx);
+    for (int j = 0; j < m; j++) band[j] = p_exp(band[j] - mx);
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int j = 0; j < m; j++) sum += band[j];

@@ -81,3 +81,39 @@ TEST(simd_horizontal_max_and_sum)
     }
 }
 #endif
+
+/* vec_portable.h's p_exp (flash, blas), a loop GCC vectorises: against double exp over
+ * a dense sweep of [-100, 0] (step 2^-10): relative error <= 1.2e-7 (the bound its comment
+ * states) where e^x is a normal float, absolute error < FLT_MIN where it is subnormal or
+ * below (the result is then a subnormal or exactly 0); -inf and -NaN give exactly 0,
+ * 0 and -0 give 1. */
+#include "../kernels/vec_portable.h"
+TEST(portable_exp_accuracy_and_specials)
+{
+    const int n = 100 * 1024 + 1;
+    float *x = malloc(sizeof(float) * n);
+    for (int i = 0; i < n; i++) x[i] = -100.0f + (float)i / 1024.0f;
+    for (int i = 0; i < n; i++) x[i] = p_exp(x[i]);
+    double worst = 0.0, worst_abs = 0.0;
+    int subnormal = 0;
+    for (int i = 0; i < n; i++) {
+        const double xi = -100.0 + (double)i / 1024.0, want = exp(xi);
+        if (want >= FLT_MIN) {
+            const double rel = fabs(x[i] - want) / want;
+            if (rel > worst) worst = rel;
+        } else {
+            const double a = fabs(x[i] - want);
+            if (a > worst_abs) worst_abs = a;
+            if (x[i] > 0.0f && x[i] < FLT_MIN) subnormal++;
+        }
+    }
+    CHECK_MSG(worst <= 1.2e-7, "p_exp: worst relative error %.3g", worst);
+    CHECK_MSG(worst_abs < FLT_MIN, "p_exp: worst absolute error below FLT_MIN %.3g", worst_abs);
+    CHECK_MSG(subnormal > 0, "p_exp: no subnormal result in (-87.68, -87.33)");
+    CHECK(p_exp(-INFINITY) == 0.0f);
+    CHECK(p_exp(-NAN) == 0.0f);
+    CHECK(p_exp(-1e30f) == 0.0f);
+    CHECK(p_exp(0.0f) == 1.0f);
+    CHECK(p_exp(-0.0f) == 1.0f);
+    free(x);
+}
