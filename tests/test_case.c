@@ -51,12 +51,19 @@ static double brute_pairs(const attn_case *c)
     return n * c->heads;
 }
 
+double test_brute_bytes(const attn_case *c, int eb);     /* tests/test_roofline.c */
+
+/* Pairs and bytes against brute force on a grid: length 1, primes, Lq != Lk both ways,
+ * every mask, a fully padded item (pad 1.0), windows on either side, globals, MHA, GQA
+ * and MQA, Dv != D, additive. */
 TEST(case_pairs_match_brute_force)
 {
-    static const int lens[][2] = { { 9, 9 }, { 5, 12 }, { 12, 5 }, { 1, 7 }, { 17, 17 } };
+    static const int lens[][2] = { { 1, 1 }, { 1, 7 }, { 1, 13 }, { 7, 7 }, { 9, 9 }, { 5, 12 },
+                                   { 12, 5 }, { 17, 17 }, { 17, 31 } };
     static const double pads[] = { 0.3, 1.0 };
     static const int wins[][2] = { { -1, -1 }, { 2, 2 }, { 3, 0 }, { 0, 5 }, { 0, 0 }, { -1, 1 }, { 4, -1 } };
     static const int globals[] = { 0, 1, 3 };
+    static const int heads[][2] = { { 4, 4 }, { 4, 2 }, { 6, 1 } };
     int checked = 0;
     for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++)
         for (int m = 0; m < 4; m++)
@@ -65,22 +72,29 @@ TEST(case_pairs_match_brute_force)
                     for (size_t g = 0; g < 3; g++) {
                         if (!(m & MASK_PADDING) && pd > 0) continue;
                         attn_case c = base_case();
-                        c.batch = 3; c.heads = 2; c.kv_heads = 1; c.head_dim = c.v_dim = 2;
+                        size_t hk = (l + w + g) % 3;
+                        c.batch = 3;
+                        c.heads = heads[hk][0];
+                        c.kv_heads = heads[hk][1];
+                        c.head_dim = 3; c.v_dim = (int)(2 + l % 3);
                         c.q_len = lens[l][0]; c.kv_len = lens[l][1];
                         c.mask = (attn_mask)m; c.pad = pads[pd];
                         c.window_left = wins[w][0]; c.window_right = wins[w][1];
-                        c.globals = globals[g];
+                        c.globals = globals[g] < c.kv_len ? globals[g] : 0;
+                        if ((l + w) % 5 == 0) { c.score = ATTN_SCORE_ADDITIVE; c.additive_dim = 4; }
                         double fast = attn_case_pairs(&c), slow = brute_pairs(&c);
-                        CHECK_MSG(fast == slow, "q%d k%d mask %s pad %g window (%d,%d) globals %d: "
-                                  "pairs %.0f, brute force %.0f", c.q_len, c.kv_len,
-                                  attn_mask_name(c.mask), c.pad, c.window_left, c.window_right,
-                                  c.globals, fast, slow);
+                        double by = attn_case_bytes(&c, 4), by_slow = test_brute_bytes(&c, 4);
+                        CHECK_MSG(fast == slow && by == by_slow,
+                                  "q%d k%d h%d/%d mask %s pad %g window (%d,%d) globals %d %s: "
+                                  "pairs %.0f, brute force %.0f; bytes %.0f, brute force %.0f",
+                                  c.q_len, c.kv_len, c.heads, c.kv_heads, attn_mask_name(c.mask), c.pad,
+                                  c.window_left, c.window_right, c.globals, attn_score_name(c.score),
+                                  fast, slow, by, by_slow);
                         checked++;
                     }
-    CHECK(checked > 300);
+    CHECK(checked > 1000);
 }
 
-double test_brute_bytes(const attn_case *c, int eb);     /* tests/test_roofline.c */
 
 /* The closed forms (pairs, and the keys attn_case_bytes counts) against brute force on
  * random shapes: lengths 1..40 (Lq < Lk, Lq > Lk, primes), every mask, pads up to 1,

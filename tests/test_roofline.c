@@ -51,41 +51,10 @@ double test_brute_bytes(const attn_case *c, int eb)
     return bytes;
 }
 
-TEST(roofline_bytes_match_brute_force)
+/* (Bytes against brute force on awkward shapes: tests/test_case.c's
+ * case_pairs_match_brute_force, which checks pairs and bytes on one grid.) */
+TEST(roofline_bytes_scale_with_element_width)
 {
-    /* length 1, primes, Lq != Lk both ways, a fully padded item (pad 1.0), windows on
-     * either side, globals, GQA and MQA, Dv != D, additive */
-    static const int lens[][2] = { { 1, 1 }, { 1, 13 }, { 7, 7 }, { 5, 12 }, { 12, 5 }, { 17, 31 } };
-    static const double pads[] = { 0.3, 1.0 };
-    static const int wins[][2] = { { -1, -1 }, { 2, 2 }, { 3, 0 }, { 0, 5 }, { 0, 0 }, { -1, 1 }, { 4, -1 } };
-    static const int globals[] = { 0, 1, 3 };
-    static const int heads[][2] = { { 4, 4 }, { 4, 2 }, { 6, 1 } };
-    int checked = 0;
-    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++)
-        for (int m = 0; m < 4; m++)
-            for (size_t pd = 0; pd < 2; pd++)
-                for (size_t w = 0; w < sizeof wins / sizeof wins[0]; w++)
-                    for (size_t g = 0; g < 3; g++) {
-                        if (!(m & MASK_PADDING) && pd > 0) continue;
-                        attn_case c = roof_case();
-                        size_t hk = (l + w + g) % 3;
-                        c.batch = 3;
-                        c.heads = heads[hk][0];
-                        c.kv_heads = heads[hk][1];
-                        c.head_dim = 3; c.v_dim = (int)(2 + l % 3);
-                        c.q_len = lens[l][0]; c.kv_len = lens[l][1];
-                        c.mask = (attn_mask)m; c.pad = pads[pd];
-                        c.window_left = wins[w][0]; c.window_right = wins[w][1];
-                        c.globals = globals[g] < c.kv_len ? globals[g] : 0;
-                        if ((l + w) % 5 == 0) c.score = ATTN_SCORE_ADDITIVE;
-                        double fast = attn_case_bytes(&c, 4), slow = test_brute_bytes(&c, 4);
-                        CHECK_MSG(fast == slow, "q%d k%d h%d/%d mask %s pad %g window (%d,%d) globals %d %s: "
-                                  "bytes %.0f, brute force %.0f", c.q_len, c.kv_len, c.heads, c.kv_heads,
-                                  attn_mask_name(c.mask), c.pad, c.window_left, c.window_right, c.globals,
-                                  attn_score_name(c.score), fast, slow);
-                        checked++;
-                    }
-    CHECK(checked > 400);
     /* the element width scales q, k and v but not out (always fp32) */
     attn_case c = roof_case();
     double b4 = attn_case_bytes(&c, 4), b2 = attn_case_bytes(&c, 2);
