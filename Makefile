@@ -65,7 +65,7 @@ OBJ_TEST := $(SRC_TEST:%.c=$(BUILD)/obj/%.o)
 
 GIT_SHA := $(shell git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)
 
-.PHONY: all deps test slurm-test sanitize bench plot clean install fuzz FORCE
+.PHONY: all deps test slurm-test sanitize bench plot clean install fuzz peers FORCE
 
 # build the benchmark binary
 all: $(BUILD)/attnbench
@@ -75,8 +75,16 @@ deps:
 	@scripts/install-deps.sh
 
 # run every unit and end-to-end test; ends with "N passed, N failed"
-test: deps $(BUILD)/attnbench $(BUILD)/test_attn
-	ATTNBENCH=$(BUILD)/attnbench $(BUILD)/test_attn
+test: deps $(BUILD)/attnbench $(BUILD)/test_attn $(BUILD)/testpeer
+	ATTNBENCH=$(BUILD)/attnbench ATTN_TESTPEER=$(BUILD)/testpeer $(BUILD)/test_attn
+
+# PyTorch + NumPy for the peers (docs/peers.md) in .venv-peers; idempotent; several GB from PyPI
+PEERS_PYTHON ?= python3
+peers:
+	@test -x .venv-peers/bin/python || $(PEERS_PYTHON) -m venv .venv-peers
+	@.venv-peers/bin/python -c 'import torch, numpy' 2>/dev/null || \
+		.venv-peers/bin/python -m pip install torch numpy
+	@.venv-peers/bin/python -c 'import torch, numpy; print("peers ready: torch", torch.__version__, "numpy", numpy.__version__)'
 
 # scripts/slurm-shards.sh end to end on a private one-node Slurm (root; installs slurm-wlm; ~40 s)
 slurm-test:
@@ -117,6 +125,11 @@ $(BUILD)/attnbench: $(BUILD)/obj/harness/cli/main.o $(BUILD)/libattn.a
 
 $(BUILD)/test_attn: $(OBJ_TEST) $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the protocol's test peer (tests/test_peer.c): plain C, no torch
+$(BUILD)/testpeer: tests/peers/testpeer.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
 
 $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

@@ -3,13 +3,17 @@
 #include <string.h>
 #include "attn.h"
 #include "cli/commands.h"
+#include "core/peer.h"
 
 static const char usage_text[] =
     "usage: attnbench list [--markdown]\n"
     "\n"
     "Kernels in registry order: name, ISA class, capabilities, available here (or why\n"
     "not: the missing CPU features, \"cpu lacks avx512f, avx512bw\"), the CPU features it\n"
-    "requires, description. --markdown prints the table README.md carries.\n";
+    "requires, description. Then the peers (programs the harness runs like kernels,\n"
+    "docs/peers.md): name, capabilities, available here (or why not: \"python3 cannot\n"
+    "import torch: run make peers\"), program. --markdown prints the tables README.md\n"
+    "carries.\n";
 
 static void caps_string(unsigned caps, char *buf, size_t n)
 {
@@ -19,6 +23,27 @@ static void caps_string(unsigned caps, char *buf, size_t n)
             if (buf[0]) strncat(buf, ",", n - strlen(buf) - 1);
             strncat(buf, attn_cap_name(1u << b), n - strlen(buf) - 1);
         }
+}
+
+/* The peers: named in configs like kernels, never selected by `kernels = *`. */
+static void list_peers(int md)
+{
+    int n;
+    const attn_peer *ps = attn_peers(&n);
+    printf(md ? "\n| peer | capabilities | program | description |\n|---|---|---|---|\n"
+              : "\n%-16s %-8s %-10s %s\n", "peer", "", "available", "capabilities / description");
+    for (int i = 0; i < n; i++) {
+        const attn_peer *p = &ps[i];
+        char caps[256], why[256];
+        caps_string(p->k.caps, caps, sizeof caps);
+        if (md) {
+            printf("| `%s` | %s | `%s` | %s |\n", p->k.name, caps, p->program, p->k.desc);
+            continue;
+        }
+        int ok = attn_peer_available(p, why, sizeof why);
+        printf("%-16s %-8s %-10s %s\n%-36s program: %s\n%-36s %s\n", p->k.name, "peer",
+               ok ? "yes" : "no", caps, "", p->program, "", ok ? p->k.desc : why);
+    }
 }
 
 int attn_cmd_list(int argc, char **argv)
@@ -54,5 +79,6 @@ int attn_cmd_list(int argc, char **argv)
                    ok ? k->desc : why);
         }
     }
+    list_peers(md);
     return 0;
 }

@@ -127,7 +127,7 @@ static int parse_filter(parser *p, const char *filter, const attn_kernel **out, 
             p->err = 1;
             return -1;
         }
-        out[n] = attn_kernel_find(item);
+        out[n] = attn_runnable_find(item);
         if (!out[n]) {
             fprintf(stderr, "attnbench run: --kernels: unknown kernel '%s'%s; kernels: %s\n", item,
                     cfg_suggest(hint, sizeof hint, item, names, nk), cfg_join(list, sizeof list, names, nk));

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include "core/config.h"
+#include "core/peer.h"
 #include "core/params.h"
 
 #define MAX_FILE_BYTES  (1 << 20)

@@ -167,6 +167,9 @@ const char *const *cfg_kernel_names(int *n)
     const attn_kernel *ks = attn_kernels(&count);
     if (count > 256) count = 256;
     for (int i = 0; i < count; i++) names[i] = ks[i].name;
+    int np;                                 /* then the peers, named like kernels */
+    const attn_peer *ps = attn_peers(&np);
+    for (int i = 0; i < np && count < 256; i++) names[count++] = ps[i].k.name;
     *n = count;
     return names;
 }

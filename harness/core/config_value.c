@@ -194,7 +194,7 @@ static int parse_kernels(parser *p, int line, const char *value, keyval *kv)
     kv->kp = malloc((size_t)n * sizeof *kv->kp);
     if (!kv->kp) { cfg_fail(p, line, "out of memory"); return -1; }
     for (int i = 0; i < n; i++) {
-        const attn_kernel *k = attn_kernel_find(items[i]);
+        const attn_kernel *k = attn_runnable_find(items[i]);   /* a kernel or a peer */
         if (!strcmp(items[i], "*")) {
             cfg_fail(p, line, "kernels: '*' (all kernels) cannot be combined with names");
             return -1;

@@ -34,6 +34,7 @@
 #include "core/ref64.h"
 #include "core/tolerance.h"
 #include "core/runner.h"
+#include "core/peer.h"
 
 #define MAX_SAMPLES 100000
 #define SAMPLE_TARGET 1e-4      /* seconds: shorter calls are timed in batches */
@@ -155,6 +156,10 @@ typedef struct {
     int n_samples;
     long iters_per_sample;
     char reason[256];
+    int decided;                /* a peer's run decided the status itself (status below) */
+    attn_case_status status;
+    long peer_rss_bytes;        /* a peer's peak RSS (wait4 of its process) */
+    char peer_version[64];
 } child_report;
 
 static long status_kb(const char *field)
@@ -274,8 +279,57 @@ static void child_send(int fd, child_report *rep, const double *samples)
     if (rep->n_samples) write_all(fd, samples, rep->n_samples * sizeof(double));
 }
 
+/* Validate in->out (unless a later round), --dump the case; stage 2. Sends the report
+ * and exits when the reference could not be made or the output is wrong. */
+static void validate_and_dump(const attn_case *c, const attn_run_opts *o, attn_inputs *in,
+                              child_report *rep, int fd)
+{
+    if (o->no_validation) {             /* a later round of a case validated already */
+        rep->val.passed = 1;
+    } else if (validate(c, o, in, &rep->val) != 0) {
+        snprintf(rep->reason, sizeof rep->reason, "could not allocate the validation reference");
+        child_send(fd, rep, NULL);
+        _exit(0);
+    }
+    rep->stage = 2;
+    if (o->dump_dir && attn_dump_case(o->dump_dir, c, in) != 0)
+        snprintf(rep->reason, sizeof rep->reason, "dump to %s failed", o->dump_dir);
+    if (!rep->val.passed) {
+        child_send(fd, rep, NULL);
+        _exit(0);
+    }
+}
+
+/* A peer instead of a kernel call (core/peer.h): it runs as a program on the inputs and
+ * brings back its output and per-call samples; they are validated like a kernel's. The
+ * peer gets most of the case's timeout, leaving the rest for validation. */
+static void peer_child(const attn_peer *peer, const attn_case *c, const attn_run_opts *o,
+                       attn_inputs *in, child_report *rep, int fd, double t0)
+{
+    attn_peer_out po;
+    double left = 0.9 * c->timeout - (now_s() - t0);
+    attn_peer_exec(peer, c, in, left > 0.5 ? left : 0.5, &po);
+    rep->peer_rss_bytes = po.peak_rss_bytes;
+    snprintf(rep->peer_version, sizeof rep->peer_version, "%s", po.version);
+    rep->stage = 1;
+    if (po.status != ST_OK) {
+        rep->decided = 1;
+        rep->status = po.status;
+        snprintf(rep->reason, sizeof rep->reason, "%s", po.reason);
+        child_send(fd, rep, NULL);
+        _exit(0);
+    }
+    validate_and_dump(c, o, in, rep, fd);
+    rep->stage = 3;
+    rep->n_samples = po.n_samples;
+    rep->iters_per_sample = 1;
+    child_send(fd, rep, po.samples);
+    _exit(0);
+}
+
 static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
 {
+    double t0 = now_s();
     child_report rep;
     memset(&rep, 0, sizeof rep);
     attn_inputs in;
@@ -285,6 +339,8 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
         child_send(fd, &rep, NULL);
         _exit(0);
     }
+    const attn_peer *peer = attn_peer_of(c->kernel);
+    if (peer) peer_child(peer, c, o, &in, &rep, fd, t0);
     const attn_kernel *k = c->kernel;
     size_t ws_bytes = k->workspace_bytes(&in.p, c->threads);
     void *ws = attn_alloc(ws_bytes + 64);   /* +64: never a zero-size allocation */
@@ -315,20 +371,7 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
         _exit(0);
     }
 
-    if (o->no_validation) {             /* a later round of a case validated already */
-        rep.val.passed = 1;
-    } else if (validate(c, o, &in, &rep.val) != 0) {
-        snprintf(rep.reason, sizeof rep.reason, "could not allocate the validation reference");
-        child_send(fd, &rep, NULL);
-        _exit(0);
-    }
-    rep.stage = 2;
-    if (o->dump_dir && attn_dump_case(o->dump_dir, c, &in) != 0)
-        snprintf(rep.reason, sizeof rep.reason, "dump to %s failed", o->dump_dir);
-    if (!rep.val.passed) {
-        child_send(fd, &rep, NULL);
-        _exit(0);
-    }
+    validate_and_dump(c, o, &in, &rep, fd);
 
     /* warm-up: the first call, then more until a tenth of min_time has passed, and at
      * least one more when the first call was short (it paid for page faults) */
@@ -372,8 +415,6 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
 
 /* ------------------------------------------------------------ parent ------- */
 
-const char *attn_signal_name(int sig);
-
 static int read_full(int fd, void *buf, size_t n, double deadline)
 {
     char *p = buf;
@@ -413,6 +454,13 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     const char *why;
     if (!attn_kernel_usable(k, &why)) { skip(r, "%s%s", why, ""); return r->status; }
 
+    const attn_peer *peer = attn_peer_of(k);
+    char peer_why[256];
+    if (peer && !attn_peer_available(peer, peer_why, sizeof peer_why)) {
+        skip(r, "peer %s unavailable: %s", k->name, peer_why);
+        return r->status;
+    }
+
     unsigned missing = attn_case_needs(c) & ~k->caps;
     if (missing) {
         char names[256] = "";
@@ -421,7 +469,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
                 if (*names) strncat(names, ", ", sizeof names - strlen(names) - 1);
                 strncat(names, attn_cap_name(1u << b), sizeof names - strlen(names) - 1);
             }
-        skip(r, "kernel %s does not support: %s", k->name, names);
+        skip(r, peer ? "peer %s does not support: %s" : "kernel %s does not support: %s", k->name, names);
         return r->status;
     }
     if (!attn_kernel_accepts(k, c->dtype)) {
@@ -495,6 +543,10 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     r->peak_rss_bytes = ru.ru_maxrss * 1024L;
     r->kernel_extra_bytes = rep.kernel_extra_bytes;
     r->val = rep.val;
+    if (peer) {                 /* the peer's process is what a user would run */
+        r->peak_rss_bytes = rep.peer_rss_bytes;
+        snprintf(r->peer_version, sizeof r->peer_version, "%s", rep.peer_version);
+    }
 
     if (rd == -2) {
         r->status = ST_TIMEOUT;
@@ -507,6 +559,9 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         r->status = ST_CRASHED;
         snprintf(r->reason, sizeof r->reason, "child exited with status %d before reporting",
                  WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+    } else if (rep.decided) {
+        r->status = rep.status;
+        snprintf(r->reason, sizeof r->reason, "%s", rep.reason);
     } else if (rep.stage < 2) {
         r->status = rep.kernel_status == ATTN_ERR_UNSUPPORTED ? ST_SKIPPED : ST_CRASHED;
         snprintf(r->reason, sizeof r->reason, "%s", rep.reason);

@@ -46,6 +46,7 @@ typedef struct attn_result {
     size_t need_bytes, budget_bytes;  /* skipped over the memory budget: what the case
                                          needs and the budget (0 otherwise) */
     double wall_s;              /* whole case, child start to end */
+    char peer_version[64];      /* a peer's library version ("torch 2.15.0"), else "" */
 } attn_result;
 
 typedef struct attn_run_opts {
@@ -59,6 +60,7 @@ typedef struct attn_run_opts {
 } attn_run_opts;
 
 const char *attn_status_name(attn_case_status s);  /* "ok", "invalid", ... (results.c) */
+const char *attn_signal_name(int sig);              /* "SIGSEGV", ..., or the number */
 
 /* Memory the case needs (inputs + workspace + validation reference), for the budget. */
 size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o);

@@ -148,16 +148,11 @@ static int make_dir(const char *path)
     return -1;
 }
 
-int attn_dump_case(const char *dir, const attn_case *c, const attn_inputs *in)
+/* Write the tensors (out too when with_out) and case.json into cdir, which exists. */
+static int dump_into(const char *cdir, const attn_case *c, const attn_inputs *in, int with_out)
 {
     const attn_problem *p = &in->p;
-    char cdir[4096 + ATTN_ID_MAX], path[4096 + ATTN_ID_MAX + 32];
-    if (snprintf(cdir, sizeof cdir, "%s/%s", dir, c->id) >= (int)sizeof cdir) {
-        fprintf(stderr, "attnbench: dump directory name too long: %s/%s\n", dir, c->id);
-        return -1;
-    }
-    if (make_dir(dir) != 0 || make_dir(cdir) != 0) return -1;
-
+    char path[4096 + ATTN_ID_MAX + 32];
     const size_t B = (size_t)p->B, H = (size_t)p->H, Hkv = (size_t)p->Hkv;
     const size_t Lq = (size_t)p->Lq, Lk = (size_t)p->Lk, D = (size_t)p->D, Dv = (size_t)p->Dv;
     const size_t A = (size_t)p->A;
@@ -176,6 +171,7 @@ int attn_dump_case(const char *dir, const attn_case *c, const attn_inputs *in)
     cJSON *files = cJSON_AddObjectToObject(doc, "files");
     int rc = 0;
     for (int i = 0; i < n_t && rc == 0; i++) {
+        if (i == 3 && !with_out) continue;
         if (!t[i].data) {
             fprintf(stderr, "attnbench: dump %s: no %s tensor\n", c->id, t[i].name);
             rc = -1;
@@ -199,4 +195,20 @@ int attn_dump_case(const char *dir, const attn_case *c, const attn_inputs *in)
     }
     cJSON_Delete(doc);
     return rc;
+}
+
+int attn_dump_case(const char *dir, const attn_case *c, const attn_inputs *in)
+{
+    char cdir[4096 + ATTN_ID_MAX];
+    if (snprintf(cdir, sizeof cdir, "%s/%s", dir, c->id) >= (int)sizeof cdir) {
+        fprintf(stderr, "attnbench: dump directory name too long: %s/%s\n", dir, c->id);
+        return -1;
+    }
+    if (make_dir(dir) != 0 || make_dir(cdir) != 0) return -1;
+    return dump_into(cdir, c, in, 1);
+}
+
+int attn_dump_inputs(const char *dir, const attn_case *c, const attn_inputs *in)
+{
+    return dump_into(dir, c, in, 0);
 }

@@ -12,4 +12,8 @@ int attn_npy_write(const char *path, const float *data, int ndim, const size_t *
 /* Dump one case (inputs and the kernel's output). 0 or -1 (message printed). */
 int attn_dump_case(const char *dir, const attn_case *c, const attn_inputs *in);
 
+/* The inputs alone (no out.npy) and case.json, into the existing directory dir itself
+ * (a peer's private directory, docs/peers.md). 0 or -1 (message printed). */
+int attn_dump_inputs(const char *dir, const attn_case *c, const attn_inputs *in);
+
 #endif

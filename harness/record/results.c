@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/params.h"
+#include "core/peer.h"
 #include "core/tolerance.h"
 #include "record/gbench.h"
 #include "record/results.h"
@@ -123,6 +124,10 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     cJSON_AddNumberToObject(o, "case_index", c->index);   /* position in the full sweep (merge) */
     cJSON_AddStringToObject(o, "kernel", c->kernel ? c->kernel->name : "?");
     if (c->kernel) cJSON_AddStringToObject(o, "isa", attn_isa_name(c->kernel->isa));
+    if (attn_peer_of(c->kernel)) {      /* a program run by the harness (docs/peers.md) */
+        cJSON_AddStringToObject(o, "kind", "peer");
+        cJSON_AddStringToObject(o, "peer_version", res->peer_version);
+    }
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
     cJSON_AddItemToObject(o, "settings", settings_json(c));
 
@@ -196,6 +201,7 @@ static const struct { const char *name, *path; } csv_cols[] = {
     { "workspace_bytes", "memory.workspace_bytes" }, { "wall_s", "wall_s" },
     { "bytes", "bytes" }, { "intensity", "intensity" }, { "gbytes_s", "gbytes_s" },
     { "roof_gflops", "roof_gflops" }, { "pct_roof", "pct_roof" },
+    { "kind", "kind" }, { "peer_version", "peer_version" },
 };
 #define N_CSV_COLS (int)(sizeof csv_cols / sizeof csv_cols[0])
 
