@@ -127,9 +127,8 @@ $(BUILD)/test_attn: $(OBJ_TEST) $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # the protocol's test peer (tests/test_peer.c): plain C, no torch
-$(BUILD)/testpeer: tests/peers/testpeer.c
-	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LDFLAGS) -o $@ $< $(LDLIBS)
+$(BUILD)/testpeer: $(BUILD)/obj/tests/peers/testpeer.o $(BUILD)/libattn.a
+	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o $(BUILD)/libattn.a
 	$(CC) $(ALLFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -161,4 +160,4 @@ $(BUILD)/obj/harness/core/machine.o: FORCE
 $(BUILD)/obj/harness/core/machine.o: CPPFLAGS += -DATTN_GIT_SHA='"$(GIT_SHA)"' \
 	-DATTN_CFLAGS='"$(strip $(CFLAGS) $(OMPFLAG))"' -DATTN_ISA_FLAGS='"$(ISA_FLAGS_DESC)"'
 
--include $(OBJ_LIB:.o=.d) $(OBJ_TEST:.o=.d) $(BUILD)/obj/harness/cli/main.d
+-include $(OBJ_LIB:.o=.d) $(OBJ_TEST:.o=.d) $(BUILD)/obj/harness/cli/main.d $(BUILD)/obj/tests/peers/testpeer.d

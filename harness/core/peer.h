@@ -67,10 +67,15 @@ typedef struct attn_peer_out {
     char version[64];           /* what it reported ("torch 2.15.0") */
 } attn_peer_out;
 
-/* In a case child: run peer p on the case's inputs, writing its output into in->out.
- * The private directory is removed before it returns; the peer's process group is killed
- * at timeout_s. Always fills o (free o->samples). Returns o->status. */
+/* The peer's private directory: $TMPDIR (or /tmp)/attnbench-peer-XXXXXX, mode 0700
+ * (mkdtemp). 0, or -1 with errno. attn_peer_rmdir removes it and the files in it. */
+int attn_peer_mkdir(char *dir, size_t n);
+void attn_peer_rmdir(const char *dir);
+
+/* In a case child: run peer p on the case's inputs in dir (made by attn_peer_mkdir),
+ * writing its output into in->out. The peer's process group is killed at timeout_s.
+ * Always fills o (free o->samples). Returns o->status. */
 attn_case_status attn_peer_exec(const attn_peer *p, const attn_case *c, attn_inputs *in,
-                                double timeout_s, attn_peer_out *o);
+                                const char *dir, double timeout_s, attn_peer_out *o);
 
 #endif

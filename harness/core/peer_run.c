@@ -5,7 +5,8 @@
  *         dies with us             _REPS, _MIN_TIME, _WARMUP_S (and OMP/MKL/OPENBLAS threads)
  *   wait4 until exit or timeout    timeout: SIGKILL the whole group
  *   read DIR/skip.txt, or          out.npy (strictly: npy.h) and times.json
- *   remove DIR                     every file in it, then the folder
+ * The case's parent makes DIR before it forks the case child and removes it after, so a
+ * case child killed at the case's timeout leaves nothing behind either.
  *
  * Everything read back is data from another program: sizes are capped, text is reduced
  * to printable ASCII before it goes into a reason, and a malformed file makes the case
@@ -98,7 +99,7 @@ static void stderr_tail(const char *dir, char *buf, size_t n)
 
 /* rm DIR/ * and DIR (the peer may have left anything there; no recursion into folders:
  * rmdir then fails and the folder stays, named in no reason, like any temporary file). */
-static void remove_dir(const char *dir)
+void attn_peer_rmdir(const char *dir)
 {
     DIR *d = opendir(dir);
     if (d) {
@@ -265,18 +266,19 @@ static attn_case_status collect(const attn_peer *p, const attn_case *c, attn_inp
     return read_times(dir, c, o);
 }
 
+int attn_peer_mkdir(char *dir, size_t n)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, n, "%s/attnbench-peer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
 attn_case_status attn_peer_exec(const attn_peer *p, const attn_case *c, attn_inputs *in,
-                                double timeout_s, attn_peer_out *o)
+                                const char *dir, double timeout_s, attn_peer_out *o)
 {
     memset(o, 0, sizeof *o);
-    const char *tmp = getenv("TMPDIR");
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/attnbench-peer-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) return fail(o, ST_CRASHED, "cannot make a temporary directory: %s", strerror(errno));
-    if (attn_dump_inputs(dir, c, in) != 0) {
-        remove_dir(dir);
+    if (attn_dump_inputs(dir, c, in) != 0)
         return fail(o, ST_CRASHED, "%s", "cannot write the peer's inputs (disk full?)");
-    }
     int st = 0;
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
@@ -288,6 +290,5 @@ attn_case_status attn_peer_exec(const attn_peer *p, const attn_case *c, attn_inp
         snprintf(m, sizeof m, "timeout after %g s (peer killed)", timeout_s);
         fail(o, ST_TIMEOUT, "%s", m);
     } else collect(p, c, in, dir, st, o);
-    remove_dir(dir);
     return o->status;
 }

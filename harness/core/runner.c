@@ -304,11 +304,11 @@ static void validate_and_dump(const attn_case *c, const attn_run_opts *o, attn_i
  * brings back its output and per-call samples; they are validated like a kernel's. The
  * peer gets most of the case's timeout, leaving the rest for validation. */
 static void peer_child(const attn_peer *peer, const attn_case *c, const attn_run_opts *o,
-                       attn_inputs *in, child_report *rep, int fd, double t0)
+                       attn_inputs *in, child_report *rep, int fd, double t0, const char *dir)
 {
     attn_peer_out po;
     double left = 0.9 * c->timeout - (now_s() - t0);
-    attn_peer_exec(peer, c, in, left > 0.5 ? left : 0.5, &po);
+    attn_peer_exec(peer, c, in, dir, left > 0.5 ? left : 0.5, &po);
     rep->peer_rss_bytes = po.peak_rss_bytes;
     snprintf(rep->peer_version, sizeof rep->peer_version, "%s", po.version);
     rep->stage = 1;
@@ -327,7 +327,7 @@ static void peer_child(const attn_peer *peer, const attn_case *c, const attn_run
     _exit(0);
 }
 
-static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
+static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const char *peer_dir)
 {
     double t0 = now_s();
     child_report rep;
@@ -340,7 +340,7 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
         _exit(0);
     }
     const attn_peer *peer = attn_peer_of(c->kernel);
-    if (peer) peer_child(peer, c, o, &in, &rep, fd, t0);
+    if (peer) peer_child(peer, c, o, &in, &rep, fd, t0, peer_dir);
     const attn_kernel *k = c->kernel;
     size_t ws_bytes = k->workspace_bytes(&in.p, c->threads);
     void *ws = attn_alloc(ws_bytes + 64);   /* +64: never a zero-size allocation */
@@ -493,10 +493,17 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         return r->status;
     }
 
+    char peer_dir[PATH_MAX] = "";
+    if (peer && attn_peer_mkdir(peer_dir, sizeof peer_dir) != 0) {
+        r->status = ST_CRASHED;
+        snprintf(r->reason, sizeof r->reason, "peer directory %s: %s", peer_dir, strerror(errno));
+        return r->status;
+    }
     int fds[2];
     if (pipe(fds) != 0) {
         r->status = ST_CRASHED;
         snprintf(r->reason, sizeof r->reason, "pipe: %s", strerror(errno));
+        if (peer) attn_peer_rmdir(peer_dir);
         return r->status;
     }
     fflush(NULL);
@@ -506,6 +513,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
+        if (peer) attn_peer_rmdir(peer_dir);
         r->status = ST_CRASHED;
         snprintf(r->reason, sizeof r->reason, "fork: %s", strerror(errno));
         return r->status;
@@ -519,7 +527,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
 #else
         (void)parent;
 #endif
-        child_main(c, o, fds[1]);
+        child_main(c, o, fds[1], peer_dir);
         _exit(0);
     }
     close(fds[1]);
@@ -540,6 +548,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     memset(&ru, 0, sizeof ru);
     while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {}
     r->wall_s = now_s() - start;
+    if (peer) attn_peer_rmdir(peer_dir);
     r->peak_rss_bytes = ru.ru_maxrss * 1024L;
     r->kernel_extra_bytes = rep.kernel_extra_bytes;
     r->val = rep.val;
