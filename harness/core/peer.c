@@ -47,20 +47,31 @@ size_t attn_peer_no_workspace(const attn_problem *p, int threads)
 #define TORCH_TOL { [ATTN_F32] = { 1e-4, 1e-3 }, [ATTN_BF16] = { 1.6e-2, 1.6e-2 }, \
                     [ATTN_F16] = { 2e-3, 2e-3 } }
 
-#define PEER(NAME, DESC, CAPS, DTYPES, TOL, PROGRAM, MODULES) \
+/* torch_math materialises the scores: q @ k^T, the masked copy and the softmax, each
+ * (B, H, Lq, Lk), at 4 bytes at most. Declared as its workspace, so the memory budget
+ * skips it with the numbers before it would run the machine out of memory (saturates). */
+static size_t math_scores_bytes(const attn_problem *p, int threads)
+{
+    (void)threads;
+    double b = 3.0 * 4 * p->B * (double)p->H * p->Lq * (double)p->Lk;
+    return b < 0x1p62 ? (size_t)b : (size_t)1 << 62;
+}
+
+#define PEER(NAME, DESC, CAPS, DTYPES, TOL, WORKSPACE, PROGRAM, MODULES) \
     { .k = { .name = NAME, .desc = DESC, .caps = CAPS, .dtypes = DTYPES, .tol = TOL, \
-             .workspace_bytes = attn_peer_no_workspace, .run = attn_peer_no_run }, \
+             .workspace_bytes = WORKSPACE, .run = attn_peer_no_run }, \
       .program = PROGRAM, .modules = MODULES }
 
 static attn_peer table[] = {
     PEER("torch_sdpa", "PyTorch scaled_dot_product_attention (is_causal when Lq == Lk, else a boolean mask), enable_gqa",
-         TORCH_CAPS, ATTN_DTYPES_ALL, TORCH_TOL, "scripts/peers/torch_sdpa.py", "torch numpy"),
+         TORCH_CAPS, ATTN_DTYPES_ALL, TORCH_TOL, attn_peer_no_workspace, "scripts/peers/torch_sdpa.py", "torch numpy"),
     PEER("torch_math", "PyTorch as most code writes it: q @ k^T * scale, masked_fill -inf, softmax, @ v",
-         TORCH_CAPS, ATTN_DTYPES_ALL, TORCH_TOL, "scripts/peers/torch_math.py", "torch numpy"),
+         TORCH_CAPS, ATTN_DTYPES_ALL, TORCH_TOL, math_scores_bytes, "scripts/peers/torch_math.py", "torch numpy"),
 };
 #define N_PEERS ((int)(sizeof table / sizeof table[0]))
 
-/* A peer's ISA class is the widest this machine offers: its library picks its own code. */
+/* A peer's ISA class is the widest this machine offers (its library picks its own code),
+ * filled on first use: CPU detection is not ready in constructors. */
 static void fill_isa(void)
 {
     static int filled;
@@ -68,7 +79,6 @@ static void fill_isa(void)
     for (int i = 0; i < N_PEERS; i++) table[i].k.isa = attn_isa_available();
     filled = 1;
 }
-__attribute__((constructor)) static void fill_isa_early(void) { fill_isa(); }
 
 const attn_peer *attn_peers(int *count)
 {
