@@ -36,6 +36,8 @@ typedef struct plot_case {
     double intensity, pct_roof;     /* roofline: FLOPs per byte, % of the roof (NAN: absent) */
     double rss, extra, workspace;   /* bytes (NAN when absent) */
     double need_bytes;          /* over-budget skip: bytes the case needed; NAN otherwise */
+    int peer;                   /* "kind": "peer", a program run by the harness (drawn
+                                   dashed; the report sets the fastest against our best) */
 } plot_case;
 
 typedef struct plot_run {

@@ -99,7 +99,11 @@ static int run_point(int run) { return run_points[run % 6]; }
 static int run_dash(int run) { return 1 + run % 5; }
 
 /* Distinct (kernel, run) pairs among the chart's cases, in legend order. */
-typedef struct { const char *kernel; int run; } series_key;
+typedef struct { const char *kernel; int run, peer; } series_key;
+
+/* A peer's series is dashed (long dashes, then the other types per run), a kernel's
+ * solid in the first run. */
+static int key_dash(const series_key *k) { return k->peer ? 2 + k->run % 4 : run_dash(k->run); }
 
 static int series_keys(const chart_in *in, series_key *out, int max)
 {
@@ -108,7 +112,7 @@ static int series_keys(const chart_in *in, series_key *out, int max)
         int seen = 0;
         for (int j = 0; j < n && !seen; j++)
             seen = out[j].run == in->cs[i]->run && !strcmp(out[j].kernel, in->cs[i]->kernel);
-        if (!seen && n < max) out[n++] = (series_key){ in->cs[i]->kernel, in->cs[i]->run };
+        if (!seen && n < max) out[n++] = (series_key){ in->cs[i]->kernel, in->cs[i]->run, in->cs[i]->peer };
     }
     for (int i = 1; i < n; i++)        /* insertion sort: registry order, then run */
         for (int j = i; j > 0; j--) {
@@ -177,7 +181,7 @@ void plot_build_time(const chart_in *in, plot_chart *ch)
         char title[160];
         series_title(in, &keys[k], title, sizeof title);
         const char *col = plot_kernel_colour(keys[k].kernel);
-        plot_series *s = plot_panel_add(p, title, PS_ERRLINES, col, run_dash(keys[k].run), run_point(keys[k].run));
+        plot_series *s = plot_panel_add(p, title, PS_ERRLINES, col, key_dash(&keys[k]), run_point(keys[k].run));
         int n = series_cases(in, &keys[k], sc);
         plot_series *u = NULL;
         for (int i = 0; i < n; i++) {
@@ -230,7 +234,7 @@ void plot_build_memory(const chart_in *in, plot_chart *ch)
         char title[160];
         series_title(in, &keys[k], title, sizeof title);
         const char *col = plot_kernel_colour(keys[k].kernel);
-        int dt = run_dash(keys[k].run), pt = run_point(keys[k].run);
+        int dt = key_dash(&keys[k]), pt = run_point(keys[k].run);
         plot_series *a = plot_panel_add(rss, title, PS_LINES, col, dt, pt);
         plot_series *b = plot_panel_add(ext, title, PS_LINES, col, dt, pt);
         plot_series *o = NULL;
@@ -275,7 +279,7 @@ void plot_build_gflops(const chart_in *in, plot_chart *ch)
         char title[160];
         series_title(in, &keys[k], title, sizeof title);
         plot_series *s = plot_panel_add(p, title, PS_LINES, plot_kernel_colour(keys[k].kernel),
-                                        run_dash(keys[k].run), run_point(keys[k].run));
+                                        key_dash(&keys[k]), run_point(keys[k].run));
         int n = series_cases(in, &keys[k], sc);
         for (int i = 0; i < n; i++) {
             double x = x_of(sc[i], in->x);
@@ -332,7 +336,7 @@ void plot_build_speedup(const chart_in *in, plot_chart *ch)
         char title[160];
         series_title(in, &keys[k], title, sizeof title);
         plot_series *s = plot_panel_add(p, title, PS_ERRLINES, plot_kernel_colour(keys[k].kernel),
-                                        run_dash(keys[k].run), run_point(keys[k].run));
+                                        key_dash(&keys[k]), run_point(keys[k].run));
         int n = series_cases(in, &keys[k], sc);
         for (int i = 0; i < n; i++) {
             const plot_case *c = sc[i];
@@ -379,7 +383,7 @@ void plot_build_threads(const chart_in *in, plot_chart *ch)
         char title[160];
         series_title(in, &keys[k], title, sizeof title);
         plot_series *s = plot_panel_add(p, title, PS_ERRLINES, plot_kernel_colour(keys[k].kernel),
-                                        run_dash(keys[k].run), run_point(keys[k].run));
+                                        key_dash(&keys[k]), run_point(keys[k].run));
         for (int i = 0; i < n; i++)
             if (sc[i]->ok)
                 plot_series_add(s, sc[i]->p.threads, one->t_med / sc[i]->t_med,

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "util/util.h"
+#include "core/peer.h"
 #include "attn.h"
 #include "plot/plot.h"
 #include "record/results.h"
@@ -43,13 +44,17 @@ static const char *const palette[] = {
 };
 #define N_PALETTE (int)(sizeof palette / sizeof palette[0])
 
-/* Registry position of a kernel, or -1 when this build does not know it. */
+/* Registry position of a kernel (peers after the kernels), or -1 when this build does
+ * not know it. */
 static int kernel_rank(const char *name)
 {
-    int n = 0;
+    int n = 0, np = 0;
     const attn_kernel *k = attn_kernels(&n);
     for (int i = 0; i < n; i++)
         if (!strcmp(k[i].name, name)) return i;
+    const attn_peer *p = attn_peers(&np);
+    for (int i = 0; i < np; i++)
+        if (!strcmp(p[i].k.name, name)) return n + i;
     return -1;
 }
 
@@ -434,6 +439,7 @@ static void flatten_case(plot_case *pc, const cJSON *o, int run)
     if (isnan(pc->t_hi)) pc->t_hi = pc->t_med;
     pc->ok = !strcmp(pc->status, "ok") && pc->t_med > 0;
     pc->unstable = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "unstable"));
+    pc->peer = !strcmp(attn_json_str(o, "kind", ""), "peer");
     pc->gflops = attn_json_num(o, "gflops", NAN);
     pc->pct_peak = attn_json_num(o, "pct_peak", NAN);
     pc->intensity = attn_json_num(o, "intensity", NAN);

@@ -294,7 +294,7 @@ static void summary(doc *d, const plot_set *s, int run)
 static void fastest_tables(doc *d, const plot_set *s, int run)
 {
     int any_fallback = 0, n_sw = plot_sweep_count(s);
-    char (*cells)[256] = malloc(16 * sizeof *cells);
+    char (*cells)[256] = malloc(20 * sizeof *cells);
     shape *order = malloc(((size_t)n_sw + 1) * sizeof *order);   /* first case of the run, sweep */
     int n_order = 0;
     for (int k = 0; k < n_sw && order; k++) {
@@ -348,15 +348,25 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
         snprintf(cells[nc++], 256, "%% of peak");
         snprintf(cells[nc++], 256, "%% of roof");
         snprintf(cells[nc++], 256, "valid kernels");
+        int has_peers = 0;          /* peers: the fastest of them against our fastest */
+        for (int j = 0; j < n_sc; j++) has_peers |= sc[j]->peer;
+        if (has_peers) {
+            snprintf(cells[nc++], 256, "fastest peer");
+            snprintf(cells[nc++], 256, "peer / kernel median (> 1: ours faster)");
+        }
         doc_table_begin(d);
         doc_row(d, 1, nc, cells);
         for (int g = 0; g < ns; g++) {          /* one row per shape, in file order */
             const plot_case *c = sc[shapes[g].start];
-            const plot_case *best = NULL;
+            const plot_case *best = NULL, *peer = NULL;
             int valid = 0;
             for (int j = shapes[g].start; j < shapes[g].start + shapes[g].n; j++) {
                 const plot_case *o = sc[j];
                 if (!o->ok) continue;
+                if (o->peer) {
+                    if (!peer || o->t_med < peer->t_med) peer = o;
+                    continue;
+                }
                 valid++;
                 if (!best || o->t_med < best->t_med) best = o;
             }
@@ -381,6 +391,16 @@ static void fastest_tables(doc *d, const plot_set *s, int run)
                 if (isfinite(best->pct_roof)) snprintf(cells[k++], 256, "%.1f%%", best->pct_roof);
                 else snprintf(cells[k++], 256, "-");
                 snprintf(cells[k++], 256, "%d", valid);
+            }
+            if (has_peers && peer) {
+                char t[32];
+                attn_fmt_time(peer->t_med, t, sizeof t);
+                snprintf(cells[k++], 256, "%s %s", peer->kernel, t);
+                if (best) snprintf(cells[k++], 256, "%.2f", peer->t_med / best->t_med);
+                else snprintf(cells[k++], 256, "-");
+            } else if (has_peers) {
+                snprintf(cells[k++], 256, "no valid peer");
+                snprintf(cells[k++], 256, "-");
             }
             doc_row(d, 0, k, cells);
         }
