@@ -36,16 +36,17 @@ size_t attn_peer_no_workspace(const attn_problem *p, int threads)
 
 /* Both torch peers take every mask through an explicit boolean mask built from case.json
  * (padding, windows, globals, causal where its alignment differs from torch's), GQA, and
- * Dv != D. Tolerances: fp32 as every fp32 kernel (1e-4, 1e-3). bf16 and f16: torch
- * computes in the input dtype and rounds the output to it, half an ulp of an output in
- * [-1, 1]: 2^-9 (bf16) and 2^-12 (f16), plus the rounded probabilities summed over the
- * keys; atol 1.6e-2 / rtol 1.6e-2 (bf16) and 2e-3 / 2e-3 (f16) hold at N = 16384 with a
- * margin of about 2 over what was measured (docs/peers.md). */
+ * Dv != D. Tolerances: fp32 as every fp32 kernel (1e-4, 1e-3; measured max abs error
+ * 2e-7). bf16 and f16: torch computes in the input dtype and rounds the output to it
+ * (half an ulp of an output in [-1, 1]: up to 2^-9 in bf16, 2^-12 in f16), plus the
+ * rounded scores and probabilities. Measured on the variant shapes (Lk <= 53, where the
+ * outputs, averages of few values, are largest): max abs error 3.4e-3 (bf16) and 4.3e-4
+ * (f16); declared 8e-3 and 1e-3 for atol and rtol, about 2.4x that. */
 #define TORCH_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                     ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS | \
                     ATTN_CAP_THREADS)
-#define TORCH_TOL { [ATTN_F32] = { 1e-4, 1e-3 }, [ATTN_BF16] = { 1.6e-2, 1.6e-2 }, \
-                    [ATTN_F16] = { 2e-3, 2e-3 } }
+#define TORCH_TOL { [ATTN_F32] = { 1e-4, 1e-3 }, [ATTN_BF16] = { 8e-3, 8e-3 }, \
+                    [ATTN_F16] = { 1e-3, 1e-3 } }
 
 /* torch_math materialises the scores: q @ k^T, the masked copy and the softmax, each
  * (B, H, Lq, Lk), at 4 bytes at most. Declared as its workspace, so the memory budget

@@ -75,10 +75,12 @@ def run(d, make_call):
         return out.masked_fill(empty, 0) if empty is not None else out
 
     with torch.inference_mode():
+        t = time.perf_counter()
         out = once()
-        warm, calls = 0.0, 0
-        while calls == 0 or warm < warmup_s:
-            t = time.perf_counter()
+        first = warm = time.perf_counter() - t
+        calls = 0                       # the runner's rule: warm-up until a tenth of
+        while warm < warmup_s or (calls == 0 and first < 0.1):   # min_time, one more
+            t = time.perf_counter()                              # after a short first call
             once()
             warm += time.perf_counter() - t
             calls += 1
