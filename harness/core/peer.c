@@ -204,21 +204,24 @@ static int probe(const attn_peer *p, char *why, size_t n)
 
 int attn_peer_available(const attn_peer *p, char *why, size_t n)
 {
-    static struct { const attn_peer *p; int ok; char why[256]; } seen[16];
+    /* remembered by what is probed (program, modules, interpreter), not by the
+     * descriptor's address: a test's descriptors come and go on the stack */
+    static struct { char key[512]; int ok; char why[256]; } seen[16];
     static int n_seen;
+    char key[512];
+    snprintf(key, sizeof key, "%.200s|%.60s|%.240s", p->program, p->modules ? p->modules : "",
+             p->modules ? attn_peer_python() : "");
     for (int i = 0; i < n_seen; i++)
-        if (seen[i].p == p) {
+        if (!strcmp(seen[i].key, key)) {
             snprintf(why, n, "%s", seen[i].why);
             return seen[i].ok;
         }
     char w[256] = "";
     int ok = probe(p, w, sizeof w);
-    if (n_seen < 16) {
-        seen[n_seen].p = p;
-        seen[n_seen].ok = ok;
-        snprintf(seen[n_seen].why, sizeof seen[n_seen].why, "%s", w);
-        n_seen++;
-    }
+    int slot = n_seen < 16 ? n_seen++ : 15;
+    snprintf(seen[slot].key, sizeof seen[slot].key, "%s", key);
+    seen[slot].ok = ok;
+    snprintf(seen[slot].why, sizeof seen[slot].why, "%s", w);
     snprintf(why, n, "%s", w);
     return ok;
 }

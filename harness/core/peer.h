@@ -53,8 +53,8 @@ void attn_peer_program(const attn_peer *p, char *buf, size_t n);
 const char *attn_peer_python(void);
 
 /* 1 when the peer can run here; else 0 with the reason in why ("python3 cannot import
- * torch: run make peers"). Probed once per process (finding the modules, not importing
- * them); not thread-safe (the parent calls it). */
+ * torch: run make peers"). Probed once per program, modules and interpreter in a process
+ * (finding the modules, not importing them); not thread-safe (the parent calls it). */
 int attn_peer_available(const attn_peer *p, char *why, size_t n);
 
 /* What one run of a peer gave (attn_peer_exec). */

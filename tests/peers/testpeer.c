@@ -103,20 +103,24 @@ int main(int argc, char **argv)
     float *out = calloc(so[0] * so[1] * so[2] * so[3] + 1, sizeof *out);
     const attn_kernel *naive = attn_kernel_find("naive");
     void *ws = malloc(naive->workspace_bytes(&pb, 1) + 64);
-    if (!out || !ws || naive->run(&pb, q, k, v, out, ws, 1) != ATTN_OK) return 1;
+    if (!out || !ws || naive->run(&pb, q, k, v, out, ws, 1) != ATTN_OK) exit(1);
 
     if (!strcmp(mode, "wrong")) out[0] += 1.0f;
     if (!strcmp(mode, "shape")) so[2] -= 1;
     path_of(p, sizeof p, "out.npy");
+    int rc = 0;
     if (!strcmp(mode, "garbage")) write_text("out.npy", "this is not a .npy file\n");
-    else if (attn_npy_write(p, out, 4, so) != 0) return 1;
-    if (!strcmp(mode, "truncated") && truncate(p, 64 + (long)(so[0] * so[1] * so[2] * so[3] * 2)) != 0) return 1;
+    else if (attn_npy_write(p, out, 4, so) != 0) rc = 1;
+    if (!strcmp(mode, "truncated") && truncate(p, 64 + (long)(so[0] * so[1] * so[2] * so[3] * 2)) != 0) rc = 1;
 
-    if (!strcmp(mode, "notimes")) return 0;
-    char times[256];
-    snprintf(times, sizeof times, "{\"samples_s\": [0.002, 0.001, %s], \"version\": \"testpeer 1\\u0007\", "
-             "\"threads\": %s}", !strcmp(mode, "badtimes") ? "-1" : "0.003",
-             getenv("ATTN_PEER_THREADS") ? getenv("ATTN_PEER_THREADS") : "0");
-    write_text("times.json", times);
-    return 0;
+    if (rc == 0 && strcmp(mode, "notimes")) {
+        char times[256];
+        snprintf(times, sizeof times, "{\"samples_s\": [0.002, 0.001, %s], \"version\": \"testpeer 1\\u0007\", "
+                 "\"threads\": %s}", !strcmp(mode, "badtimes") ? "-1" : "0.003",
+                 getenv("ATTN_PEER_THREADS") ? getenv("ATTN_PEER_THREADS") : "0");
+        write_text("times.json", times);
+    }
+    free(q); free(k); free(v); free(out); free(ws); free(kv);   /* LeakSanitizer: make sanitize */
+    cJSON_Delete(doc);
+    return rc;
 }
