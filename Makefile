@@ -80,11 +80,11 @@ test: deps $(BUILD)/attnbench $(BUILD)/test_attn $(BUILD)/testpeer
 
 # PyTorch + NumPy for the peers (docs/peers.md) in .venv-peers; idempotent; several GB from PyPI
 PEERS_PYTHON ?= python3
+PEERS_READY := import torch, numpy; print("peers ready: torch", torch.__version__, "numpy", numpy.__version__)
 peers:
 	@test -x .venv-peers/bin/python || $(PEERS_PYTHON) -m venv .venv-peers
-	@.venv-peers/bin/python -c 'import torch, numpy' 2>/dev/null || \
-		.venv-peers/bin/python -m pip install torch numpy
-	@.venv-peers/bin/python -c 'import torch, numpy; print("peers ready: torch", torch.__version__, "numpy", numpy.__version__)'
+	@.venv-peers/bin/python -c '$(PEERS_READY)' 2>/dev/null || { \
+		.venv-peers/bin/python -m pip install torch numpy && .venv-peers/bin/python -c '$(PEERS_READY)'; }
 
 # scripts/slurm-shards.sh end to end on a private one-node Slurm (root; installs slurm-wlm; ~40 s)
 slurm-test:
