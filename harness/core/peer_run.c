@@ -287,7 +287,7 @@ attn_case_status attn_peer_exec(const attn_peer *p, const attn_case *c, attn_inp
     if (w < 0) fail(o, ST_CRASHED, "fork: %s", strerror(errno));
     else if (w == 1) {
         char m[64];
-        snprintf(m, sizeof m, "timeout after %g s (peer killed)", timeout_s);
+        snprintf(m, sizeof m, "timeout after %.3g s (peer killed)", timeout_s);
         fail(o, ST_TIMEOUT, "%s", m);
     } else collect(p, c, in, dir, st, o);
     return o->status;
