@@ -46,7 +46,7 @@ CBLAS_DEFS := $(if $(CBLAS_FOUND),-DATTN_HAVE_CBLAS $(CBLAS_CFLAGS))
 #   FLAGS_amx        := $(FLAGS_avx512) -mavx512bf16 -mamx-tile -mamx-bf16
 # _f16: AVX2 + FMA kernels that read f16 storage through F16C (ATTN_REQ_AVX2 | F16C);
 # _bf16: AVX-512 kernels with AVX512-BF16 (ATTN_REQ_AVX512 | AVX512_BF16).
-FLAGS_avx2   := -mavx2 -mfma
+FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
 FLAGS_f16    := -mavx2 -mfma -mf16c
 FLAGS_bf16   := $(FLAGS_avx512) -mavx512bf16

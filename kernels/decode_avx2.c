@@ -45,10 +45,24 @@
 
 #include "decode_split.h"
 
+#define DEC_KV
+#define DEC_KV_T float
+#include "decode_simd_part.h"           /* dec_simd_part: fp32 K/V */
+#define DEC_KV _bf16
+#define DEC_KV_T uint16_t
+#include "decode_simd_part.h"           /* dec_simd_part_bf16 */
+#define DEC_KV _f16
+#define DEC_KV_T uint16_t
+#include "decode_simd_part.h"           /* dec_simd_part_f16 (F16C) */
+
+static const dec_part_fn parts[ATTN_DTYPE_COUNT] = {
+    [ATTN_F32] = dec_simd_part, [ATTN_BF16] = dec_simd_part_bf16, [ATTN_F16] = dec_simd_part_f16,
+};
+
 #define DECODE_AVX2_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
 
-static const dec_geom geom = { DEC_AVX2_KB, A2_LANES, A2_PV_COLS };
+static const dec_geom geom = { DEC_AVX2_KB, A2_LANES, A2_PV_COLS, 0 };
 
 static size_t decode_avx2_workspace(const attn_problem *p, int threads)
 {
@@ -58,22 +72,28 @@ static size_t decode_avx2_workspace(const attn_problem *p, int threads)
 static attn_status decode_avx2_run(const attn_problem *p, const float *q, const float *k,
                                    const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, DECODE_AVX2_CAPS, threads);
-    if (st != ATTN_OK) return (attn_status)st;
-    dec_run(p, q, k, v, out, workspace, threads, geom, dec_simd_part);
+    attn_status st = dec_check(p, DECODE_AVX2_CAPS, threads, DEC_DTYPES);
+    if (st != ATTN_OK) return st;
+    dec_run(p, q, k, v, out, workspace, threads, geom, parts[p->dtype]);
     return ATTN_OK;
 }
 
 const attn_kernel attn_kernel_decode_avx2 = {
     .name = "decode_avx2",
     .desc = "decode (Lq <= 16): split-KV, one K/V pass per GQA group, AVX2 row-wise dots, log-sum-exp merge, OpenMP",
-    .requires = ATTN_REQ_AVX2,
+    .requires = ATTN_REQ_AVX2 | ATTN_FEAT_F16C,
     .caps = DECODE_AVX2_CAPS,
-    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
-    /* tolerance: the polynomial exp of vec_avx2.h (within 4 ulp), row-wise dot products
-     * summed in a different order than naive, and one log-sum-exp rescale per part: a
-     * few e-6 relative in practice, declared as the other fp32 kernels' 1e-4 / 1e-3 */
-    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
+    .dtypes = DEC_DTYPES,
+    /* tolerance, fp32: the polynomial exp of vec_avx2.h (within 4 ulp), row-wise dot
+     * products summed in a different order than naive, one rescale per 32-key block and
+     * one log-sum-exp rescale per part: a few e-6 relative in practice, declared as the
+     * other fp32 kernels' 1e-4 / 1e-3 (docs/kernels.md derives it for 65536 keys).
+     * bf16, f16: the inputs are rounded into the dtype before the reference is computed
+     * from them, and widening a bf16 (shift) or an f16 (vcvtph2ps) to fp32 is exact, so
+     * this kernel sees exactly the reference's numbers and rounds nothing more than in
+     * fp32: the same arithmetic, instruction for instruction (vec_avx2_kv.h), hence the
+     * same bound. The rounded inputs are still in [-1, 1], so no sum grows. */
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 }, [ATTN_BF16] = { 1e-4, 1e-3 }, [ATTN_F16] = { 1e-4, 1e-3 } },
     .workspace_bytes = decode_avx2_workspace,
     .run = decode_avx2_run,
 };
