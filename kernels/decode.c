@@ -18,6 +18,13 @@
  * block, acc and row statistics; part slots only when B x Hkv < 4 x threads (then fewer
  * than 8 x threads of them). Nothing of size Lk. The scalar loops leave vectorisation to
  * the compiler; decode_avx2.c is the tuned version.
+ *
+ * Storage: f32 q, k, v are read in place; bf16 / f16 ones (p->q16, k16, v16) are widened
+ * with kernels/dtype.c's scalar conversions (exact): q once per part, K and V one block
+ * of DEC_KB keys at a time into the thread's scratch (kw: DEC_KB x (D + Dv) floats), and
+ * the fp32 loops run on the copy. The dtype is asked once per block, never per element.
+ * A conversion is a function call per element, so the 16-bit cases run slower than f32
+ * here; this kernel is the portable reference of decode_avx2's plan, not its rival.
  */
 #include <math.h>
 #include "attn.h"
@@ -133,7 +140,7 @@ static attn_status decode_run(const attn_problem *p, const float *q, const float
 
 const attn_kernel attn_kernel_decode = {
     .name = "decode",
-    .desc = "decode (Lq <= 16): split-KV over threads, one K/V pass per GQA group, log-sum-exp merge, OpenMP",
+    .desc = "decode (Lq <= 16): split-KV over threads, one K/V pass per GQA group, log-sum-exp merge, OpenMP; f32, bf16, f16 q/k/v",
     .caps = DECODE_CAPS,
     .dtypes = DEC_DTYPES,
     /* tolerance: the fp32 scores, max and sum of flash with expf, merged by log-sum-exp

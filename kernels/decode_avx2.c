@@ -3,16 +3,26 @@
  * (flash-decoding) over threads, all query rows of one GQA group computed against a single
  * pass over the group's K and V. Bandwidth-bound: the aim is to stream K and V once.
  *
- * Loop structure (decode_split.h: the driver, plan and log-sum-exp merge, and the part
- * function dec_simd_part over this file's a2_ primitives):
+ * Storage: q, k, v in f32, bf16 or f16 (the case's dtype), one kernel name for all three
+ * so that charts and ratios line up. A 16-bit K/V stream is read at 2 bytes an element and
+ * widened in registers (bf16: zero-extend 16 -> 32 bits, shift left 16; f16: F16C
+ * vcvtph2ps; both exact), q widened once when packed; every FLOP is fp32. The load is a
+ * compile-time parameter: decode_simd_part.h is instanced three times below (dec_simd_part,
+ * _bf16, _f16), each over vec_avx2_kv.h's microkernels of its storage type, and run()
+ * picks the instance once per call (parts[dtype]); no loop asks for the dtype. F16C comes
+ * with the _avx2 suffix's flags (-mavx2 -mfma -mf16c), hence requires ... | F16C.
+ *
+ * Loop structure (decode_split.h: the driver, plan and log-sum-exp merge; the part
+ * function dec_simd_part of decode_simd_part.h over the a2_ primitives):
  *   parallel for work item (b, kv head g, key chunk c), dynamic schedule:
  *     rows = the Lq rows of each of the H/Hkv query heads of group g (R = H/Hkv x Lq),
  *       packed once per item as q (R4, D8): rows padded to 4 and columns to 8 with zeros
  *     m = -inf, l = 0, acc = 0 (R4 x Dv16)
  *     for each block of DEC_AVX2_KB keys of the chunk:
  *       st = scale * K_blk Q^T (kb, R8)    a2_scores_dots: row-wise dot products, 2 keys x
- *                                          4 rows per register block; K read in place,
- *                                          each K row from memory once for all R rows
+ *                                          4 rows per register block; K read in place
+ *                                          (widened in registers when 16-bit), each K
+ *                                          row from memory once for all R rows
  *       per 8 rows: a2_softmax_tile (online softmax across 8 rows per vector; per-row
  *         band [lo, hi) from attn_band, compares only on blocks crossing a band edge:
  *         the ragged causal edge of Lq > 1, padding, window); rescale only the acc rows
@@ -80,7 +90,7 @@ static attn_status decode_avx2_run(const attn_problem *p, const float *q, const 
 
 const attn_kernel attn_kernel_decode_avx2 = {
     .name = "decode_avx2",
-    .desc = "decode (Lq <= 16): split-KV, one K/V pass per GQA group, AVX2 row-wise dots, log-sum-exp merge, OpenMP",
+    .desc = "decode (Lq <= 16): split-KV, one K/V pass per GQA group, AVX2 row-wise dots, log-sum-exp merge, OpenMP; f32, bf16, f16 q/k/v widened in registers",
     .requires = ATTN_REQ_AVX2 | ATTN_FEAT_F16C,
     .caps = DECODE_AVX2_CAPS,
     .dtypes = DEC_DTYPES,
