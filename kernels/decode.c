@@ -20,11 +20,10 @@
  * the compiler; decode_avx2.c is the tuned version.
  *
  * Storage: f32 q, k, v are read in place; bf16 / f16 ones (p->q16, k16, v16) are widened
- * with kernels/dtype.c's scalar conversions (exact): q once per part, K and V one block
- * of DEC_KB keys at a time into the thread's scratch (kw: DEC_KB x (D + Dv) floats), and
- * the fp32 loops run on the copy. The dtype is asked once per block, never per element.
- * A conversion is a function call per element, so the 16-bit cases run slower than f32
- * here; this kernel is the portable reference of decode_avx2's plan, not its rival.
+ * with kernels/dtype.c's scalar conversions (attn_widen16, exact): q once per part, K and
+ * V one block of DEC_KB keys at a time into the thread's scratch (kw: DEC_KB x (D + Dv)
+ * floats), and the fp32 loops run on the copy. The dtype is asked once per block, never
+ * per element.
  */
 #include <math.h>
 #include "attn.h"
@@ -38,13 +37,6 @@ static const dec_geom geom = { DEC_KB, 8, 16, 1 };  /* no SIMD: the lanes only p
 
 #define DECODE_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                      ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
-
-/* x[0, n) = the 16-bit values h[0, n) of dtype t widened (kernels/dtype.c: exact). */
-static void widen(attn_dtype t, const uint16_t *h, size_t n, float *x)
-{
-    float (*const cv)(uint16_t) = t == ATTN_BF16 ? attn_bf16_to_f32 : attn_f16_to_f32;
-    for (size_t i = 0; i < n; i++) x[i] = cv(h[i]);
-}
 
 /* The part function (decode_split.h) for every dtype: fp32 rows are read in place; 16-bit
  * q rows are widened once into the scratch's q rows, and each block of 16-bit K and V rows
@@ -61,7 +53,7 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const void *
     size_t ldqg = (size_t)D;
     if (half) {
         for (int r = 0; r < R; r++)
-            widen(p->dtype, (const uint16_t *)qv + (size_t)r * D, (size_t)D, sc + L->o_q + (size_t)r * L->ldq);
+            attn_widen16(p->dtype, (const uint16_t *)qv + (size_t)r * D, (size_t)D, sc + L->o_q + (size_t)r * L->ldq);
         qg = sc + L->o_q;
         ldqg = (size_t)L->ldq;
     }
@@ -75,8 +67,8 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const void *
         const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
         const float *kb = (const float *)kv + (size_t)j0 * D, *vb = (const float *)vv + (size_t)j0 * Dv;
         if (half) {
-            widen(p->dtype, (const uint16_t *)kv + (size_t)j0 * D, (size_t)nk * D, kw);
-            widen(p->dtype, (const uint16_t *)vv + (size_t)j0 * Dv, (size_t)nk * Dv, vw);
+            attn_widen16(p->dtype, (const uint16_t *)kv + (size_t)j0 * D, (size_t)nk * D, kw);
+            attn_widen16(p->dtype, (const uint16_t *)vv + (size_t)j0 * Dv, (size_t)nk * Dv, vw);
             kb = kw;
             vb = vw;
         }

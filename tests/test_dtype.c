@@ -434,6 +434,28 @@ TEST(dtype_flash_bf16_refuses_and_stays_in_its_bound)
     attn_inputs_free(&in);
 }
 
+/* attn_widen16 is the scalar conversions over an array: every 16-bit value of each dtype
+ * (NaNs compared by bits), and nothing past n written. */
+TEST(dtype_widen16_is_the_scalar_conversion)
+{
+    uint16_t *h = malloc(65536 * sizeof *h);
+    float *x = malloc(65537 * sizeof *x);
+    for (uint32_t i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    for (int t = ATTN_BF16; t < ATTN_DTYPE_COUNT; t++) {
+        x[65536] = 7.0f;
+        attn_widen16((attn_dtype)t, h, 65536, x);
+        int bad = 0;
+        for (uint32_t i = 0; i < 65536; i++) {
+            const float w = t == ATTN_BF16 ? attn_bf16_to_f32(h[i]) : attn_f16_to_f32(h[i]);
+            if (fbits(x[i]) != fbits(w) && bad++ < 3)
+                test_fail(__FILE__, __LINE__, "%s %#06x: %a, want %a", attn_dtype_name((attn_dtype)t), i, x[i], w);
+        }
+        CHECK(x[65536] == 7.0f);
+    }
+    free(h);
+    free(x);
+}
+
 /* ------------------------------------------------------------ decode kernels -- */
 
 /* The decode kernels stream K and V in the problem's storage: on a bf16 / f16 problem
