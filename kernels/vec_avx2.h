@@ -265,6 +265,18 @@ static inline void a2_store_row(float *out, const float *acc, int n, float c)
     }
 }
 
+/* One column step of a row-wise dot product, 2 keys x 4 rows: a[i] += x q_i, b[i] += y q_i
+ * with q_i = q + i ldq (8 floats each, 32-byte aligned); x, y the keys' 8 elements, already
+ * widened. Inlined, a and b stay in registers. */
+static inline void a2_dots_step(__m256 x, __m256 y, const float *q, int ldq, __m256 a[4], __m256 b[4])
+{
+    for (int i = 0; i < 4; i++) {
+        const __m256 w = _mm256_load_ps(q + (size_t)i * ldq);
+        a[i] = _mm256_fmadd_ps(x, w, a[i]);
+        b[i] = _mm256_fmadd_ps(y, w, b[i]);
+    }
+}
+
 /* [sum a0, sum a1, sum a2, sum a3, sum b0, sum b1, sum b2, sum b3]: the horizontal sums of
  * 8 accumulators (two keys x four rows of a row-wise dot product) in one vector. */
 static inline __m256 a2_reduce4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3,

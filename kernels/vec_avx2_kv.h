@@ -85,9 +85,9 @@ static inline void A2KV(scores_dots)(const A2KV_T *k, int ldk, int nk, int D, co
     const __m256 vs = _mm256_set1_ps(scale);
     const int dfull = D & ~7, line = 64 / (int)sizeof(A2KV_T);
     const __m256i tm = a2_mask(D - dfull);
-    int j = 0;
-    for (; j + 2 <= nk; j += 2) {
-        const A2KV_T *ka = k + (size_t)j * ldk, *kb = ka + ldk;
+    for (int j = 0; j < nk; j += 2) {
+        /* an odd count's last key runs as a pair with itself; the copy is not stored */
+        const A2KV_T *ka = k + (size_t)j * ldk, *kb = j + 1 < nk ? ka + ldk : ka;
         for (int t = j; t < j + 2 && t < npf; t++) {         /* rows t of the prefetch blocks */
             for (int d = 0; d < D; d += line)
                 _mm_prefetch((const char *)(pfk + (size_t)t * ldk + d), A2_STREAM_HINT);
@@ -95,52 +95,15 @@ static inline void A2KV(scores_dots)(const A2KV_T *k, int ldk, int nk, int D, co
                 _mm_prefetch((const char *)(pfv + (size_t)t * ldv + d), A2_STREAM_HINT);
         }
         for (int r0 = 0; r0 < nr; r0 += 4) {
-            const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            const float *qr = q + (size_t)r0 * ldq;
+            __m256 a[4], b[4];
+            for (int i = 0; i < 4; i++) a[i] = b[i] = _mm256_setzero_ps();
             int d = 0;
-            for (; d < dfull; d += 8) {
-                const __m256 x = A2KV_LD(ka + d), y = A2KV_LD(kb + d);
-                __m256 w = _mm256_load_ps(q0 + d);
-                a0 = _mm256_fmadd_ps(x, w, a0); b0 = _mm256_fmadd_ps(y, w, b0);
-                w = _mm256_load_ps(q1 + d);
-                a1 = _mm256_fmadd_ps(x, w, a1); b1 = _mm256_fmadd_ps(y, w, b1);
-                w = _mm256_load_ps(q2 + d);
-                a2 = _mm256_fmadd_ps(x, w, a2); b2 = _mm256_fmadd_ps(y, w, b2);
-                w = _mm256_load_ps(q3 + d);
-                a3 = _mm256_fmadd_ps(x, w, a3); b3 = _mm256_fmadd_ps(y, w, b3);
-            }
-            if (d < D) {
-                const __m256 x = A2KV_LDN(ka + d, D - d, tm), y = A2KV_LDN(kb + d, D - d, tm);
-                __m256 w = _mm256_load_ps(q0 + d);
-                a0 = _mm256_fmadd_ps(x, w, a0); b0 = _mm256_fmadd_ps(y, w, b0);
-                w = _mm256_load_ps(q1 + d);
-                a1 = _mm256_fmadd_ps(x, w, a1); b1 = _mm256_fmadd_ps(y, w, b1);
-                w = _mm256_load_ps(q2 + d);
-                a2 = _mm256_fmadd_ps(x, w, a2); b2 = _mm256_fmadd_ps(y, w, b2);
-                w = _mm256_load_ps(q3 + d);
-                a3 = _mm256_fmadd_ps(x, w, a3); b3 = _mm256_fmadd_ps(y, w, b3);
-            }
-            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a0, a1, a2, a3, b0, b1, b2, b3), vs);
+            for (; d < dfull; d += 8) a2_dots_step(A2KV_LD(ka + d), A2KV_LD(kb + d), qr + d, ldq, a, b);
+            if (d < D) a2_dots_step(A2KV_LDN(ka + d, D - d, tm), A2KV_LDN(kb + d, D - d, tm), qr + d, ldq, a, b);
+            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]), vs);
             _mm_storeu_ps(st + (size_t)j * ldst + r0, _mm256_castps256_ps128(s));
-            _mm_storeu_ps(st + (size_t)(j + 1) * ldst + r0, _mm256_extractf128_ps(s, 1));
-        }
-    }
-    if (j < nk) {                                           /* the last key of an odd count */
-        const A2KV_T *ka = k + (size_t)j * ldk;
-        for (int r0 = 0; r0 < nr; r0 += 4) {
-            const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < D; d += 8) {
-                const __m256 x = d < dfull ? A2KV_LD(ka + d) : A2KV_LDN(ka + d, D - d, tm);
-                a0 = _mm256_fmadd_ps(x, _mm256_load_ps(q0 + d), a0);
-                a1 = _mm256_fmadd_ps(x, _mm256_load_ps(q1 + d), a1);
-                a2 = _mm256_fmadd_ps(x, _mm256_load_ps(q2 + d), a2);
-                a3 = _mm256_fmadd_ps(x, _mm256_load_ps(q3 + d), a3);
-            }
-            const __m256 z = _mm256_setzero_ps();
-            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a0, a1, a2, a3, z, z, z, z), vs);
-            _mm_storeu_ps(st + (size_t)j * ldst + r0, _mm256_castps256_ps128(s));
+            if (j + 1 < nk) _mm_storeu_ps(st + (size_t)(j + 1) * ldst + r0, _mm256_extractf128_ps(s, 1));
         }
     }
 }
