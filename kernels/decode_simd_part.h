@@ -6,7 +6,8 @@
  *   DEC_PREFIX  the primitives' prefix (a2_): softmax_tile, scale_row, and the row
  *               microkernels scores_dots, pv, widen_row (contracts in vec_avx2.h)
  *   DEC_LANES   its softmax's lanes (also its dec_geom's lanes)
- *   DEC_PF      the prefetch distance in keys (0: hardware prefetch only)
+ *   DEC_PF      the prefetch distance in keys of fp32 rows (0: hardware prefetch only);
+ *               16-bit rows are prefetched twice as many keys ahead: the same bytes
  * and before each include (this file undefines them at its end):
  *   DEC_KV      the storage type's suffix: empty for fp32, _bf16, _f16. The part function
  *               is dec_simd_part<DEC_KV> and calls <prefix>scores_dots<DEC_KV>,
@@ -23,7 +24,8 @@
  *     st = scale * K_blk Q^T (kb, RL)   <prefix>scores_dots: row-wise dot products, K read
  *                                       in place in its storage type and widened in
  *                                       registers, each K row from memory once for all R
- *                                       rows; prefetches the block DEC_PF keys ahead
+ *                                       rows; prefetches the block DEC_PF fp32 keys'
+ *                                       bytes ahead
  *     per group of `lanes` rows: <prefix>softmax_tile (online softmax across the rows of
  *       a vector; the per-row band [lo, hi) compared only on blocks crossing a band edge:
  *       the ragged causal edge of Lq > 1, padding, window); rescale only the acc rows
@@ -45,6 +47,7 @@ static void DEC_CAT(dec_simd_part, DEC_KV)(const attn_problem *p, const dec_layo
     const DEC_KV_T *qg = qv, *kbh = kv, *vbh = vv;
     const int D = p->D, Dv = p->Dv, R = L->R, R4 = L->R4, RL = L->RL, ldq = L->ldq, lda = L->lda;
     const int lanes = DEC_LANES;
+    const int pf = DEC_PF * (int)(sizeof(float) / sizeof(DEC_KV_T));     /* keys: same bytes */
     float *qp = sc + L->o_q, *st = sc + L->o_st, *acc = sc + L->o_acc;
     float *m = sc + L->o_m, *l = sc + L->o_l, *corr = sc + L->o_corr;
     const int *lo = (const int *)(sc + L->o_lo), *hi = (const int *)(sc + L->o_hi);
@@ -66,8 +69,8 @@ static void DEC_CAT(dec_simd_part, DEC_KV)(const attn_problem *p, const dec_layo
 
     for (int j0 = k0; j0 < k1; j0 += L->kb) {
         const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
-        /* prefetch the block DEC_PF keys ahead: K and V stream in while this computes */
-        const int jp = j0 + DEC_PF, npf = DEC_PF > 0 && jp < k1 ? (k1 - jp < nk ? k1 - jp : nk) : 0;
+        /* prefetch the block pf keys ahead: K and V stream in while this computes */
+        const int jp = j0 + pf, npf = pf > 0 && jp < k1 ? (k1 - jp < nk ? k1 - jp : nk) : 0;
         DECP(DEC_CAT(scores_dots, DEC_KV))(kbh + (size_t)j0 * D, D, nk, D, qp, ldq, R4, p->scale,
                                            st, RL, kbh + (size_t)jp * D, vbh + (size_t)jp * Dv,
                                            Dv, Dv, npf);
