@@ -215,6 +215,8 @@ uint16_t attn_f32_to_bf16(float x);
 float attn_bf16_to_f32(uint16_t h);
 uint16_t attn_f32_to_f16(float x);                  /* IEEE 754 binary16 */
 float attn_f16_to_f32(uint16_t h);
+/* x[0, n) = the values h[0, n) stored in dtype t (bf16 or f16) widened, as above. */
+void attn_widen16(attn_dtype t, const uint16_t *h, size_t n, float *x);
 
 /* ----------------------------------------------------------------- kernels -- */
 
