@@ -45,7 +45,8 @@ typedef struct attn_case {
 
 const char *attn_mask_name(attn_mask m);           /* "none", "causal", "padding", "causal_padding" */
 int attn_mask_parse(const char *s, attn_mask *out); /* 0 on success */
-const char *attn_score_name(attn_score s);          /* "dot", "additive" */
+#define ATTN_SCORE_COUNT 3
+const char *attn_score_name(attn_score s);          /* "dot", "additive", "general" */
 int attn_score_parse(const char *s, attn_score *out);
 
 /* Fill c->id from the kernel and params: "<sweep>-<kernel>-b1-h8-kv8-q256-k256-d64-dv64-t1-none-..."

@@ -132,7 +132,7 @@ static void round_to_dtype(attn_dtype t, float *x, uint16_t *h, size_t n)
  * k16, v16 are uint16_t, 0 for f32), with
  * checked arithmetic (util.h): ovf is set when a count, or a count's bytes, does not fit
  * size_t (config expansion refuses such cases; see attn_case_size_check in case.c). */
-typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global, q16, k16, v16; int ovf; } sizes;
+typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global, q16, k16, v16, wg; int ovf; } sizes;
 
 /* a * b * c * d elements of 4 bytes each, checked */
 static size_t elems4(long a, long b, long c, long d, int *ovf)
@@ -161,6 +161,7 @@ static sizes sizes_of(const attn_case *c)
     z.q16 = half ? z.q : 0;
     z.k16 = half ? z.k : 0;
     z.v16 = half ? z.v : 0;
+    z.wg = c->score == ATTN_SCORE_GENERAL ? elems4(c->head_dim, c->head_dim, 1, 1, &z.ovf) : 0;
     return z;
 }
 
@@ -174,8 +175,8 @@ size_t attn_inputs_bytes(const attn_case *c)
 {
     sizes z = sizes_of(c);
     const size_t n[] = { z.q, z.k, z.v, z.out, z.wq, z.wk, z.va, z.kv_len, z.gpos, z.is_global,
-                         z.q16, z.k16, z.v16 };
-    const size_t each[] = { 4, 4, 4, 4, 4, 4, 4, sizeof(int), sizeof(int), 1, 2, 2, 2 };
+                         z.q16, z.k16, z.v16, z.wg };
+    const size_t each[] = { 4, 4, 4, 4, 4, 4, 4, sizeof(int), sizeof(int), 1, 2, 2, 2, 4 };
     size_t total = 0;
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
         total = attn_size_add(total, bytes_of(n[i], each[i], &z.ovf), &z.ovf);
@@ -197,6 +198,7 @@ void attn_inputs_free(attn_inputs *in)
     attn_free(in->q16);
     attn_free(in->k16);
     attn_free(in->v16);
+    attn_free(in->wg);
     memset(in, 0, sizeof *in);
 }
 
@@ -228,6 +230,10 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
         in->v16 = attn_alloc(z.v16 * sizeof(uint16_t));
         ok = ok && in->q16 && in->k16 && in->v16;
     }
+    if (z.wg) {
+        in->wg = attn_alloc(z.wg * sizeof(float));
+        ok = ok && in->wg;
+    }
     if (!ok) {
         attn_inputs_free(in);
         return -1;
@@ -258,6 +264,12 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
         in->p.wq = in->wq;
         in->p.wk = in->wk;
         in->p.va = in->va;
+    }
+    if (z.wg) {
+        /* 1/sqrt(D): W^T q then has entries of q's size over sqrt(3), so q^T W k stays
+         * O(sqrt(D)) like an unscaled dot product of D / 3 terms, never saturating exp */
+        fill_uniform(c, "wg", in->wg, z.wg, 1.0f / sqrtf((float)c->head_dim));
+        in->p.wg = in->wg;
     }
     if (z.gpos) {
         int n = attn_global_positions(c, in->global_pos);

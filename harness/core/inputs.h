@@ -20,6 +20,7 @@ typedef struct attn_inputs {
     uint16_t *q16, *k16, *v16;  /* bf16/f16 cases: the stored bits of q, k, v (which then
                                    hold the same values widened); NULL for f32 */
     float *wq, *wk, *va;        /* additive parameters, NULL for dot scores */
+    float *wg;                  /* (D, D) general score matrix, NULL for other scores */
     int *kv_len;                /* (B) */
     int *global_pos;            /* (n_globals) */
     uint8_t *key_is_global;     /* (Lk) */

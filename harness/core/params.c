@@ -12,12 +12,12 @@ const char *const attn_mask_names[4] = {
     [MASK_NONE] = "none", [MASK_CAUSAL] = "causal", [MASK_PADDING] = "padding",
     [MASK_CAUSAL_PADDING] = "causal_padding",
 };
-const char *const attn_score_names[2] = {
-    [ATTN_SCORE_DOT] = "dot", [ATTN_SCORE_ADDITIVE] = "additive",
+const char *const attn_score_names[ATTN_SCORE_COUNT] = {
+    [ATTN_SCORE_DOT] = "dot", [ATTN_SCORE_ADDITIVE] = "additive", [ATTN_SCORE_GENERAL] = "general",
 };
 static_assert(sizeof attn_mask_names / sizeof *attn_mask_names == MASK_CAUSAL_PADDING + 1,
               "one name per attn_mask");
-static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_ADDITIVE + 1,
+static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_GENERAL + 1,
               "one name per attn_score");
 /* attn_dtype_names (kernels/dtype.c) is declared with ATTN_DTYPE_COUNT names in attn.h */
 

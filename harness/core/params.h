@@ -50,7 +50,7 @@ typedef struct attn_param {
 
 extern const attn_param attn_params[ATTN_N_PARAMS];
 extern const char *const attn_mask_names[4];
-extern const char *const attn_score_names[2];
+extern const char *const attn_score_names[ATTN_SCORE_COUNT];
 
 /* Value of parameter p of c as a double (enums: their index). */
 double attn_param_get(const attn_case *c, int p);
