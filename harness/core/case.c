@@ -13,6 +13,7 @@
 #include "util/util.h"
 #include "core/case.h"
 #include "core/inputs.h"
+#include "core/layer.h"
 #include "core/machine.h"
 #include "core/params.h"
 
@@ -343,6 +344,11 @@ double attn_case_pairs(const attn_case *c)
 
 double attn_case_flops(const attn_case *c)
 {
+    return attn_case_attention_flops(c) + attn_layer_proj_flops(c);
+}
+
+double attn_case_attention_flops(const attn_case *c)
+{
     double pairs = attn_case_pairs(c);
     if (c->score == ATTN_SCORE_DOT) return pairs * (2.0 * c->head_dim + 2.0 * c->v_dim);
     if (c->score == ATTN_SCORE_GENERAL)     /* q' = W^T q once per query row and head */
@@ -419,5 +425,5 @@ double attn_case_bytes(const attn_case *c, int elem_bytes)
     if (c->score == ATTN_SCORE_ADDITIVE)
         bytes += (2.0 * c->additive_dim * c->head_dim + c->additive_dim) * eb;   /* Wq, Wk, va */
     if (c->score == ATTN_SCORE_GENERAL) bytes += (double)c->head_dim * c->head_dim * eb;  /* W */
-    return bytes;
+    return bytes + attn_layer_bytes(c);
 }
