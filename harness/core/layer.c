@@ -6,9 +6,12 @@
  * the heads' outputs back side by side (the concatenation), sets out to the bias and
  * accumulates one sgemm (B Lq, H Dv) x (H Dv, dm) into it. One big sgemm per weight
  * rather than one per head: OpenBLAS packs x once per weight instead of once per head.
- * OpenBLAS runs on the case's thread count (openblas_set_num_threads; the blas kernel
- * sets 1 around its own calls and restores it); the splits and concatenation are plain
- * loops on the calling thread (a few % of a projection: a copy of what the sgemm writes).
+ * Threads: OpenMP over blocks of token rows, each thread one sgemm on its rows with
+ * OpenBLAS set to one thread (restored after), and its rows' bias, split and
+ * concatenation: the kernels' own OpenMP team, so no OpenBLAS pthreads spin beside it
+ * (kernels/blas.c measured OpenBLAS's threads and an OpenMP team fighting over the cores,
+ * up to 4x slower; an A/B of the two ways here, L = 2048, H = 16, 2 threads, on a
+ * machine at load 5, was within its noise: 0.84-1.39 s against 1.20-1.37 s a layer).
  *
  * Built with CBLAS only (the Makefile gives this file CBLAS_DEFS, as kernels/blas.c):
  * without it attn_layer_unavailable() says why and mha cases are skipped with that.
@@ -22,6 +25,9 @@
 
 #ifdef ATTN_HAVE_CBLAS
 #include <cblas.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
 #endif
 
 const char *const attn_part_names[ATTN_PART_COUNT] = {
@@ -41,30 +47,56 @@ const char *attn_layer_unavailable(void)
 
 #ifdef ATTN_HAVE_CBLAS
 
-/* dst (B, heads, L, hd) = the heads of src (B L, heads hd) plus bias (heads hd). */
-static void split_heads(const float *src, const float *bias, int B, int L, int heads, int hd,
-                        float *dst)
+/* This thread's share [*r0, *r1) of n rows (the whole when not in a parallel region). */
+static void my_rows(long n, long *r0, long *r1)
 {
-    const size_t w = (size_t)heads * hd;
-    for (int b = 0; b < B; b++)
-        for (int i = 0; i < L; i++) {
-            const float *s = src + ((size_t)b * L + i) * w;
-            for (int h = 0; h < heads; h++) {
-                float *d = dst + (((size_t)b * heads + h) * L + i) * hd;
-                for (int e = 0; e < hd; e++) d[e] = s[(size_t)h * hd + e] + bias[(size_t)h * hd + e];
-            }
-        }
+#ifdef _OPENMP
+    const long t = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+    const long t = 0, nt = 1;
+#endif
+    *r0 = n * t / nt;
+    *r1 = n * (t + 1) / nt;
 }
 
-/* dst (B, heads, L, hd) = split(in (B L, dm) w (dm, heads hd) + bias); tmp holds the
- * token-major product. */
+/* dst (B, heads, L, hd) = the heads of (in (B L, dm) w (dm, heads hd)) + bias (heads hd),
+ * this thread's token rows; tmp holds their token-major product. */
 static void project(const float *in, const float *w, const float *bias, int B, int L, int dm,
                     int heads, int hd, float *tmp, float *dst)
 {
     const int n = heads * hd;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * L, n, dm, 1.0f, in, dm, w, n,
-                0.0f, tmp, n);
-    split_heads(tmp, bias, B, L, heads, hd, dst);
+    long r0, r1;
+    my_rows((long)B * L, &r0, &r1);
+    if (r1 <= r0) return;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), n, dm, 1.0f,
+                in + (size_t)r0 * dm, dm, w, n, 0.0f, tmp + (size_t)r0 * n, n);
+    for (long r = r0; r < r1; r++) {
+        const long b = r / L, i = r % L;
+        const float *s = tmp + (size_t)r * n;
+        for (int h = 0; h < heads; h++) {
+            float *d = dst + (((size_t)b * heads + h) * L + i) * hd;
+            for (int e = 0; e < hd; e++) d[e] = s[(size_t)h * hd + e] + bias[(size_t)h * hd + e];
+        }
+    }
+}
+
+/* out (B Lq, dm) = concat (B Lq, H Dv) Wo + bo for this thread's rows; concat is gathered
+ * into tmp from o (B, H, Lq, Dv). */
+static void out_project(const attn_problem *p, const attn_layer_io *y, const float *o)
+{
+    const int H = p->H, Lq = p->Lq, Dv = p->Dv, dm = y->dm, w = H * Dv;
+    long r0, r1;
+    my_rows((long)p->B * Lq, &r0, &r1);
+    if (r1 <= r0) return;
+    for (long r = r0; r < r1; r++) {
+        const long b = r / Lq, i = r % Lq;
+        for (int h = 0; h < H; h++)
+            memcpy(y->tmp + (size_t)r * w + (size_t)h * Dv, o + (((size_t)b * H + h) * Lq + i) * Dv,
+                   sizeof(float) * (size_t)Dv);
+        memcpy(y->out + (size_t)r * dm, y->bo, sizeof(float) * (size_t)dm);
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)(r1 - r0), dm, w, 1.0f,
+                y->tmp + (size_t)r0 * w, w, y->wo, dm, 1.0f, y->out + (size_t)r0 * dm, dm);
 }
 
 attn_status attn_layer_forward(const attn_case *c, attn_inputs *in, void *ws, double *part_s)
@@ -72,28 +104,29 @@ attn_status attn_layer_forward(const attn_case *c, attn_inputs *in, void *ws, do
     const attn_problem *p = &in->p;
     const attn_layer_io *y = &in->ly;
     const int B = p->B, H = p->H, Hkv = p->Hkv, Lq = p->Lq, Lk = p->Lk, dm = y->dm;
-    openblas_set_num_threads(c->threads);
+    const int prev = openblas_get_num_threads();
+    openblas_set_num_threads(1);        /* each OpenMP thread's sgemm runs on that thread */
 
     double t0 = attn_now_s();
-    project(y->x, y->wq, y->bq, B, Lq, dm, H, p->D, y->tmp, in->q);
-    project(y->m, y->wk, y->bk, B, Lk, dm, Hkv, p->D, y->tmp, in->k);
-    project(y->m, y->wv, y->bv, B, Lk, dm, Hkv, p->Dv, y->tmp, in->v);
+    /* the three sgemm of a thread reuse its rows of tmp: a barrier between them */
+#pragma omp parallel num_threads(c->threads)
+    {
+        project(y->x, y->wq, y->bq, B, Lq, dm, H, p->D, y->tmp, in->q);
+#pragma omp barrier
+        project(y->m, y->wk, y->bk, B, Lk, dm, Hkv, p->D, y->tmp, in->k);
+#pragma omp barrier
+        project(y->m, y->wv, y->bv, B, Lk, dm, Hkv, p->Dv, y->tmp, in->v);
+    }
     double t1 = attn_now_s();
     attn_status st = c->kernel->run(p, in->q, in->k, in->v, in->out, ws, c->threads);
     double t2 = attn_now_s();
-    if (st != ATTN_OK) return st;
-
-    const size_t w = (size_t)H * p->Dv;          /* concat: tmp (B Lq, H Dv) */
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < H; h++)
-            for (int i = 0; i < Lq; i++)
-                memcpy(y->tmp + ((size_t)b * Lq + i) * w + (size_t)h * p->Dv,
-                       in->out + (((size_t)b * H + h) * Lq + i) * p->Dv, sizeof(float) * (size_t)p->Dv);
-    for (size_t r = 0; r < (size_t)B * Lq; r++)
-        memcpy(y->out + r * dm, y->bo, sizeof(float) * (size_t)dm);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B * Lq, dm, (int)w, 1.0f, y->tmp,
-                (int)w, y->wo, dm, 1.0f, y->out, dm);
+    if (st == ATTN_OK) {
+#pragma omp parallel num_threads(c->threads)
+        out_project(p, y, in->out);
+    }
     double t3 = attn_now_s();
+    openblas_set_num_threads(prev);
+    if (st != ATTN_OK) return st;
 
     part_s[ATTN_PART_QKV] += t1 - t0;
     part_s[ATTN_PART_ATTENTION] += t2 - t1;

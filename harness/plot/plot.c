@@ -184,6 +184,16 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
     free(cs);
 }
 
+/* Does the sweep hold a timed mha case (with parts)? */
+static int has_parts(const plot_set *s, const char *sweep)
+{
+    int n;
+    const plot_case *const *cs = plot_sweep_cases(s, sweep, &n);
+    for (int i = 0; i < n; i++)
+        if (cs[i]->ok && cs[i]->part_med[ATTN_PART_ATTENTION] >= 0) return 1;
+    return 0;
+}
+
 static void draw_sweep(plot_job *job, const char *sweep)
 {
     unsigned v = plot_varied_axes(job->set, sweep);
@@ -195,6 +205,9 @@ static void draw_sweep(plot_job *job, const char *sweep)
         char what[128];
         snprintf(what, sizeof what, "speedup over %s vs sequence length", job->set->baseline);
         draw_kind(job, sweep, "speedup", what, seq, plot_build_speedup);
+        if (has_parts(job->set, sweep))
+            draw_kind(job, sweep, "parts", "share of each part in the mha layer's time vs sequence length",
+                      seq, plot_build_parts);
     }
     if (v & (1u << AX_HEADS)) draw_kind(job, sweep, "heads", "median time vs heads", AX_HEADS, plot_build_time);
     if (v & (1u << AX_THREADS))
