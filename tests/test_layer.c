@@ -191,6 +191,10 @@ TEST(layer_dump_recomputed_independently)
     test_write_text(ini, mha_ini);
     int rc = test_sh(err, sizeof err, "%s run %s -q -o %s --dump %s", test_bin(), ini, dir, dump);
     CHECK_MSG(rc == 0, "exit %d: %s", rc, err);
+    /* its charts include the parts chart (kv_len varies: against it) */
+    rc = test_sh(err, sizeof err, "%s plot %s && { ! command -v gnuplot >/dev/null || ls %s/plots/mha-parts-*.png; }",
+                 test_bin(), dir, dir);
+    CHECK_MSG(rc == 0, "plot exit %d: %s", rc, err);
     if (test_sh(NULL, 0, "\"${PYTHON:-python3}\" -c 'import numpy' 2>/dev/null") != 0) {
         printf("     (layer_dump_recomputed_independently: no NumPy, dump not recomputed)\n");
         return;
