@@ -340,20 +340,6 @@ static const attn_kernel k_hang_pid = { .name = "test_hang_pid", .desc = "never 
                                    .dtypes = ATTN_DTYPES_ALL,
                                    .workspace_bytes = no_ws, .run = hang_pid_run };
 
-/* 1 while process pid exists and is not a zombie */
-static int alive(long pid)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 TEST(runner_child_dies_with_the_sweep)
 {
     /* `kill` of the attnbench process alone (not its group) must not leave a case's
@@ -383,7 +369,7 @@ TEST(runner_child_dies_with_the_sweep)
     waitpid(sweep, NULL, 0);
     CHECK(child > 0);
     int gone = 0;
-    for (int i = 0; i < 200 && child > 0 && !(gone = !alive(child)); i++) usleep(10000);
+    for (int i = 0; i < 200 && child > 0 && !(gone = !test_pid_alive(child)); i++) usleep(10000);
     CHECK_MSG(gone, "case child %ld still running after its parent was killed", child);
     if (!gone && child > 0) kill((pid_t)child, SIGKILL);
     unlink(pidfile);
