@@ -443,13 +443,13 @@ TEST(registry_names_unique_and_found)
     for (int i = 0; i < nk; i++) {
         CHECK_MSG(attn_kernel_find(ks[i].name) == &ks[i], "find(%s)", ks[i].name);
         CHECK(ks[i].desc && ks[i].desc[0]);
-        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE), "%s has no score", ks[i].name);
+        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE | ATTN_CAP_GENERAL), "%s has no score", ks[i].name);
         for (int j = 0; j < i; j++) CHECK(strcmp(ks[i].name, ks[j].name) != 0);
     }
     CHECK(attn_kernel_find("no-such-kernel") == NULL);
     CHECK(attn_kernel_find("naive") && attn_kernel_find("naive")->caps == (ATTN_CAP_DOT |
           ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | ATTN_CAP_GQA |
-          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS));
+          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS | ATTN_CAP_GENERAL));
 }
 
 TEST(registry_problem_needs)

@@ -123,7 +123,7 @@ TEST(layer_every_kernel_matches_naive_layer_and_float64)
             attn_case c = lcase(s, k);
             if (!attn_kernel_usable(k, NULL) || (attn_case_needs(&c) & ~k->caps) ||
                 !attn_kernel_accepts(k, ATTN_F32)) continue;
-            for (int t = 1; t <= ((k->caps & ATTN_CAP_THREADS) ? 2 : 1); t++) {
+            for (int t = 1; t <= 2; t++) {      /* threads: the projections' (and the kernel's) */
                 float *o = layer_out(s, k, t);
                 CHECK_MSG(o != NULL, "%s: %s refused the layer", s->name, k->name);
                 if (!o) continue;

@@ -148,6 +148,7 @@ TEST(runner_mha_parts_sum_to_the_whole)
     attn_case c = small_case(attn_kernel_find("blocked"));
     c.layer = ATTN_LAYER_MHA;
     c.d_model = 24;
+    c.threads = 2;          /* blocked has no threads: in the layer its attention runs on 1 */
     c.q_len = 40;
     c.kv_len = 40;
     c.reps = 20;

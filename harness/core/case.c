@@ -365,7 +365,10 @@ unsigned attn_case_needs(const attn_case *c)
     attn_problem_from_case(c, &p);
     static const int any_length = 0;
     if (c->mask & MASK_PADDING) p.kv_len = &any_length;   /* only its presence matters */
-    return attn_problem_needs(&p, c->threads);
+    unsigned needs = attn_problem_needs(&p, c->threads);
+    /* mha: the layer's projections run on c->threads; a kernel without threads runs its
+     * attention on one (core/layer.c), so every kernel can be measured inside the layer */
+    return c->layer == ATTN_LAYER_MHA ? needs & ~(unsigned)ATTN_CAP_THREADS : needs;
 }
 
 /* ----------------------------------------------------------------- bytes -- */

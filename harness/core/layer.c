@@ -119,7 +119,9 @@ attn_status attn_layer_forward(const attn_case *c, attn_inputs *in, void *ws, do
         project(y->m, y->wv, y->bv, B, Lk, dm, Hkv, p->Dv, y->tmp, in->v);
     }
     double t1 = attn_now_s();
-    attn_status st = c->kernel->run(p, in->q, in->k, in->v, in->out, ws, c->threads);
+    /* a kernel without threads runs the attention on one; the projections use them all */
+    const int kt = (c->kernel->caps & ATTN_CAP_THREADS) ? c->threads : 1;
+    attn_status st = c->kernel->run(p, in->q, in->k, in->v, in->out, ws, kt);
     double t2 = attn_now_s();
     if (st == ATTN_OK) {
 #pragma omp parallel num_threads(c->threads)

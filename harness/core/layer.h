@@ -8,8 +8,9 @@
  *   o = the kernel under test on q, k, v (attn.h)  (B, H, Lq, Dv)        attention
  *   out = concat_h(o) Wo + bo      (Lq, dm), heads concatenated h-major  out_proj
  * m is x for self-attention (Lq == Lk), the encoder states for cross-attention. The
- * projections are CBLAS sgemm calls on `threads` OpenBLAS threads, the same code for
- * every kernel, so kernels differ only in the attention. This is harness code: the
+ * projections are CBLAS sgemm calls on the case's threads (one per OpenMP thread), the
+ * same code for every kernel, so kernels differ only in the attention; a kernel without
+ * ATTN_CAP_THREADS (naive, simd_*) runs the attention on one thread. This is harness code: the
  * kernels stay the attention core.
  */
 #ifndef ATTN_LAYER_H
