@@ -176,6 +176,7 @@ static const char mha_ini[] =
     "pad = 0.5\n"
     "batch = 2\n"
     "score = dot, general\n"
+    "threads = 2\n"
     "unsupported = omit\n"
     "min_time = 0\n"
     "reps = 2\n";

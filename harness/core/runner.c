@@ -396,7 +396,7 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd)
     }
     double total = 0;
     int n = 0;
-    double *part_samples = samples + MAX_SAMPLES;   /* part q's sample t at [q * n + t], below */
+    double *part_samples = samples + MAX_SAMPLES;   /* part q, sample t: [q * MAX_SAMPLES + t] */
     while ((n < c->reps || total < c->min_time) && n < MAX_SAMPLES) {
         memset(parts, 0, sizeof parts);
         double a = attn_now_s();
