@@ -131,8 +131,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(ISA_FLAGS) -c -o $@ $<
 
-# blas.c alone sees the CBLAS header; it is rebuilt when the CBLAS choice changes
-$(BUILD)/obj/kernels/blas.o: CPPFLAGS += $(CBLAS_DEFS)
+# blas.c and the mha layer alone see the CBLAS header; rebuilt when the CBLAS choice changes
+$(BUILD)/obj/kernels/blas.o $(BUILD)/obj/harness/core/layer.o: CPPFLAGS += $(CBLAS_DEFS)
+$(BUILD)/obj/harness/core/layer.o: $(BUILD)/cblas.flags
 $(BUILD)/obj/kernels/blas.o: ISA_FLAGS = -fno-trapping-math   # lets GCC vectorise its exp's clamp
 $(BUILD)/obj/kernels/blas.o: $(BUILD)/cblas.flags
 $(BUILD)/cblas.flags: FORCE

@@ -27,6 +27,8 @@
  * Scores: dot:      s = scale * q.k                       (scale defaults to 1/sqrt(D))
  *         additive: s = va . tanh(Wq q + Wk k)            (Bahdanau; scale NOT applied)
  *                   Wq, Wk are (A, D), va is (A); shared by all heads.
+ *         general:  s = q^T W k = (W^T q) . k              (Luong; scale NOT applied)
+ *                   W is (D, D), shared by all heads; needs D == D of k (always).
  * out_i = sum_j softmax_j(s_ij) v_j over the visible keys j.
  */
 #ifndef ATTN_H
@@ -37,7 +39,7 @@
 
 /* ---------------------------------------------------------------- problem -- */
 
-typedef enum { ATTN_SCORE_DOT = 0, ATTN_SCORE_ADDITIVE = 1 } attn_score;
+typedef enum { ATTN_SCORE_DOT = 0, ATTN_SCORE_ADDITIVE = 1, ATTN_SCORE_GENERAL = 2 } attn_score;
 
 /* Storage type of q, k and v (out is always fp32): fp32, bfloat16 (8 exponent bits, 8
  * significand bits), IEEE binary16 (5 exponent bits, 11 significand bits). A kernel
@@ -73,6 +75,7 @@ typedef struct attn_problem {
     const float *wq;        /* (A, D) additive query projection, or NULL */
     const float *wk;        /* (A, D) additive key projection, or NULL */
     const float *va;        /* (A)    additive output vector, or NULL */
+    const float *wg;        /* (D, D) general (Luong) score matrix, or NULL */
 
     /* Storage precision of q, k, v. The float arrays run() gets always hold the values
      * exactly (for bf16/f16: the 16-bit values widened), so an fp32 kernel computes the
@@ -137,15 +140,16 @@ enum {
     ATTN_CAP_WINDOW   = 1u << 7,  /* local window */
     ATTN_CAP_GLOBALS  = 1u << 8,  /* global tokens */
     ATTN_CAP_THREADS  = 1u << 9,  /* uses threads > 1 */
+    ATTN_CAP_GENERAL  = 1u << 10, /* general (Luong) score q^T W k */
 };
-#define ATTN_CAP_COUNT 10
+#define ATTN_CAP_COUNT 11
 
 /* Capability bits a problem run with `threads` threads requires. */
 unsigned attn_problem_needs(const attn_problem *p, int threads);
 /* Name of one capability bit ("causal", "padding", ...). */
 const char *attn_cap_name(unsigned cap);
 /* What every kernel's run() checks first: ATTN_ERR_INVALID for an inconsistent problem
- * (sizes < 1, H % Hkv != 0, kv_len outside [0, Lk], missing global or additive tables,
+ * (sizes < 1, H % Hkv != 0, kv_len outside [0, Lk], missing global, additive or general tables,
  * threads < 1), ATTN_ERR_UNSUPPORTED when it needs a bit outside caps, else ATTN_OK. */
 int attn_problem_check(const attn_problem *p, unsigned caps, int threads);
 

@@ -38,7 +38,8 @@ extern const attn_kernel attn_kernel_decode_avx2;
 static const ft_tiles tiles = { FLASH_AVX2_BQ, FLASH_AVX2_KT };
 
 #define FLASH_AVX2_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
-                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
+                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS | \
+                           ATTN_CAP_GENERAL)
 
 static size_t flash_avx2_workspace(const attn_problem *p, int threads)
 {

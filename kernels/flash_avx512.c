@@ -46,7 +46,8 @@ extern const attn_kernel attn_kernel_decode_avx2;
 static const ft_tiles tiles = { FLASH_AVX512_BQ, FLASH_AVX512_KT };
 
 #define FLASH_AVX512_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
-                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
+                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS | \
+                           ATTN_CAP_GENERAL)
 
 static size_t flash_avx512_workspace(const attn_problem *p, int threads)
 {

@@ -10,6 +10,7 @@
  *   (qtile_par.h, shared with the scalar and window kernels):
  *     bands [lo, hi) of the tile's rows (attn_band); key range = their union
  *     qt = the tile's Q transposed (D, bq)                  once per query tile
+ *          (general score: the tile's (Q W)^T, ft_project_general; scale 1)
  *     m = -inf, l = 0, acc = 0
  *     for each key tile of kt keys inside the union:
  *       st = scale * K_tile Q_tile^T  (kt, bq)             K read in place
@@ -85,6 +86,22 @@ static inline size_t ft_workspace(const attn_problem *p, int threads, ft_tiles t
     return (size_t)threads * ft_thread_floats(p, ft_fit(p, t)) * sizeof(float);
 }
 
+/* The general score's query projection q' = W^T q (W (D, D), s = q^T W k = q' . k) of
+ * one row q (D) into column qt_r of the transposed tile (stride bq): q'_e = sum_d
+ * W[d][e] q_d, accumulated row by row of W so the inner loop runs over contiguous e.
+ * A padding row (live = 0) gets zeros. Once per query tile, D^2 per row against the
+ * tile's 4 D per key: the projection is D / (4 Lk) of the work. */
+static inline void ft_project_general(const float *w, const float *q, int D, int live,
+                                      float *qt_r, int bq)
+{
+    for (int e = 0; e < D; e++) qt_r[(size_t)e * bq] = 0.0f;
+    for (int d = 0; d < D && live; d++) {
+        const float x = q[d];
+        const float *wd = w + (size_t)d * D;
+        for (int e = 0; e < D; e++) qt_r[(size_t)e * bq] += wd[e] * x;
+    }
+}
+
 /* One query tile: rows [i0, i0 + bq) of (b, h). qbh (Lq, D), kbh (Lk, D), vbh (Lk, Dv)
  * and obh (Lq, Dv) are the head's slices; ws is this thread's workspace. */
 static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float *kbh,
@@ -121,9 +138,11 @@ static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float
         return;
     }
 
+    const int general = p->score == ATTN_SCORE_GENERAL;
     for (int r = 0; r < nr; r++) {
         const float *qr = qbh + (size_t)(i0 + r) * D;
-        for (int d = 0; d < D; d++) qt[(size_t)d * bq + r] = r < nq ? qr[d] : 0.0f;
+        if (general) ft_project_general(p->wg, qr, D, r < nq, qt + r, bq);
+        else for (int d = 0; d < D; d++) qt[(size_t)d * bq + r] = r < nq ? qr[d] : 0.0f;
         m[r] = -INFINITY;
         l[r] = 0.0f;
         for (int c = 0; c < lda; c++) acc[(size_t)r * lda + c] = 0.0f;
@@ -131,7 +150,7 @@ static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float
 
     for (int j0 = klo; j0 < khi; j0 += t.kt) {
         const int nk = khi - j0 < t.kt ? khi - j0 : t.kt;
-        FTP(scores_t)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, p->scale, st, bq);
+        FTP(scores_t)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, general ? 1.0f : p->scale, st, bq);
         const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
         for (int g = 0; g < nr; g += FT_LANES) {
             unsigned grew = FTP(softmax_tile)(st + g, bq, nk, j0, lo + g, hi + g, masked,
@@ -170,18 +189,24 @@ static void ft_run(const attn_problem *p, const float *q, const float *k, const 
 
 /* The same with problems of Lq <= FT_DECODE_LQ query rows handed to the decode kernel
  * dec (whose caps must cover the flash kernel's: the flash kernels and the decode kernels
- * declare the same set). Its workspace comes from ft_workspace_dec with the same dec. */
+ * declare the same set, but for the general score, which stays here). Its workspace
+ * comes from ft_workspace_dec with the same dec. */
+static inline int ft_to_decode(const attn_problem *p)
+{
+    return p->Lq <= FT_DECODE_LQ && p->score != ATTN_SCORE_GENERAL;
+}
+
 static inline size_t ft_workspace_dec(const attn_problem *p, int threads, ft_tiles t,
                                       const attn_kernel *dec)
 {
-    return p->Lq <= FT_DECODE_LQ ? dec->workspace_bytes(p, threads) : ft_workspace(p, threads, t);
+    return ft_to_decode(p) ? dec->workspace_bytes(p, threads) : ft_workspace(p, threads, t);
 }
 
 static inline attn_status ft_run_dec(const attn_problem *p, const float *q, const float *k,
                                      const float *v, float *out, void *workspace, int threads,
                                      ft_tiles t, const attn_kernel *dec)
 {
-    if (p->Lq <= FT_DECODE_LQ) return dec->run(p, q, k, v, out, workspace, threads);
+    if (ft_to_decode(p)) return dec->run(p, q, k, v, out, workspace, threads);
     ft_run(p, q, k, v, out, workspace, threads, t);
     return ATTN_OK;
 }

@@ -82,7 +82,8 @@ const attn_kernel *attn_kernel_find(const char *name)
 
 unsigned attn_problem_needs(const attn_problem *p, int threads)
 {
-    unsigned n = p->score == ATTN_SCORE_ADDITIVE ? ATTN_CAP_ADDITIVE : ATTN_CAP_DOT;
+    unsigned n = p->score == ATTN_SCORE_ADDITIVE ? ATTN_CAP_ADDITIVE
+               : p->score == ATTN_SCORE_GENERAL ? ATTN_CAP_GENERAL : ATTN_CAP_DOT;
     if (p->causal) n |= ATTN_CAP_CAUSAL;
     if (p->kv_len) n |= ATTN_CAP_PADDING;
     if (p->Lq != p->Lk) n |= ATTN_CAP_CROSS;
@@ -98,6 +99,7 @@ const char *attn_cap_name(unsigned cap)
 {
     static const char *const names[ATTN_CAP_COUNT] = {
         "dot", "additive", "causal", "padding", "cross", "gqa", "vdim", "window", "globals", "threads",
+        "general",
     };
     for (int i = 0; i < ATTN_CAP_COUNT; i++)
         if (cap == 1u << i) return names[i];
@@ -116,7 +118,9 @@ int attn_problem_check(const attn_problem *p, unsigned caps, int threads)
     if (p->n_globals > 0 && !p->key_is_global) return ATTN_ERR_INVALID;
     if (p->score == ATTN_SCORE_ADDITIVE && (p->A < 1 || !p->wq || !p->wk || !p->va))
         return ATTN_ERR_INVALID;
-    if (p->score != ATTN_SCORE_DOT && p->score != ATTN_SCORE_ADDITIVE) return ATTN_ERR_INVALID;
+    if (p->score == ATTN_SCORE_GENERAL && !p->wg) return ATTN_ERR_INVALID;
+    if (p->score != ATTN_SCORE_DOT && p->score != ATTN_SCORE_ADDITIVE &&
+        p->score != ATTN_SCORE_GENERAL) return ATTN_ERR_INVALID;
     if (attn_problem_needs(p, threads) & ~caps) return ATTN_ERR_UNSUPPORTED;
     return ATTN_OK;
 }

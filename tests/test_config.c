@@ -273,7 +273,7 @@ TEST(config_value_errors)
         { "[s]\nkernels = naive\nwindow = -1\n", ":3: window: '-1' is not valid" },
         { "[s]\nkernels = naive\nwindow_left = -2\n", ":3: window_left: '-2' is not valid" },
         { "[s]\nkernels = naive\nwindow_left = inf, -1\n", ":3: window_left: the value -1 appears twice" },
-        { "[s]\nkernels = naive\nscore = dot, additve\n", ":3: score: 'additve' is not one of dot, additive (did you mean 'additive'?)" },
+        { "[s]\nkernels = naive\nscore = dot, additve\n", ":3: score: 'additve' is not one of dot, additive, general (did you mean 'additive'?)" },
         { "[s]\nkernels = naive\nmin_time = 0.1, 0.2\n", ":3: min_time: takes one value" },
         { "[s]\nkernels = naive\ntimeout = 0\n", ":3: timeout: '0' is not valid" },
         { "[s]\nkernels = naive\nreps = 0\n", ":3: reps: '0' is not valid" },

@@ -33,6 +33,7 @@ typedef struct {
 
 #define DOT ATTN_SCORE_DOT, 0
 #define ADD(a) ATTN_SCORE_ADDITIVE, a
+#define GEN ATTN_SCORE_GENERAL, 0
 #define FULL -1, -1, 0
 
 static const shape shapes[] = {
@@ -119,6 +120,16 @@ static const shape shapes[] = {
     { "dec-q1-k97-h32",  2,32, 8,   1,   97,128, 72, MASK_PADDING,      0.5, FULL, DOT },
     { "dec-q13-k2053-mha",2, 3, 3, 13, 2053, 24, 40, MASK_CAUSAL_PADDING, 0.5, 300, -1, 0, DOT },
     { "dec-q17-k300-gqa",1, 8, 2,  17,  300, 16, 16, MASK_CAUSAL,         0, FULL, DOT },
+    /* Luong's general score q^T W k: L = 1 (no hand-off to the decode kernels), primes, D
+     * not a multiple of the vector width, Lq != Lk both ways, GQA, fully masked rows
+     * (pad 1.0, causal Lq > Lk), a window, past the flash query and key tiles */
+    { "gen-L1",          1, 2, 2,   1,   1,  8,  8, MASK_NONE,           0, FULL, GEN },
+    { "gen-prime13",     2, 3, 3,  13,  13, 17, 17, MASK_CAUSAL,         0, FULL, GEN },
+    { "gen-q<k-gqa",     1, 6, 2,   5,  97, 12, 20, MASK_PADDING,      0.3, FULL, GEN },
+    { "gen-q>k-causal",  2, 2, 1,  37,  13,  9,  9, MASK_CAUSAL,         0, FULL, GEN },
+    { "gen-pad1",        3, 2, 2,  31,  31,  7,  7, MASK_CAUSAL_PADDING, 1.0, FULL, GEN },
+    { "gen-win",         1, 2, 2,  70,  70,  8,  8, MASK_NONE,           0, 5, 9, 0, GEN },
+    { "gen-tiles",       1, 2, 1, 150, 301, 33, 24, MASK_CAUSAL,         0, FULL, GEN },
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
@@ -432,13 +443,13 @@ TEST(registry_names_unique_and_found)
     for (int i = 0; i < nk; i++) {
         CHECK_MSG(attn_kernel_find(ks[i].name) == &ks[i], "find(%s)", ks[i].name);
         CHECK(ks[i].desc && ks[i].desc[0]);
-        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE), "%s has no score", ks[i].name);
+        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE | ATTN_CAP_GENERAL), "%s has no score", ks[i].name);
         for (int j = 0; j < i; j++) CHECK(strcmp(ks[i].name, ks[j].name) != 0);
     }
     CHECK(attn_kernel_find("no-such-kernel") == NULL);
     CHECK(attn_kernel_find("naive") && attn_kernel_find("naive")->caps == (ATTN_CAP_DOT |
           ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | ATTN_CAP_GQA |
-          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS));
+          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS | ATTN_CAP_GENERAL));
 }
 
 TEST(registry_problem_needs)

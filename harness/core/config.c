@@ -151,12 +151,13 @@ typedef struct {
 static int size_key(const section *sec, const attn_case *c)
 {
     static const int rows[] = { P_BATCH, P_HEADS, P_KV_HEADS, P_Q_LEN, P_KV_LEN, P_HEAD_DIM,
-                                P_V_DIM, P_ADDITIVE_DIM };
+                                P_V_DIM, P_ADDITIVE_DIM, P_D_MODEL };
     int best = 0;
     double best_v = 0;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         int k = K_PARAM + rows[i];
         if (rows[i] == P_ADDITIVE_DIM && c->score != ATTN_SCORE_ADDITIVE) continue;
+        if (rows[i] == P_D_MODEL && c->layer != ATTN_LAYER_MHA) continue;
         if (sec->kv[k].line && attn_param_get(c, rows[i]) > best_v) {
             best = k;
             best_v = attn_param_get(c, rows[i]);

@@ -58,7 +58,7 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
 {
     static const int shown[] = { AX_BATCH, AX_HEADS, AX_KV_HEADS, AX_Q_LEN, AX_KV_LEN, AX_HEAD_DIM,
                                  AX_V_DIM, AX_THREADS, AX_MASK, AX_WINDOW, AX_GLOBALS, AX_SCORE,
-                                 AX_DTYPE };
+                                 AX_DTYPE, AX_LAYER, AX_D_MODEL };
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < sizeof shown / sizeof shown[0] && len < n; i++) {
@@ -69,6 +69,7 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
         if (a == AX_V_DIM && c->p.v_dim == c->p.head_dim) continue;
         if (a == AX_GLOBALS && c->p.globals == 0) continue;
         if (a == AX_DTYPE && c->p.dtype == ATTN_F32) continue;
+        if ((a == AX_LAYER || a == AX_D_MODEL) && c->p.layer != ATTN_LAYER_MHA) continue;
         if (a == AX_WINDOW && c->p.window_left < 0 && c->p.window_right < 0) continue;    /* full attention */
         char v[64];
         plot_axis_value_text(c, a, v, sizeof v);
@@ -184,6 +185,16 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
     free(cs);
 }
 
+/* Does the sweep hold a timed mha case (with parts)? */
+static int has_parts(const plot_set *s, const char *sweep)
+{
+    int n;
+    const plot_case *const *cs = plot_sweep_cases(s, sweep, &n);
+    for (int i = 0; i < n; i++)
+        if (cs[i]->ok && cs[i]->part_med[ATTN_PART_ATTENTION] >= 0) return 1;
+    return 0;
+}
+
 static void draw_sweep(plot_job *job, const char *sweep)
 {
     unsigned v = plot_varied_axes(job->set, sweep);
@@ -195,6 +206,9 @@ static void draw_sweep(plot_job *job, const char *sweep)
         char what[128];
         snprintf(what, sizeof what, "speedup over %s vs sequence length", job->set->baseline);
         draw_kind(job, sweep, "speedup", what, seq, plot_build_speedup);
+        if (has_parts(job->set, sweep))
+            draw_kind(job, sweep, "parts", "share of each part in the mha layer's time vs sequence length",
+                      seq, plot_build_parts);
     }
     if (v & (1u << AX_HEADS)) draw_kind(job, sweep, "heads", "median time vs heads", AX_HEADS, plot_build_time);
     if (v & (1u << AX_THREADS))

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <cjson/cJSON.h>
+#include "core/layer.h"
 #include "core/params.h"
 
 /* snprintf that says whether the text fit: 0, or -1 when it was cut short (paths are
@@ -36,6 +37,8 @@ typedef struct plot_case {
     double intensity, pct_roof;     /* roofline: FLOPs per byte, % of the roof (NAN: absent) */
     double rss, extra, workspace;   /* bytes (NAN when absent) */
     double need_bytes;          /* over-budget skip: bytes the case needed; NAN otherwise */
+    double part_med[ATTN_PART_COUNT];  /* layer = mha: median seconds of each part of the
+                                          layer (results.json "parts"); NAN otherwise */
 } plot_case;
 
 typedef struct plot_run {
@@ -204,6 +207,7 @@ void plot_build_memory(const chart_in *in, plot_chart *ch);
 void plot_build_gflops(const chart_in *in, plot_chart *ch);
 void plot_build_speedup(const chart_in *in, plot_chart *ch);
 void plot_build_threads(const chart_in *in, plot_chart *ch);
+void plot_build_parts(const chart_in *in, plot_chart *ch);      /* mha cases: share of parts */
 void plot_build_roofline(const chart_in *in, plot_chart *ch);   /* plot_roofline.c */
 
 /* ------------------------------------------------------------- gnuplot -- */

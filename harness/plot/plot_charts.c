@@ -389,3 +389,41 @@ void plot_build_threads(const chart_in *in, plot_chart *ch)
     ideal->value = 1;
     free(sc);
 }
+
+/* layer = mha: each part's median as a share (%) of the layer's median time, one line
+ * per (kernel, part): the kernel's colour, attention solid, qkv_proj dashed, out_proj
+ * dotted. Where the attention line crosses 50% the attention kernel starts to dominate
+ * the layer. Cases without parts (layer = attention) are left out. */
+void plot_build_parts(const chart_in *in, plot_chart *ch)
+{
+    static const int part_dash[ATTN_PART_COUNT] = { [ATTN_PART_QKV] = 2, [ATTN_PART_ATTENTION] = 1,
+                                                   [ATTN_PART_OUT] = 3 };
+    static const int part_point[ATTN_PART_COUNT] = { [ATTN_PART_QKV] = 5, [ATTN_PART_ATTENTION] = 7,
+                                                    [ATTN_PART_OUT] = 9 };
+    series_key keys[64];
+    const plot_case **sc = malloc(in->n * sizeof *sc);
+    int nk = series_keys(in, keys, 64);
+    plot_panel *p = &ch->panels[ch->n_panels++];
+    p->y_from_zero = 1;
+    p->yscale = 1;
+    snprintf(p->ylabel, sizeof p->ylabel, "share of the layer's median time (%%)");
+    ch->key_right = 1;
+    for (int k = 0; k < nk && sc; k++) {
+        int n = series_cases(in, &keys[k], sc);
+        for (int q = 0; q < ATTN_PART_COUNT; q++) {
+            char kt[160], title[200];
+            series_title(in, &keys[k], kt, sizeof kt);
+            plot_fmt(title, sizeof title, "%s: %s", kt, attn_part_names[q]);
+            plot_series *s = plot_panel_add(p, title, PS_LINES, plot_kernel_colour(keys[k].kernel),
+                                            part_dash[q], part_point[q]);
+            for (int i = 0; i < n; i++) {
+                const plot_case *c = sc[i];
+                double x = x_of(c, in->x);
+                if (c->ok && c->part_med[q] >= 0) plot_series_add(s, x, 100.0 * c->part_med[q] / c->t_med, NAN, NAN, c->id);
+                else series_gap(s, x);
+            }
+        }
+    }
+    plot_panel_add(p, "50%: above it the part dominates the layer", PS_HLINE, "#888888", 2, 0)->value = 50;
+    free(sc);
+}

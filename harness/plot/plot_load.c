@@ -446,6 +446,11 @@ static void flatten_case(plot_case *pc, const cJSON *o, int run)
 
     /* over-budget skip: the bytes the case needed (absent otherwise) */
     pc->need_bytes = attn_json_num(m, "need_bytes", NAN);
+
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(o, "parts");
+    for (int q = 0; q < ATTN_PART_COUNT; q++)
+        pc->part_med[q] = attn_json_num(cJSON_GetObjectItemCaseSensitive(parts, attn_part_names[q]),
+                                        "median", NAN);
 }
 
 int plot_load_run(plot_set *s, const char *dir)

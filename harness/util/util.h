@@ -27,6 +27,11 @@ static inline size_t attn_size_add(size_t a, size_t b, int *ovf)
     return r;
 }
 
+/* ------------------------------------------------------------------ clock -- */
+
+/* Seconds on CLOCK_MONOTONIC: what every timed call is measured with. */
+double attn_now_s(void);
+
 /* ------------------------------------------------------------ JSON fields -- */
 
 /* o[name] when it is a string (else dflt). */
