@@ -80,6 +80,12 @@ typedef struct attn_problem {
      * the same shapes as q, k, v, 64-byte aligned, bf16 or binary16 bits (NULL for f32). */
     attn_dtype dtype;
     const uint16_t *q16, *k16, *v16;
+
+    /* Tunables (see "tunables" below): tune[ATTN_TUNE_TILE_Q] query-tile rows and
+     * tune[ATTN_TUNE_TILE_K] key-tile keys, as the harness resolved them (config, wisdom,
+     * or the kernel's default from the cache sizes); 0 = the kernel's built-in value.
+     * workspace_bytes and run read the same values. */
+    int tune[2];
 } attn_problem;
 
 /* Number of valid keys of batch item b. */
@@ -216,6 +222,26 @@ float attn_bf16_to_f32(uint16_t h);
 uint16_t attn_f32_to_f16(float x);                  /* IEEE 754 binary16 */
 float attn_f16_to_f32(uint16_t h);
 
+/* ---------------------------------------------------------------- tunables -- */
+
+/* A tunable is a kernel parameter that changes speed, never the result beyond the
+ * declared tolerance: today the query-tile rows and the key-tile keys of the tiled
+ * kernels. A kernel declares for each the values it allows (min..max in steps of step;
+ * step 0: not tunable) and a rule deriving its default from the cache sizes; the harness
+ * picks the values (config, wisdom, else that default) and passes them in
+ * attn_problem.tune. Kernels never read the machine themselves. */
+typedef enum { ATTN_TUNE_TILE_Q = 0, ATTN_TUNE_TILE_K = 1, ATTN_TUNE_COUNT } attn_tune_id;
+_Static_assert(ATTN_TUNE_COUNT == sizeof(((attn_problem *)0)->tune) / sizeof(int),
+               "attn_problem.tune holds one value per tunable");
+
+typedef struct { int min, max, step; } attn_tune_range;
+
+/* Cache sizes in bytes per core (0: unknown) that default rules derive tiles from. */
+typedef struct { long l1d, l2; } attn_caches;
+
+/* The tunable names as configs, results and wisdom spell them: "tile_q", "tile_k". */
+extern const char *const attn_tune_names[ATTN_TUNE_COUNT];
+
 /* ----------------------------------------------------------------- kernels -- */
 
 /* The ISA class of a kernel: the widest vector ISA it uses. Results record it per case
@@ -250,6 +276,11 @@ typedef struct attn_kernel {
     /* Non-NULL when this build cannot run the kernel at all (e.g. built without the
      * library it wraps): the reason, reported first by attn_kernel_usable(). */
     const char *unavailable;
+    /* Tunables: the values each accepts ({0}: not tunable), and the rule that sets out[t]
+     * for every tunable t from the cache sizes and the problem's shape (NULL when the
+     * kernel has none). The opening comment of the kernel's file derives the rule. */
+    attn_tune_range tune[ATTN_TUNE_COUNT];
+    void (*tune_default)(const attn_problem *p, attn_caches c, int *out);
 } attn_kernel;
 
 /* --------------------------------------------------------------- registry -- */
@@ -278,6 +309,21 @@ static inline int attn_kernel_accepts(const attn_kernel *k, attn_dtype t)
 {
     return (unsigned)t < ATTN_DTYPE_COUNT && (k->dtypes & ATTN_DTYPE_BIT(t)) != 0;
 }
+
+/* Does kernel k declare tunable t / allow value v for it? */
+static inline int attn_kernel_tunable(const attn_kernel *k, attn_tune_id t)
+{
+    return (unsigned)t < ATTN_TUNE_COUNT && k->tune[t].step > 0;
+}
+static inline int attn_tune_allows(const attn_kernel *k, attn_tune_id t, int v)
+{
+    return attn_kernel_tunable(k, t) && v >= k->tune[t].min && v <= k->tune[t].max &&
+           v % k->tune[t].step == 0;
+}
+/* The kernel's default tunables for problem p on caches c (registry.c): k->tune_default's
+ * values, each brought into the kernel's range; 0 for a tunable k does not have. */
+void attn_tune_defaults(const attn_kernel *k, const attn_problem *p, attn_caches c,
+                        int out[ATTN_TUNE_COUNT]);
 
 /* -------------------------------------------------------------- reference -- */
 

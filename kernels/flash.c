@@ -22,6 +22,7 @@
 #define FT_ROWS P_LANES
 #define FT_PV_ROWS 1
 #define FT_PV_COLS 16
+#define FT_DEFAULT_BQ 32     /* default tiles 32 x 128 on 32 KiB L1d: see below */
 #include "flash_tile.h"
 
 /* Lq <= FT_DECODE_LQ (decode steps) runs as decode: see flash_tile.h */
@@ -34,15 +35,15 @@ static const ft_tiles tiles = { 32, 128 };
 
 static size_t flash_workspace(const attn_problem *p, int threads)
 {
-    return ft_workspace_dec(p, threads, tiles, &attn_kernel_decode);
+    return ft_workspace_dec(p, threads, ft_pick(p, tiles), &attn_kernel_decode);
 }
 
 static attn_status flash_run(const attn_problem *p, const float *q, const float *k,
                              const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, FLASH_CAPS, threads);
+    int st = ft_check(p, FLASH_CAPS, threads, tiles);
     if (st != ATTN_OK) return (attn_status)st;
-    return ft_run_dec(p, q, k, v, out, workspace, threads, tiles, &attn_kernel_decode);
+    return ft_run_dec(p, q, k, v, out, workspace, threads, ft_pick(p, tiles), &attn_kernel_decode);
 }
 
 /* fp32 tolerance: p_exp, relative error <= 1.2e-7 (1 FLT_EPSILON, as libm expf's order),
@@ -60,4 +61,6 @@ const attn_kernel attn_kernel_flash = {
     .workspace_bytes = flash_workspace,
     .run = flash_run,
     .unavailable = NULL,
+    .tune = FT_TUNE,
+    .tune_default = ft_default,
 };

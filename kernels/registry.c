@@ -236,3 +236,20 @@ attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t)
 {
     return (unsigned)t < ATTN_DTYPE_COUNT ? k->tol[t] : (attn_tol){ 0, 0 };
 }
+
+/* ------------------------------------------------------------- tunables -- */
+
+const char *const attn_tune_names[ATTN_TUNE_COUNT] = { "tile_q", "tile_k" };
+
+void attn_tune_defaults(const attn_kernel *k, const attn_problem *p, attn_caches c,
+                        int out[ATTN_TUNE_COUNT])
+{
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) out[t] = 0;
+    if (k->tune_default) k->tune_default(p, c, out);
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) {
+        const attn_tune_range r = k->tune[t];
+        if (r.step <= 0) { out[t] = 0; continue; }
+        int v = out[t] / r.step * r.step;           /* down to a step, then into range */
+        out[t] = v < r.min ? r.min : v > r.max ? r.max : v;
+    }
+}

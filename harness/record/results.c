@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/params.h"
+#include "core/tunables.h"
 #include "core/tolerance.h"
 #include "record/gbench.h"
 #include "record/results.h"
@@ -125,6 +126,12 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     if (c->kernel) cJSON_AddStringToObject(o, "isa", attn_isa_name(c->kernel->isa));
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
     cJSON_AddItemToObject(o, "settings", settings_json(c));
+    if (c->tune_from != TUNE_NONE) {    /* the tunables used: values, never 0, and source */
+        cJSON *t = cJSON_AddObjectToObject(o, "tunables");
+        for (int i = 0; i < ATTN_TUNE_COUNT; i++)
+            if (c->tune_used[i]) cJSON_AddNumberToObject(t, attn_tune_names[i], c->tune_used[i]);
+        cJSON_AddStringToObject(t, "from", attn_tune_source_name(c->tune_from));
+    }
 
     cJSON_AddStringToObject(o, "status", attn_status_name(res->status));
     /* a case that did not come out ok always says why */
@@ -196,6 +203,8 @@ static const struct { const char *name, *path; } csv_cols[] = {
     { "workspace_bytes", "memory.workspace_bytes" }, { "wall_s", "wall_s" },
     { "bytes", "bytes" }, { "intensity", "intensity" }, { "gbytes_s", "gbytes_s" },
     { "roof_gflops", "roof_gflops" }, { "pct_roof", "pct_roof" },
+    { "tile_q_used", "tunables.tile_q" }, { "tile_k_used", "tunables.tile_k" },
+    { "tunables_from", "tunables.from" },
 };
 #define N_CSV_COLS (int)(sizeof csv_cols / sizeof csv_cols[0])
 
