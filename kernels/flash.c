@@ -12,7 +12,11 @@
  *
  * Tile sizes: BQ = 32 rows, KT = 128 keys, as blocked.c: K, V tiles of 128 x 64 floats
  * (32 KiB each at D = 64) stay in L2 while the 32 query rows reuse them; the score tile
- * (16 KiB) and the 32-row query tile (8 KiB at D = 64) stay in L1.
+ * (16 KiB) and the 32-row query tile (8 KiB at D = 64) stay in L1. These are tunables now
+ * (tile_q, tile_k; attn.h): the default comes from flash_tile.h's rule on the detected
+ * caches (ft_default: score tile in half of L1d) with BQ capped at 32 (FT_DEFAULT_BQ),
+ * which gives 32 x 128 on 32 KiB L1d and 32 x 192 on 48 KiB; a config or wisdom may set
+ * others (BQ a multiple of 16).
  */
 #include "attn.h"
 #include "vec_portable.h"
@@ -22,7 +26,7 @@
 #define FT_ROWS P_LANES
 #define FT_PV_ROWS 1
 #define FT_PV_COLS 16
-#define FT_DEFAULT_BQ 32     /* default tiles 32 x 128 on 32 KiB L1d: see below */
+#define FT_DEFAULT_BQ 32     /* default tiles 32 x 128 on 32 KiB L1d: see above */
 #include "flash_tile.h"
 
 /* Lq <= FT_DECODE_LQ (decode steps) runs as decode: see flash_tile.h */

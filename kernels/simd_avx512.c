@@ -10,6 +10,9 @@
  *     out = acc / l
  * The tile sizes are blocked.c's key tile (128) and the smallest query tile the score
  * microkernel allows (64); flash_avx512 is the same loop tuned and threaded.
+ * The tiles are tunables (tile_q, tile_k; attn.h); the default is flash_tile.h's rule on the
+ * detected caches with the score tile allowed the whole of L1d (FT_SCORE_L1_DIV 1), which
+ * gives those 64 x 128 on 32 KiB L1d.
  */
 #include "attn.h"
 #include "vec_avx512.h"
@@ -19,7 +22,7 @@
 #define FT_ROWS A512_ROWS
 #define FT_PV_ROWS A512_PV_ROWS
 #define FT_PV_COLS A512_PV_COLS
-#define FT_SCORE_L1_DIV 1    /* default tiles 64 x 128 on 32 KiB L1d: see below */
+#define FT_SCORE_L1_DIV 1    /* default tiles 64 x 128 on 32 KiB L1d: see above */
 #include "flash_tile.h"
 
 static const ft_tiles tiles = { 64, 128 };
