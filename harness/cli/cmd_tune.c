@@ -1,12 +1,13 @@
 /* cmd_tune.c: `attnbench tune CONFIG.ini`: measure each kernel's tunables over the
  * config's shapes and store the best per (CPU model, kernel, shape class) in the wisdom
- * file that `run` reads (record/wisdom.h; docs/perf.md "Tuning").
+ * file that `run` reads (record/wisdom.h; docs/perf.md "Tile sizes").
  *
  * Points: a case whose kernel has tunables is measured at every tile_q x tile_k of the
  * config when it sets them, else at each pair of TUNE_GRID the kernel allows and at the
- * kernel's cache-derived default (once: not again when it is a pair of the grid). Every point runs as `run` runs a case (forked, validated,
- * timed). Per (kernel, class) the tile pair with the lowest geometric-mean median over
- * the class's shapes wins (only pairs measured on every shape of the class compete).
+ * kernel's cache-derived default (once: not again when it is a pair of the grid). Each
+ * point runs as `run` runs a case (forked, validated, timed; the config's rounds
+ * interleaved). Per (kernel, class) the tile pair with the lowest geometric-mean median
+ * over the class's shapes wins (only pairs measured on every shape of the class compete).
  */
 #include <math.h>
 #include <stdio.h>
@@ -182,6 +183,41 @@ static int choose(group *g, int n, attn_wisdom *w, const char *date)
     return classes;
 }
 
+/* Every point into acc[i]. A config's `rounds = R` works as in `run`: R passes over the
+ * points, each point a child per pass with reps/R calls and min_time/R seconds, the
+ * samples pooled; so a slow spell of a shared machine spreads over every point instead
+ * of favouring the points measured outside it. */
+static void measure(points *pts, int quiet, attn_result *acc)
+{
+    int rounds = 1;
+    for (int i = 0; i < pts->n; i++)
+        if (pts->v[i].rounds > rounds) rounds = pts->v[i].rounds;
+    attn_run_opts opts = { .mem_budget = (size_t)(attn_phys_mem_bytes() / 2) };
+    for (int round = 0; round < rounds; round++)
+        for (int i = 0; i < pts->n; i++) {
+            attn_case *c = &pts->v[i];
+            const int rc = c->rounds > 1 ? c->rounds : 1;
+            if (round >= rc || (round > 0 && acc[i].status != ST_OK)) continue;
+            attn_case part = *c;
+            part.index = i;
+            part.reps = (c->reps + rc - 1) / rc;
+            part.min_time = c->min_time / rc;
+            opts.no_validation = round > 0;
+            attn_result r;
+            attn_run_case(&part, &opts, &r);
+            if (round == 0) acc[i] = r;
+            else if (attn_result_merge(&acc[i], &r, &opts) != 0) {
+                attn_result_free(&r);
+                acc[i].status = ST_CRASHED;
+                snprintf(acc[i].reason, sizeof acc[i].reason, "out of memory merging rounds");
+            }
+            if (!quiet && (round == rc - 1 || acc[i].status != ST_OK))
+                fprintf(stderr, "[%d/%d] %s  %dx%d (%s)  %s %.2f GFLOP/s\n", i + 1, pts->n, c->id,
+                        c->tune_used[0], c->tune_used[1], attn_tune_source_name(c->tune_from),
+                        attn_status_name(acc[i].status), acc[i].status == ST_OK ? acc[i].gflops : 0.0);
+        }
+}
+
 /* ------------------------------------------------------------ the command -- */
 
 int attn_cmd_tune(int argc, char **argv)
@@ -212,6 +248,7 @@ int attn_cmd_tune(int argc, char **argv)
     points pts = { NULL, 0, 0 };
     group *g = NULL;
     attn_results *res = NULL;
+    attn_result *acc = NULL;
     int ng = 0, failed = 0;
     rc = 2;
     for (int i = 0; i < list.n; i++) {
@@ -226,17 +263,12 @@ int attn_cmd_tune(int argc, char **argv)
     if (!(g = calloc((size_t)pts.n, sizeof *g))) goto oom;
     if (t.results && !(res = attn_results_open(t.results, attn_context_json(NULL), 0, 0))) goto done;
 
-    attn_run_opts opts = { .mem_budget = (size_t)(attn_phys_mem_bytes() / 2) };
+    if (!(acc = calloc((size_t)pts.n, sizeof *acc))) goto oom;
+    measure(&pts, t.quiet, acc);
     for (int i = 0; i < pts.n; i++) {
-        attn_case *c = &pts.v[i];
-        c->index = i;
-        attn_result r;
-        attn_run_case(c, &opts, &r);
-        if (!t.quiet)
-            fprintf(stderr, "[%d/%d] %s  %dx%d (%s)  %s %.2f GFLOP/s\n", i + 1, pts.n, c->id,
-                    c->tune_used[0], c->tune_used[1], attn_tune_source_name(c->tune_from),
-                    attn_status_name(r.status), r.status == ST_OK ? r.gflops : 0.0);
-        if (r.status == ST_OK && r.st.median > 0) {
+        const attn_case *c = &pts.v[i];
+        const attn_result *r = &acc[i];
+        if (r->status == ST_OK && r->st.median > 0) {
             attn_wisdom_entry key;
             memset(&key, 0, sizeof key);
             snprintf(key.kernel, sizeof key.kernel, "%s", c->kernel->name);
@@ -251,12 +283,11 @@ int attn_cmd_tune(int argc, char **argv)
                 gr->key = key;
                 memcpy(gr->def, d.tune_used, sizeof gr->def);
             }
-            gr->log_median += log(r.st.median);
-            gr->log_gflops += log(r.gflops > 0 ? r.gflops : 1e-300);
+            gr->log_median += log(r->st.median);
+            gr->log_gflops += log(r->gflops > 0 ? r->gflops : 1e-300);
             gr->shapes++;
-        } else if (r.status != ST_SKIPPED) failed = 1;
-        if (res && attn_results_add(res, c, &r) != 0) { attn_result_free(&r); goto done; }
-        attn_result_free(&r);
+        } else if (r->status != ST_SKIPPED) failed = 1;
+        if (res && attn_results_add(res, c, r) != 0) goto done;
     }
     if (ng == 0) {
         fprintf(stderr, "attnbench tune: no point came out ok: nothing to store\n");
@@ -273,6 +304,8 @@ oom:
     fprintf(stderr, "attnbench tune: out of memory\n");
 done:
     if (res) attn_results_close(res);
+    for (int i = 0; acc && i < pts.n; i++) attn_result_free(&acc[i]);
+    free(acc);
     free(g);
     free(pts.v);
     attn_caselist_free(&list);

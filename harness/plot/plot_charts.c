@@ -393,7 +393,9 @@ void plot_build_threads(const chart_in *in, plot_chart *ch)
 /* ------------------------------------------------------------ heat map -- */
 
 /* One kernel's cases of one shape: a cell per tile_q x tile_k used (the first case of a
- * cell when several share it), valued by GFLOP/s; cases not ok leave their cell empty. */
+ * cell when several share it), valued by GFLOP/s; cases not ok leave their cell empty.
+ * Fewer than two distinct values on either axis (tile_q = 0, 64 where the default is 64)
+ * is no map: the series is emptied and the chart not drawn. */
 void plot_build_heat(const chart_in *in, plot_chart *ch)
 {
     plot_panel *p = &ch->panels[ch->n_panels++];
@@ -408,4 +410,10 @@ void plot_build_heat(const chart_in *in, plot_chart *ch)
         for (int j = 0; j < s->n && !dup; j++) dup = s->pts[j].x == tk && s->pts[j].y == tq;
         if (!dup) plot_series_add(s, tk, tq, c->gflops, c->gflops, c->id);
     }
+    int two_x = 0, two_y = 0;
+    for (int j = 1; j < s->n; j++) {
+        two_x |= s->pts[j].x != s->pts[0].x;
+        two_y |= s->pts[j].y != s->pts[0].y;
+    }
+    if (!two_x || !two_y) s->n = 0;
 }
