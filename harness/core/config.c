@@ -17,12 +17,17 @@
  * Product order, outermost first, is the PRODUCT column of core/params.def, with the
  * `window` shorthand between pad and window_left: batch, heads, kv_heads, head_dim, v_dim,
  * seq_len, kv_len, mask, pad, window, window_left, window_right, globals, score,
- * additive_dim, threads, and innermost the kernels. A value that cannot change the case is
+ * additive_dim, threads, dtype, the `tile` shorthand (tile_q x tile_k pairs), tile_q,
+ * tile_k, and innermost the kernels. A value that cannot change the case is
  * not multiplied in (the MATTERS column: pad only matters for padding masks, additive_dim
  * only for additive scores; and window only for a side that window_left/window_right does
  * not override); the case then carries the key's first value. With `unsupported = omit` a
  * kernel is not given the cases it lacks a capability or the dtype for (default `skip`:
  * the runner records them as skipped with the reason, which shows the capability matrix).
+ * A tile value a kernel does not allow omits that kernel's cases with it (a note on
+ * stderr per kernel and section); a value no kernel allows is an error at its line. Each
+ * case's tunables are resolved here (the config's, else the kernel's default for this
+ * machine's caches; `run` may then apply wisdom: core/tunables.h).
  *
  * Every case's `file` points at one copy of the path stored after the case array in the
  * same allocation, so attn_caselist_free() frees both.
