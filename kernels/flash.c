@@ -14,7 +14,7 @@
  * (32 KiB each at D = 64) stay in L2 while the 32 query rows reuse them; the score tile
  * (16 KiB) and the 32-row query tile (8 KiB at D = 64) stay in L1. These are tunables now
  * (tile_q, tile_k; attn.h): the default comes from flash_tile.h's rule on the detected
- * caches (ft_default: score tile in half of L1d) with BQ capped at 32 (FT_DEFAULT_BQ),
+ * caches (attn.h's tile rule: score tile in half of L1d) with BQ capped at 32 (FT_DEFAULT_BQ),
  * which gives 32 x 128 on 32 KiB L1d and 32 x 192 on 48 KiB; a config or wisdom may set
  * others (BQ a multiple of 16).
  */
@@ -66,5 +66,5 @@ const attn_kernel attn_kernel_flash = {
     .run = flash_run,
     .unavailable = NULL,
     .tune = FT_TUNE,
-    .tune_default = ft_default,
+    .tile_rule = FT_TILE_RULE,
 };

@@ -11,7 +11,7 @@
  *
  * Tile sizes are tunables (tile_q = BQ, a multiple of 16; tile_k = KT): a config sweeps
  * them, `attnbench tune` stores the best per CPU, and without wisdom the harness derives
- * them from this CPU's caches by flash_tile.h's rule (ft_default): the score tile
+ * them from this CPU's caches by attn.h's tile rule: the score tile
  * (KT x BQ floats) in half of L1d, so it is still in L1 when the softmax and P V read it;
  * the query tile (D x BQ), the accumulator and the K, V rows of the tile in half of L2.
  * On 32 KiB L1d that is BQ = 64, KT = 64 (16 KiB). FLASH_AVX2_BQ/KT (64 x 64) are only the
@@ -69,5 +69,5 @@ const attn_kernel attn_kernel_flash_avx2 = {
     .run = flash_avx2_run,
     .unavailable = NULL,
     .tune = FT_TUNE,
-    .tune_default = ft_default,
+    .tile_rule = FT_TILE_RULE,
 };

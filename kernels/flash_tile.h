@@ -62,22 +62,11 @@ static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
  *
  * Allowed: bq a multiple of FT_ROWS (the scores microkernel's row block) from FT_ROWS to
  * FT_MAX_TILE, kt a multiple of 16 from 16 to FT_MAX_TILE (any kt works; steps of 16 keep
- * sweeps small). The kernel's descriptor sets .tune = FT_TUNE, .tune_default = ft_default.
+ * sweeps small). The kernel's descriptor sets .tune = FT_TUNE, .tile_rule = FT_TILE_RULE.
  *
- * Default from the caches (ft_default), per core:
- *   L1d: the score tile st (kt x bq floats) is written by scores_t, read and rewritten by
- *        the softmax and read again by P V: it should stay in L1, so kt * bq * 4 <= L1d /
- *        FT_SCORE_L1_DIV (default 2: the other half for the K, V and acc lines streaming
- *        through). bq = the largest power of two >= FT_ROWS with bq * bq * 4 within that
- *        share, at most FT_DEFAULT_BQ (default 256), then kt = the rest of the share:
- *        share / (4 bq), down to a multiple of 16, at most 256: a square tile, widened
- *        in keys where L1 allows it.
- *   L2:  what a key tile touches besides st, qt (D x bq) and acc (bq x Dv) and the K and
- *        V rows of the tile (kt x (D + Dv)), should stay in L2: their floats * 4 <=
- *        L2 / 2; while they do not, the larger of kt and bq is halved.
- *   Unknown sizes (0) read as L1d 32 KiB, L2 256 KiB.
- * 32 KiB L1d gives 64 x 64 (what the kernels used before tiles were tunable); 48 KiB
- * (Intel Sapphire Rapids, Ice Lake) 64 x 96. `attnbench tune` measures what is best. */
+ * Default from the caches: attn.h's tile rule (attn_tune_defaults) with the including
+ * file's constants FT_SCORE_L1_DIV (default 2: the score tile in half of L1d) and
+ * FT_DEFAULT_BQ (default 256, the largest default bq): .tile_rule = FT_TILE_RULE. */
 #define FT_MAX_TILE 1024
 #ifndef FT_SCORE_L1_DIV
 #define FT_SCORE_L1_DIV 2
@@ -85,6 +74,7 @@ static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
 #ifndef FT_DEFAULT_BQ
 #define FT_DEFAULT_BQ 256
 #endif
+#define FT_TILE_RULE { FT_SCORE_L1_DIV, FT_DEFAULT_BQ }
 #define FT_TUNE { [ATTN_TUNE_TILE_Q] = { FT_ROWS, FT_MAX_TILE, FT_ROWS }, \
                   [ATTN_TUNE_TILE_K] = { 16, FT_MAX_TILE, 16 } }
 
@@ -114,26 +104,6 @@ static inline int ft_check(const attn_problem *p, unsigned caps, int threads, ft
 {
     if (!ft_tiles_ok(ft_asked(p, builtin))) return ATTN_ERR_INVALID;
     return attn_problem_check(p, caps, threads);
-}
-
-static void ft_default(const attn_problem *p, attn_caches c, int *out)
-{
-    const long l1 = c.l1d > 0 ? c.l1d : 32768, l2 = c.l2 > 0 ? c.l2 : 262144;
-    const long half1 = l1 / FT_SCORE_L1_DIV / 4, half2 = l2 / 2 / 4;     /* floats */
-    long bq = FT_ROWS, kt;
-    while (bq * 2 <= FT_DEFAULT_BQ && (bq * 2) * (bq * 2) <= half1) bq *= 2;
-    kt = half1 / bq / 16 * 16;
-    if (kt > 256) kt = 256;
-    if (kt < 16) kt = 16;
-    const long lda = ft_round_up(p->Dv, FT_PV_COLS);
-    while ((long)p->D * bq + bq * lda + kt * ((long)p->D + p->Dv) > half2 &&
-           (kt > 16 || bq > FT_ROWS)) {
-        if (kt > 16 && (kt >= bq || bq <= FT_ROWS)) kt = kt / 2 / 16 * 16 > 16 ? kt / 2 / 16 * 16 : 16;
-        else bq /= 2;
-    }
-    if (bq < FT_ROWS) bq = FT_ROWS;
-    out[ATTN_TUNE_TILE_Q] = (int)bq;
-    out[ATTN_TUNE_TILE_K] = (int)kt;
 }
 
 /* The kernel's tiles with bq cut to Lq rounded up to FT_ROWS (a multiple of 16, so the

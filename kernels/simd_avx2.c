@@ -10,7 +10,7 @@
  *     out = acc / l
  * The tile sizes are blocked.c's key tile (128) and the query tile of simd_avx512 (64);
  * flash_avx2 is the same loop tuned and threaded.
- * The tiles are tunables (tile_q, tile_k; attn.h); the default is flash_tile.h's rule on the
+ * The tiles are tunables (tile_q, tile_k; attn.h); the default is attn.h's tile rule on the
  * detected caches with the score tile allowed the whole of L1d (FT_SCORE_L1_DIV 1), which
  * gives those 64 x 128 on 32 KiB L1d.
  */
@@ -61,5 +61,5 @@ const attn_kernel attn_kernel_simd_avx2 = {
     .run = simd_avx2_run,
     .unavailable = NULL,
     .tune = FT_TUNE,
-    .tune_default = ft_default,
+    .tile_rule = FT_TILE_RULE,
 };
