@@ -23,7 +23,7 @@
  * loses a little everywhere; 64 x 64 is best or within noise of best.
  * The tiles are now tunables (tile_q = BQ, a multiple of 64; tile_k = KT): configs sweep
  * them, `attnbench tune` stores the best per CPU, and without wisdom the harness derives
- * them from the caches by attn.h's tile rule ( st in half of L1d, qt, acc
+ * them from the caches by attn.h's tile rule (st in half of L1d, qt, acc
  * and the K, V rows in half of L2), which gives the 64 x 64 above on 32 KiB L1d and
  * 64 x 96 on 48 KiB. FLASH_AVX512_BQ/KT are the built-in values for tune values of 0.
  */
