@@ -177,10 +177,11 @@ TEST(e2e_tune_writes_wisdom_and_run_uses_it)
     CHECK(attn_wisdom_save(wpath, &w) == 0);
     attn_wisdom_free(&w);
 
-    /* run finds this CPU's file by itself */
+    /* run finds this CPU's file by itself; --dump's case.json records the same tunables */
     char out[700];
     snprintf(out, sizeof out, "%s/run1", dir);
-    rc = test_sh(err, sizeof err, "ATTN_TUNING_DIR=%s/tuning %s run %s -q --no-peak -o %s", dir, test_bin(), ini, out);
+    rc = test_sh(err, sizeof err, "ATTN_TUNING_DIR=%s/tuning %s run %s -q --no-peak -o %s --dump %s/dump",
+                 dir, test_bin(), ini, out, dir);
     CHECK_MSG(rc == 0, "run exit %d: %s", rc, err);
     const cJSON *wis, *tun;
     cJSON *doc = load_run(out, &wis, &tun);
@@ -189,6 +190,16 @@ TEST(e2e_tune_writes_wisdom_and_run_uses_it)
     CHECK(strlen(attn_json_str(wis, "fnv1a64", "")) == 16);
     CHECK(attn_json_int(tun, "tile_q", 0) == 48 && attn_json_int(tun, "tile_k", 0) == 80);
     CHECK(!strcmp(attn_json_str(tun, "from", ""), "wisdom"));
+    char dumped[900];
+    snprintf(dumped, sizeof dumped, "%s/dump/%s/case.json", dir,
+             attn_json_str(cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "cases"), 0), "id", "?"));
+    char *text = attn_read_file(dumped, NULL);
+    cJSON *cj = text ? cJSON_Parse(text) : NULL;
+    const cJSON *dt = cJSON_GetObjectItem(cj, "tunables");
+    CHECK_MSG(attn_json_int(dt, "tile_q", 0) == 48 && !strcmp(attn_json_str(dt, "from", ""), "wisdom"),
+              "%s: %s", dumped, text ? text : "(missing)");
+    cJSON_Delete(cj);
+    free(text);
     cJSON_Delete(doc);
 
     /* --no-wisdom: the cache-derived default */

@@ -117,6 +117,15 @@ static cJSON *time_json(const attn_result *r)
     return o;
 }
 
+cJSON *attn_tunables_json(const attn_case *c)
+{
+    cJSON *t = cJSON_CreateObject();
+    for (int i = 0; i < ATTN_TUNE_COUNT; i++)
+        if (c->tune_used[i]) cJSON_AddNumberToObject(t, attn_tune_names[i], c->tune_used[i]);
+    cJSON_AddStringToObject(t, "from", attn_tune_source_name(c->tune_from));
+    return t;
+}
+
 cJSON *attn_case_json(const attn_case *c, const attn_result *res)
 {
     cJSON *o = cJSON_CreateObject();
@@ -126,12 +135,7 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     if (c->kernel) cJSON_AddStringToObject(o, "isa", attn_isa_name(c->kernel->isa));
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
     cJSON_AddItemToObject(o, "settings", settings_json(c));
-    if (c->tune_from != TUNE_NONE) {    /* the tunables used: values, never 0, and source */
-        cJSON *t = cJSON_AddObjectToObject(o, "tunables");
-        for (int i = 0; i < ATTN_TUNE_COUNT; i++)
-            if (c->tune_used[i]) cJSON_AddNumberToObject(t, attn_tune_names[i], c->tune_used[i]);
-        cJSON_AddStringToObject(t, "from", attn_tune_source_name(c->tune_from));
-    }
+    if (c->tune_from != TUNE_NONE) cJSON_AddItemToObject(o, "tunables", attn_tunables_json(c));
 
     cJSON_AddStringToObject(o, "status", attn_status_name(res->status));
     /* a case that did not come out ok always says why */
