@@ -246,7 +246,8 @@ typedef struct { long l1d, l2; } attn_caches;
  *        again between two key tiles: it should stay in L1, in L1d / score_l1_div (2: the
  *        other half for the K, V and accumulator lines streaming through).
  *        tile_q = the largest power of two from tune[TILE_Q].min up to max_q whose
- *        square tile fits that share; tile_k = the rest of the share, share / (4 tile_q),
+ *        square tile fits that share (a kernel whose tile_q is not tunable: max_q, its
+ *        fixed query tile); tile_k = the rest of the share, share / (4 tile_q),
  *        down to a multiple of tune[TILE_K].step, at most 256: a square tile, widened in
  *        keys where L1 allows it.
  *   L2:  the query tile (D x tile_q), the accumulator (tile_q x Dv) and the K and V rows

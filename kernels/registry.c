@@ -247,12 +247,14 @@ void attn_tune_defaults(const attn_kernel *k, const attn_problem *p, attn_caches
     for (int t = 0; t < ATTN_TUNE_COUNT; t++) out[t] = 0;
     const attn_tile_rule r = k->tile_rule;
     const attn_tune_range rq = k->tune[ATTN_TUNE_TILE_Q], rk = k->tune[ATTN_TUNE_TILE_K];
-    if (r.score_l1_div > 0 && rq.step > 0 && rk.step > 0) {    /* the rule of attn.h */
+    if (r.score_l1_div > 0 && rk.step > 0) {        /* the rule of attn.h */
         const long l1 = c.l1d > 0 ? c.l1d : 32768, l2 = c.l2 > 0 ? c.l2 : 262144;
         const long share = l1 / r.score_l1_div / 4, half2 = l2 / 2 / 4;     /* floats */
-        const long qmin = rq.min > 0 ? rq.min : 1, kmin = rk.min > 0 ? rk.min : 1;
+        /* a kernel whose tile_q is fixed (not tunable) states it as max_q */
+        const long qmin = rq.step > 0 ? (rq.min > 0 ? rq.min : 1) : r.max_q;
+        const long kmin = rk.min > 0 ? rk.min : 1;
         long q = qmin, kt;
-        while (q * 2 <= r.max_q && (q * 2) * (q * 2) <= share) q *= 2;
+        while (rq.step > 0 && q * 2 <= r.max_q && (q * 2) * (q * 2) <= share) q *= 2;
         kt = share / q / rk.step * rk.step;
         kt = kt > 256 ? 256 : kt < kmin ? kmin : kt;
         while ((long)p->D * q + q * (long)p->Dv + kt * ((long)p->D + p->Dv) > half2 &&

@@ -636,8 +636,9 @@ TEST(registry_dtypes_and_tolerance)
 
 /* The tiles a problem carries reach the kernel: every kernel with tunables validates at
  * two tile settings (the smallest query tile it allows with 16-key tiles, and twice that
- * with 48-key tiles: neither divides these lengths), asks for a workspace that follows
- * the tiles, and refuses a value it does not allow. */
+ * with 48-key tiles: neither divides these lengths; 0, its built-in query tile, where
+ * tile_q is not tunable), asks for a workspace that follows the tiles, and refuses a
+ * value it does not allow. */
 TEST(kernels_tiles_reach_the_kernel)
 {
     static const char *const names[] = { "prime97-cpad", "cross-q>k-causal", "cross-pad", "dec-q17-k300-gqa" };
@@ -656,14 +657,15 @@ TEST(kernels_tiles_reach_the_kernel)
         for (int ki = 0; ki < nk; ki++) {
             const attn_kernel *k = &ks[ki];
             const char *why;
-            if (!attn_kernel_tunable(k, ATTN_TUNE_TILE_Q) || !attn_kernel_usable(k, &why)) continue;
-            const int q0 = k->tune[ATTN_TUNE_TILE_Q].min;
+            if (!attn_kernel_tunable(k, ATTN_TUNE_TILE_K) || !attn_kernel_usable(k, &why)) continue;
+            const int q0 = k->tune[ATTN_TUNE_TILE_Q].min;   /* 0 when not tunable */
             const int set[2][2] = { { q0, 16 }, { 2 * q0, 48 } };
             size_t ws[2];
             for (int t = 0; t < 2; t++) {
                 in.p.tune[ATTN_TUNE_TILE_Q] = set[t][0];
                 in.p.tune[ATTN_TUNE_TILE_K] = set[t][1];
-                CHECK(attn_tune_allows(k, ATTN_TUNE_TILE_Q, set[t][0]) && attn_tune_allows(k, ATTN_TUNE_TILE_K, set[t][1]));
+                CHECK((q0 == 0 || attn_tune_allows(k, ATTN_TUNE_TILE_Q, set[t][0])) &&
+                      attn_tune_allows(k, ATTN_TUNE_TILE_K, set[t][1]));
                 ws[t] = k->workspace_bytes(&in.p, 2);
                 memset(got, 0xff, sizeof(float) * out_count(&in.p));
                 int threads = k->caps & ATTN_CAP_THREADS ? 2 : 1;
@@ -677,15 +679,21 @@ TEST(kernels_tiles_reach_the_kernel)
             if (in.p.Lq > 16)   /* (Lq <= 16 goes to a decode kernel, which has no tiles) */
                 CHECK_MSG(ws[0] < ws[1], "%s on %s: workspace %zu at %dx%d, %zu at %dx%d", k->name,
                           shapes[s].name, ws[0], set[0][0], set[0][1], ws[1], set[1][0], set[1][1]);
-            in.p.tune[ATTN_TUNE_TILE_Q] = q0 + 1;            /* not a multiple of the step */
+            if (q0) {
+                in.p.tune[ATTN_TUNE_TILE_Q] = q0 + 1;        /* not a multiple of the step */
+                CHECK_MSG(k->run(&in.p, in.q, in.k, in.v, got, NULL, 1) == ATTN_ERR_INVALID,
+                          "%s accepted tile_q %d", k->name, q0 + 1);
+            }
+            in.p.tune[ATTN_TUNE_TILE_Q] = 0;
+            in.p.tune[ATTN_TUNE_TILE_K] = k->tune[ATTN_TUNE_TILE_K].max + 1;
             CHECK_MSG(k->run(&in.p, in.q, in.k, in.v, got, NULL, 1) == ATTN_ERR_INVALID,
-                      "%s accepted tile_q %d", k->name, q0 + 1);
-            in.p.tune[ATTN_TUNE_TILE_Q] = in.p.tune[ATTN_TUNE_TILE_K] = 0;
+                      "%s accepted tile_k %d", k->name, in.p.tune[ATTN_TUNE_TILE_K]);
+            in.p.tune[ATTN_TUNE_TILE_K] = 0;
         }
         attn_free(got);
         attn_inputs_free(&in);
     }
-    CHECK(tested >= 8);     /* flash at least, on 4 shapes x 2 settings */
+    CHECK(tested >= 24);    /* flash, blocked and omp at least, on 4 shapes x 2 settings */
 }
 
 /* The defaults come from the caches, within what each kernel allows: 32 KiB L1d gives the
@@ -703,6 +711,8 @@ TEST(kernels_tile_defaults_follow_the_caches)
         { "flash_avx512", &d64,  { 49152, 2097152 }, 64,  96 },
         { "flash",        &d64,  { 32768, 524288 },  32, 128 },
         { "simd_avx2",    &d64,  { 32768, 524288 },  64, 128 },
+        { "blocked",      &d64,  { 32768, 524288 },   0, 128 },   /* tile_q fixed at 32 */
+        { "omp",          &d64,  { 49152, 524288 },   0, 192 },
         { "naive",        &d64,  { 32768, 524288 },   0,   0 },
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
