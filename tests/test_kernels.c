@@ -645,11 +645,12 @@ TEST(kernels_tiles_reach_the_kernel)
     int nk, tested = 0;
     const attn_kernel *ks = attn_kernels(&nk);
     const attn_kernel *naive = attn_kernel_find("naive");
+    for (int dt = 0; dt < ATTN_DTYPE_COUNT; dt++)
     for (int s = 0; s < N_SHAPES; s++) {
         int pick = 0;
         for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) pick |= !strcmp(shapes[s].name, names[i]);
         if (!pick) continue;
-        attn_case c = case_of(&shapes[s], naive);
+        attn_case c = case_of_dtype(&shapes[s], naive, (attn_dtype)dt);
         attn_inputs in;
         CHECK(attn_inputs_make(&c, &in) == 0);
         CHECK(run_kernel(naive, &in, in.out, 1) == ATTN_OK);
@@ -657,7 +658,9 @@ TEST(kernels_tiles_reach_the_kernel)
         for (int ki = 0; ki < nk; ki++) {
             const attn_kernel *k = &ks[ki];
             const char *why;
-            if (!attn_kernel_tunable(k, ATTN_TUNE_TILE_K) || !attn_kernel_usable(k, &why)) continue;
+            if (!attn_kernel_tunable(k, ATTN_TUNE_TILE_K) || !attn_kernel_usable(k, &why) ||
+                !attn_kernel_accepts(k, (attn_dtype)dt)) continue;
+            const attn_tol tol = test_tol(k, (attn_dtype)dt);
             const int q0 = k->tune[ATTN_TUNE_TILE_Q].min;   /* 0 when not tunable */
             const int set[2][2] = { { q0, 16 }, { 2 * q0, 48 } };
             size_t ws[2];
@@ -671,9 +674,10 @@ TEST(kernels_tiles_reach_the_kernel)
                 int threads = k->caps & ATTN_CAP_THREADS ? 2 : 1;
                 attn_status st = run_kernel(k, &in, got, threads);
                 char label[96];
-                snprintf(label, sizeof label, "%s tiles %dx%d", shapes[s].name, set[t][0], set[t][1]);
+                snprintf(label, sizeof label, "%s %s tiles %dx%d", shapes[s].name,
+                         attn_dtype_name((attn_dtype)dt), set[t][0], set[t][1]);
                 CHECK_MSG(st == ATTN_OK, "%s on %s: status %d", k->name, label, (int)st);
-                if (st == ATTN_OK) compare(k->name, label, threads, &in.p, got, in.out, NULL, ATOL, RTOL);
+                if (st == ATTN_OK) compare(k->name, label, threads, &in.p, got, in.out, NULL, tol.atol, tol.rtol);
                 tested++;
             }
             if (in.p.Lq > 16)   /* (Lq <= 16 goes to a decode kernel, which has no tiles) */
@@ -711,6 +715,7 @@ TEST(kernels_tile_defaults_follow_the_caches)
         { "flash_avx512", &d64,  { 49152, 2097152 }, 64,  96 },
         { "flash",        &d64,  { 32768, 524288 },  32, 128 },
         { "simd_avx2",    &d64,  { 32768, 524288 },  64, 128 },
+        { "flash_f16",    &d64,  { 49152, 2097152 }, 64,  96 },
         { "blocked",      &d64,  { 32768, 524288 },   0, 128 },   /* tile_q fixed at 32 */
         { "omp",          &d64,  { 49152, 524288 },   0, 192 },
         { "naive",        &d64,  { 32768, 524288 },   0,   0 },
