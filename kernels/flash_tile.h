@@ -59,6 +59,54 @@ typedef struct { int bq, kt; } ft_tiles;
 
 static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
 
+/* ---- tunables: tile_q = bq, tile_k = kt (attn.h "tunables") ----
+ *
+ * Allowed: bq a multiple of FT_ROWS (the scores microkernel's row block) from FT_ROWS to
+ * FT_MAX_TILE, kt a multiple of 16 from 16 to FT_MAX_TILE (any kt works; steps of 16 keep
+ * sweeps small). The kernel's descriptor sets .tune = FT_TUNE, .tile_rule = FT_TILE_RULE.
+ *
+ * Default from the caches: attn.h's tile rule (attn_tune_defaults) with the including
+ * file's constants FT_SCORE_L1_DIV (default 2: the score tile in half of L1d) and
+ * FT_DEFAULT_BQ (default 256, the largest default bq): .tile_rule = FT_TILE_RULE. */
+#define FT_MAX_TILE 1024
+#ifndef FT_SCORE_L1_DIV
+#define FT_SCORE_L1_DIV 2
+#endif
+#ifndef FT_DEFAULT_BQ
+#define FT_DEFAULT_BQ 256
+#endif
+#define FT_TILE_RULE { FT_SCORE_L1_DIV, FT_DEFAULT_BQ }
+#define FT_TUNE { [ATTN_TUNE_TILE_Q] = { FT_ROWS, FT_MAX_TILE, FT_ROWS }, \
+                  [ATTN_TUNE_TILE_K] = { 16, FT_MAX_TILE, 16 } }
+
+static inline int ft_tiles_ok(ft_tiles t)
+{
+    return t.bq >= FT_ROWS && t.bq <= FT_MAX_TILE && t.bq % FT_ROWS == 0 &&
+           t.kt >= 1 && t.kt <= FT_MAX_TILE;
+}
+
+/* The tiles problem p asks for: its tune values where set, else the kernel's built-in. */
+static inline ft_tiles ft_asked(const attn_problem *p, ft_tiles builtin)
+{
+    return (ft_tiles){ p->tune[ATTN_TUNE_TILE_Q] ? p->tune[ATTN_TUNE_TILE_Q] : builtin.bq,
+                       p->tune[ATTN_TUNE_TILE_K] ? p->tune[ATTN_TUNE_TILE_K] : builtin.kt };
+}
+
+/* The tiles of problem p: ft_asked, or the built-in ones for values the kernel does not
+ * allow (run refuses those first: ft_check), so a workspace size is never computed from
+ * a wild value. */
+static inline ft_tiles ft_pick(const attn_problem *p, ft_tiles builtin)
+{
+    return ft_tiles_ok(ft_asked(p, builtin)) ? ft_asked(p, builtin) : builtin;
+}
+
+/* attn_problem_check plus the tunables: ATTN_ERR_INVALID for tiles outside FT_TUNE. */
+static inline int ft_check(const attn_problem *p, unsigned caps, int threads, ft_tiles builtin)
+{
+    if (!ft_tiles_ok(ft_asked(p, builtin))) return ATTN_ERR_INVALID;
+    return attn_problem_check(p, caps, threads);
+}
+
 /* The kernel's tiles with bq cut to Lq rounded up to FT_ROWS (a multiple of 16, so the
  * workspace parts stay 64-byte aligned) when Lq is smaller than one query tile. The
  * workspace and the run both use the fitted tiles. */

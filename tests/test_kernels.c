@@ -642,3 +642,104 @@ TEST(registry_dtypes_and_tolerance)
     }
     CHECK(attn_kernel_find("naive")->dtypes == ATTN_DTYPES_ALL);
 }
+
+/* ------------------------------------------------------------- tunables -- */
+
+/* The tiles a problem carries reach the kernel: every kernel with tunables validates at
+ * two tile settings (the smallest query tile it allows with 16-key tiles, and twice that
+ * with 48-key tiles: neither divides these lengths; 0, its built-in query tile, where
+ * tile_q is not tunable), asks for a workspace that follows the tiles, and refuses a
+ * value it does not allow. */
+TEST(kernels_tiles_reach_the_kernel)
+{
+    static const char *const names[] = { "prime97-cpad", "cross-q>k-causal", "cross-pad", "dec-q17-k300-gqa" };
+    int nk, tested = 0;
+    const attn_kernel *ks = attn_kernels(&nk);
+    const attn_kernel *naive = attn_kernel_find("naive");
+    for (int dt = 0; dt < ATTN_DTYPE_COUNT; dt++)
+    for (int s = 0; s < N_SHAPES; s++) {
+        int pick = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) pick |= !strcmp(shapes[s].name, names[i]);
+        if (!pick) continue;
+        attn_case c = case_of_dtype(&shapes[s], naive, (attn_dtype)dt);
+        attn_inputs in;
+        CHECK(attn_inputs_make(&c, &in) == 0);
+        CHECK(run_kernel(naive, &in, in.out, 1) == ATTN_OK);
+        float *got = attn_alloc(sizeof(float) * out_count(&in.p));
+        for (int ki = 0; ki < nk; ki++) {
+            const attn_kernel *k = &ks[ki];
+            const char *why;
+            if (!attn_kernel_tunable(k, ATTN_TUNE_TILE_K) || !attn_kernel_usable(k, &why) ||
+                !attn_kernel_accepts(k, (attn_dtype)dt)) continue;
+            const attn_tol tol = test_tol(k, (attn_dtype)dt);
+            const int q0 = k->tune[ATTN_TUNE_TILE_Q].min;   /* 0 when not tunable */
+            const int set[2][2] = { { q0, 16 }, { 2 * q0, 48 } };
+            size_t ws[2];
+            for (int t = 0; t < 2; t++) {
+                in.p.tune[ATTN_TUNE_TILE_Q] = set[t][0];
+                in.p.tune[ATTN_TUNE_TILE_K] = set[t][1];
+                CHECK((q0 == 0 || attn_tune_allows(k, ATTN_TUNE_TILE_Q, set[t][0])) &&
+                      attn_tune_allows(k, ATTN_TUNE_TILE_K, set[t][1]));
+                ws[t] = k->workspace_bytes(&in.p, 2);
+                memset(got, 0xff, sizeof(float) * out_count(&in.p));
+                int threads = k->caps & ATTN_CAP_THREADS ? 2 : 1;
+                attn_status st = run_kernel(k, &in, got, threads);
+                char label[96];
+                snprintf(label, sizeof label, "%s %s tiles %dx%d", shapes[s].name,
+                         attn_dtype_name((attn_dtype)dt), set[t][0], set[t][1]);
+                CHECK_MSG(st == ATTN_OK, "%s on %s: status %d", k->name, label, (int)st);
+                if (st == ATTN_OK) compare(k->name, label, threads, &in.p, got, in.out, NULL, tol.atol, tol.rtol);
+                tested++;
+            }
+            if (in.p.Lq > 16)   /* (Lq <= 16 goes to a decode kernel, which has no tiles) */
+                CHECK_MSG(ws[0] < ws[1], "%s on %s: workspace %zu at %dx%d, %zu at %dx%d", k->name,
+                          shapes[s].name, ws[0], set[0][0], set[0][1], ws[1], set[1][0], set[1][1]);
+            if (q0) {
+                in.p.tune[ATTN_TUNE_TILE_Q] = q0 + 1;        /* not a multiple of the step */
+                CHECK_MSG(k->run(&in.p, in.q, in.k, in.v, got, NULL, 1) == ATTN_ERR_INVALID,
+                          "%s accepted tile_q %d", k->name, q0 + 1);
+            }
+            in.p.tune[ATTN_TUNE_TILE_Q] = 0;
+            in.p.tune[ATTN_TUNE_TILE_K] = k->tune[ATTN_TUNE_TILE_K].max + 1;
+            CHECK_MSG(k->run(&in.p, in.q, in.k, in.v, got, NULL, 1) == ATTN_ERR_INVALID,
+                      "%s accepted tile_k %d", k->name, in.p.tune[ATTN_TUNE_TILE_K]);
+            in.p.tune[ATTN_TUNE_TILE_K] = 0;
+        }
+        attn_free(got);
+        attn_inputs_free(&in);
+    }
+    CHECK(tested >= 24);    /* flash, blocked and omp at least, on 4 shapes x 2 settings */
+}
+
+/* The defaults come from the caches, within what each kernel allows: 32 KiB L1d gives the
+ * tiles the kernels were tuned with, 48 KiB wider key tiles, a small L2 smaller tiles. */
+TEST(kernels_tile_defaults_follow_the_caches)
+{
+    const attn_problem d64 = { .B = 1, .H = 1, .Hkv = 1, .Lq = 4096, .Lk = 4096, .D = 64, .Dv = 64 };
+    const attn_problem d128 = { .B = 1, .H = 1, .Hkv = 1, .Lq = 4096, .Lk = 4096, .D = 128, .Dv = 128 };
+    const struct { const char *kernel; const attn_problem *p; attn_caches c; int q, k; } want[] = {
+        { "flash_avx2",   &d64,  { 32768, 524288 },  64,  64 },
+        { "flash_avx2",   &d64,  { 49152, 2097152 }, 64,  96 },
+        { "flash_avx2",   &d64,  { 0, 0 },           64,  64 },   /* unknown: 32 KiB, 256 KiB */
+        { "flash_avx2",   &d128, { 32768, 131072 },  32,  32 },   /* L2 bound: 16384 floats */
+        { "flash_avx512", &d64,  { 32768, 1048576 }, 64,  64 },
+        { "flash_avx512", &d64,  { 49152, 2097152 }, 64,  96 },
+        { "flash",        &d64,  { 32768, 524288 },  32, 128 },
+        { "simd_avx2",    &d64,  { 32768, 524288 },  64, 128 },
+        { "flash_f16",    &d64,  { 49152, 2097152 }, 64,  96 },
+        { "blocked",      &d64,  { 32768, 524288 },   0, 128 },   /* tile_q fixed at 32 */
+        { "omp",          &d64,  { 49152, 524288 },   0, 192 },
+        { "naive",        &d64,  { 32768, 524288 },   0,   0 },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const attn_kernel *k = attn_kernel_find(want[i].kernel);
+        if (!k) continue;                   /* an ISA file not built on this architecture */
+        int out[ATTN_TUNE_COUNT];
+        attn_tune_defaults(k, want[i].p, want[i].c, out);
+        CHECK_MSG(out[ATTN_TUNE_TILE_Q] == want[i].q && out[ATTN_TUNE_TILE_K] == want[i].k,
+                  "%s D=%d L1d %ld L2 %ld: default %dx%d, want %dx%d", want[i].kernel, want[i].p->D,
+                  want[i].c.l1d, want[i].c.l2, out[0], out[1], want[i].q, want[i].k);
+        for (int t = 0; t < ATTN_TUNE_COUNT; t++)
+            CHECK(out[t] == 0 ? !attn_kernel_tunable(k, (attn_tune_id)t) : attn_tune_allows(k, (attn_tune_id)t, out[t]));
+    }
+}

@@ -42,6 +42,11 @@ static void row_values(int p, char *v, size_t n, const char **context)
     case PT_SIDE:   snprintf(v, n, "inf, 2"); break;
     default:        snprintf(v, n, "%g, %g", r->min, r->min + 1); break;
     }
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++)      /* a tunable: a kernel that has it */
+        if (!strcmp(r->key, attn_tune_names[t])) {
+            snprintf(v, n, "0, 64");
+            *context = "kernels = flash\n";
+        }
 }
 
 /* Load config text; 0 on success. */
@@ -67,7 +72,7 @@ static void row_config(int p, char *buf, size_t n)
     row_values(p, v, sizeof v, &context);
     size_t len = (size_t)snprintf(buf, n, "[rows]\n%s = %s\n%s", attn_params[p].key, v, context);
     for (size_t i = 0; i < sizeof base_keys / sizeof base_keys[0]; i++)
-        if (strcmp(base_keys[i].key, attn_params[p].key))
+        if (strcmp(base_keys[i].key, attn_params[p].key) && !strstr(context, base_keys[i].key))
             len += (size_t)snprintf(buf + len, n - len, "%s = %s\n", base_keys[i].key, base_keys[i].value);
 }
 

@@ -323,6 +323,32 @@ TEST(plot_kernel_colours_distinct)
             CHECK(strcmp(plot_kernel_colour(k[i].name), plot_kernel_colour(k[j].name)) != 0);
 }
 
+/* A sweep over both tiles: one heat map per kernel (GFLOP/s over tile_k x tile_q, the
+ * values used), drawn `with image` on the grid of the values, a case that did not run
+ * left as an empty (NaN) cell. */
+TEST(plot_tile_heat_map)
+{
+    if (!gnuplot_on_path()) return;     /* the fallback has its own test */
+    char dir[256], plots[300], *err;
+    CHECK(make_run("tests/data/plot_tiles.json", dir, sizeof dir) == 0);
+    snprintf(plots, sizeof plots, "%s/plots", dir);
+    const char *args[] = { dir };
+    int rc = run_plot(&err, 1, args);
+    CHECK_MSG(rc == 0 && !strstr(err, "gnuplot /"), "plot: rc %d\n%s", rc, err);
+    static const char *const charts[] = { "tiles-heat-flash", "roofline" };
+    check_charts(plots, charts, 2);
+    char *gp = read_rel(plots, "data/tiles-heat-flash.gp"), *dat = read_rel(plots, "data/tiles-heat-flash.dat");
+    CHECK(gp && strstr(gp, "with image") && strstr(gp, "set xtics (\"16\" 0, \"48\" 1, \"128\" 2)") &&
+          strstr(gp, "set ytics (\"16\" 0, \"32\" 1)") && strstr(gp, "flash GFLOP/s over tile sizes"));
+    /* 2 x 3 cells, one scan line per tile_q; 32 x 128 did not run: NaN, no case id */
+    CHECK(dat && strstr(dat, "\n0 0 ") && strstr(dat, "\n2 1 nan 128 32 -\n"));
+    CHECK(dat && strstr(dat, "tiles-flash-b1-h2-kv2-q70-k70-d16-dv16-t1-none-dot-tq16-tk48"));
+    free(gp);
+    free(dat);
+    free(err);
+    test_rm_tree(dir);
+}
+
 /* The parts chart of mha cases: per kernel one line per part, at 100 x part / whole of
  * each case, sorted by length; a case without parts (layer = attention) breaks the line;
  * a dashed level at 50%. */

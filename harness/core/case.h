@@ -11,6 +11,10 @@
 
 #define ATTN_ID_MAX 256
 
+/* Where a case's tunables came from: none (the kernel has none, or not resolved yet),
+ * the config, the wisdom file, the kernel's default for this machine's caches. */
+typedef enum { TUNE_NONE = 0, TUNE_CONFIG, TUNE_WISDOM, TUNE_DEFAULT } attn_tune_source;
+
 typedef enum { MASK_NONE = 0, MASK_CAUSAL = 1, MASK_PADDING = 2, MASK_CAUSAL_PADDING = 3 } attn_mask;
 
 /* layer = attention: the kernel alone; mha: a multi-head attention layer around it
@@ -31,6 +35,12 @@ typedef struct attn_case {
     attn_score score;
     int additive_dim;
     attn_dtype dtype;           /* storage type of q, k, v (out stays fp32) */
+    int tile_q, tile_k;         /* tunables the config asks for (0: not set; attn.h) */
+
+    /* the tunables used (attn_case_resolve_tunables, core/tunables.h): values (0 for a
+     * tunable the kernel lacks) and where they came from */
+    int tune_used[ATTN_TUNE_COUNT];
+    attn_tune_source tune_from;
     attn_layer_kind layer;      /* attention (the kernel alone) or mha (the whole layer) */
     int d_model;                /* model width of the mha layer (default heads x head_dim) */
 

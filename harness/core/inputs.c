@@ -74,6 +74,7 @@ void attn_problem_from_case(const attn_case *c, attn_problem *p)
     p->score = c->score;
     p->A = c->score == ATTN_SCORE_ADDITIVE ? c->additive_dim : 0;
     p->dtype = c->dtype;
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) p->tune[t] = c->tune_used[t];
 }
 
 /* ---------------------------------------------------------------- inputs -- */

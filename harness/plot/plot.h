@@ -133,12 +133,15 @@ typedef enum {
     PS_POINTS,      /* x y: one marker per point, no line (roofline: one per case) */
     PS_ROOF,        /* x y: a thin line through the points, no markers (a roof); drawn
                        from the data file but not counted as data (plot_panel_points) */
+    PS_HEAT,        /* x y = a cell of a two-tunable grid (tile_k, tile_q), ylo = yhi = its
+                       value (GFLOP/s): a heat map, the chart's only series
+                       (plot_gnuplot.c draws it `with image` on the grid of distinct x, y) */
     PS_HLINE,       /* constant y = value, dashed (peak, full attention) */
     PS_IDEAL,       /* y = x / x0 (ideal speedup), thin black dashed */
     PS_KEYONLY,     /* no data: a legend entry explaining a marker or dash style */
 } plot_style;
 /* Styles whose points go to the data file (the rest are constants or legend entries). */
-#define PLOT_STYLE_HAS_DATA(st) ((st) <= PS_ROOF)
+#define PLOT_STYLE_HAS_DATA(st) ((st) <= PS_HEAT)
 
 typedef struct plot_point {
     double x, y, ylo, yhi;
@@ -209,6 +212,8 @@ void plot_build_speedup(const chart_in *in, plot_chart *ch);
 void plot_build_threads(const chart_in *in, plot_chart *ch);
 void plot_build_parts(const chart_in *in, plot_chart *ch);      /* mha cases: share of parts */
 void plot_build_roofline(const chart_in *in, plot_chart *ch);   /* plot_roofline.c */
+/* GFLOP/s over tile_q x tile_k (the tunables used) of one kernel's cases: a heat map. */
+void plot_build_heat(const chart_in *in, plot_chart *ch);
 
 /* ------------------------------------------------------------- gnuplot -- */
 

@@ -12,7 +12,8 @@
  *   m.npy (B, Lk, dm) (= x for self-attention), w_q.npy (dm, H D), b_q.npy (H D),
  *   w_k.npy (dm, Hkv D), b_k.npy, w_v.npy (dm, Hkv Dv), b_v.npy, w_o.npy (H Dv, dm),
  *   b_o.npy (dm); case.json "layer" states the formula
- *   case.json                    params, scale, mask tables, the mask rule in words,
+ *   case.json                    params, the tunables used (tiled kernels), scale, mask
+ *                                tables, the mask rule in words,
  *                                storage_dtype (bf16/f16: q, k, v hold the rounded values)
  *
  * .npy v1.0: "\x93NUMPY", version 1.0, little-endian uint16 header length, a Python dict
@@ -129,6 +130,7 @@ static cJSON *case_doc(const attn_case *c, const attn_inputs *in)
     cJSON_AddStringToObject(o, "id", c->id);
     cJSON_AddStringToObject(o, "kernel", c->kernel ? c->kernel->name : "?");
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
+    if (c->tune_from != TUNE_NONE) cJSON_AddItemToObject(o, "tunables", attn_tunables_json(c));
     /* the recomputation facts, at top level as docs/design.md names them */
     cJSON_AddStringToObject(o, "score", attn_score_name(p->score));
     cJSON_AddNumberToObject(o, "scale", (double)p->scale);

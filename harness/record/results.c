@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/params.h"
+#include "core/tunables.h"
 #include "core/tolerance.h"
 #include "record/gbench.h"
 #include "record/results.h"
@@ -131,6 +132,15 @@ static cJSON *parts_json(const attn_result *r)
     return o;
 }
 
+cJSON *attn_tunables_json(const attn_case *c)
+{
+    cJSON *t = cJSON_CreateObject();
+    for (int i = 0; i < ATTN_TUNE_COUNT; i++)
+        if (c->tune_used[i]) cJSON_AddNumberToObject(t, attn_tune_names[i], c->tune_used[i]);
+    cJSON_AddStringToObject(t, "from", attn_tune_source_name(c->tune_from));
+    return t;
+}
+
 cJSON *attn_case_json(const attn_case *c, const attn_result *res)
 {
     cJSON *o = cJSON_CreateObject();
@@ -140,6 +150,7 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     if (c->kernel) cJSON_AddStringToObject(o, "isa", attn_isa_name(c->kernel->isa));
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
     cJSON_AddItemToObject(o, "settings", settings_json(c));
+    if (c->tune_from != TUNE_NONE) cJSON_AddItemToObject(o, "tunables", attn_tunables_json(c));
 
     cJSON_AddStringToObject(o, "status", attn_status_name(res->status));
     /* a case that did not come out ok always says why */
@@ -212,6 +223,8 @@ static const struct { const char *name, *path; } csv_cols[] = {
     { "workspace_bytes", "memory.workspace_bytes" }, { "wall_s", "wall_s" },
     { "bytes", "bytes" }, { "intensity", "intensity" }, { "gbytes_s", "gbytes_s" },
     { "roof_gflops", "roof_gflops" }, { "pct_roof", "pct_roof" },
+    { "tile_q_used", "tunables.tile_q" }, { "tile_k_used", "tunables.tile_k" },
+    { "tunables_from", "tunables.from" },
     { "qkv_proj_median", "parts.qkv_proj.median" }, { "attention_median", "parts.attention.median" },
     { "out_proj_median", "parts.out_proj.median" },
 };
