@@ -212,12 +212,13 @@ TEST(ab_binary_against_itself)
 {
     char ini[512], dir[512], err[4096];
     snprintf(ini, sizeof ini, "%s/ab.ini", test_tmpdir());
-    snprintf(dir, sizeof dir, "%s/ab", test_tmpdir());
     test_write_text(ini, "[ab]\nkernels = naive, blocked\nheads = 2\nseq_len = 17, 40\nmin_time = 0\nreps = 3\n");
     int rc = 1;
-    for (int attempt = 0; attempt < 2 && rc == 1; attempt++)
+    for (int attempt = 0; attempt < 2 && rc == 1; attempt++) {
+        snprintf(dir, sizeof dir, "%s/ab%d", test_tmpdir(), attempt);  /* ab refuses an old -o */
         rc = test_sh(err, sizeof err, "%s ab %s --base %s --new %s --rounds 3 -q -o %s",
                      test_bin(), ini, test_bin(), test_bin(), dir);
+    }
     CHECK_MSG(rc == 0 || rc == 3, "exit %d: %s", rc, err);
     for (int s = 0; s < 2; s++) {
         char path[600];
