@@ -31,6 +31,10 @@
 #include "attn.h"
 #include "vec_avx2.h"
 #include "flash16_frame.h"
+#include "decode_handoff.h"
+
+/* Lq <= FT_DECODE_LQ (decode steps) runs as decode_avx2, which reads f16 q, k, v too */
+extern const attn_kernel attn_kernel_decode_avx2;
 
 #ifndef FLASH_F16_BQ
 #define FLASH_F16_BQ 64     /* a multiple of A2_ROWS (16) */
@@ -138,12 +142,14 @@ static void f16_qtile(const attn_problem *p, int b, int i0, int nq, const float 
 
 static size_t flash_f16_workspace(const attn_problem *p, int threads)
 {
+    if (ft_to_decode(p)) return attn_kernel_decode_avx2.workspace_bytes(p, threads);
     return (size_t)threads * slot_floats(p) * sizeof(float);
 }
 
 static attn_status flash_f16_run(const attn_problem *p, const float *q, const float *k,
                                  const float *v, float *out, void *workspace, int threads)
 {
+    if (ft_to_decode(p)) return attn_kernel_decode_avx2.run(p, q, k, v, out, workspace, threads);
     if (!f16_tiles_ok(p)) return ATTN_ERR_INVALID;
     return h16_run(p, q, k, v, out, workspace, threads, FLASH_F16_CAPS, ATTN_F16, f16_bq(p),
                    slot_floats(p) * sizeof(float), f16_qtile);

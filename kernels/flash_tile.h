@@ -46,6 +46,7 @@
 
 #include "attn.h"
 #include "qtile_par.h"
+#include "decode_handoff.h"
 
 #define FT_CAT2(a, b) a##b
 #define FT_CAT(a, b) FT_CAT2(a, b)
@@ -54,8 +55,6 @@
 /* Query tile rows (bq, a multiple of FT_ROWS and FT_LANES) and key tile keys (kt). */
 typedef struct { int bq, kt; } ft_tiles;
 
-/* Query rows per head up to which ft_run_dec hands the problem to the decode kernel. */
-#define FT_DECODE_LQ 16
 
 static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
 
@@ -239,11 +238,6 @@ static void ft_run(const attn_problem *p, const float *q, const float *k, const 
  * dec (whose caps must cover the flash kernel's: the flash kernels and the decode kernels
  * declare the same set, but for the general score, which stays here). Its workspace
  * comes from ft_workspace_dec with the same dec. */
-static inline int ft_to_decode(const attn_problem *p)
-{
-    return p->Lq <= FT_DECODE_LQ && p->score != ATTN_SCORE_GENERAL;
-}
-
 static inline size_t ft_workspace_dec(const attn_problem *p, int threads, ft_tiles t,
                                       const attn_kernel *dec)
 {
