@@ -44,9 +44,11 @@ CBLAS_DEFS := $(if $(CBLAS_FOUND),-DATTN_HAVE_CBLAS $(CBLAS_CFLAGS))
 # file kernels/<name>_<suffix>.c (and harness/*/*_<suffix>.c) is compiled with them;
 # its descriptor's `requires` names the CPU features they assume. For example:
 #   FLAGS_amx        := $(FLAGS_avx512) -mavx512bf16 -mamx-tile -mamx-bf16
+# _avx2: AVX2 + FMA, and F16C for vec_avx2.h's f16 row loads (a kernel that calls them,
+# decode_avx2, requires ATTN_REQ_AVX2 | F16C; the others ATTN_REQ_AVX2);
 # _f16: AVX2 + FMA kernels that read f16 storage through F16C (ATTN_REQ_AVX2 | F16C);
 # _bf16: AVX-512 kernels with AVX512-BF16 (ATTN_REQ_AVX512 | AVX512_BF16).
-FLAGS_avx2   := -mavx2 -mfma
+FLAGS_avx2   := -mavx2 -mfma -mf16c
 FLAGS_avx512 := -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx2 -mfma
 FLAGS_f16    := -mavx2 -mfma -mf16c
 FLAGS_bf16   := $(FLAGS_avx512) -mavx512bf16
@@ -141,8 +143,9 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) $(ISA_FLAGS) -c -o $@ $<
 
-# blas.c alone sees the CBLAS header; it is rebuilt when the CBLAS choice changes
-$(BUILD)/obj/kernels/blas.o: CPPFLAGS += $(CBLAS_DEFS)
+# blas.c and the mha layer alone see the CBLAS header; rebuilt when the CBLAS choice changes
+$(BUILD)/obj/kernels/blas.o $(BUILD)/obj/harness/core/layer.o: CPPFLAGS += $(CBLAS_DEFS)
+$(BUILD)/obj/harness/core/layer.o: $(BUILD)/cblas.flags
 $(BUILD)/obj/kernels/blas.o: ISA_FLAGS = -fno-trapping-math   # lets GCC vectorise its exp's clamp
 $(BUILD)/obj/kernels/blas.o: $(BUILD)/cblas.flags
 $(BUILD)/cblas.flags: FORCE

@@ -27,6 +27,8 @@
  * Scores: dot:      s = scale * q.k                       (scale defaults to 1/sqrt(D))
  *         additive: s = va . tanh(Wq q + Wk k)            (Bahdanau; scale NOT applied)
  *                   Wq, Wk are (A, D), va is (A); shared by all heads.
+ *         general:  s = q^T W k = (W^T q) . k              (Luong; scale NOT applied)
+ *                   W is (D, D), shared by all heads; needs D == D of k (always).
  * out_i = sum_j softmax_j(s_ij) v_j over the visible keys j.
  */
 #ifndef ATTN_H
@@ -37,7 +39,7 @@
 
 /* ---------------------------------------------------------------- problem -- */
 
-typedef enum { ATTN_SCORE_DOT = 0, ATTN_SCORE_ADDITIVE = 1 } attn_score;
+typedef enum { ATTN_SCORE_DOT = 0, ATTN_SCORE_ADDITIVE = 1, ATTN_SCORE_GENERAL = 2 } attn_score;
 
 /* Storage type of q, k and v (out is always fp32): fp32, bfloat16 (8 exponent bits, 8
  * significand bits), IEEE binary16 (5 exponent bits, 11 significand bits). A kernel
@@ -73,6 +75,7 @@ typedef struct attn_problem {
     const float *wq;        /* (A, D) additive query projection, or NULL */
     const float *wk;        /* (A, D) additive key projection, or NULL */
     const float *va;        /* (A)    additive output vector, or NULL */
+    const float *wg;        /* (D, D) general (Luong) score matrix, or NULL */
 
     /* Storage precision of q, k, v. The float arrays run() gets always hold the values
      * exactly (for bf16/f16: the 16-bit values widened), so an fp32 kernel computes the
@@ -80,6 +83,12 @@ typedef struct attn_problem {
      * the same shapes as q, k, v, 64-byte aligned, bf16 or binary16 bits (NULL for f32). */
     attn_dtype dtype;
     const uint16_t *q16, *k16, *v16;
+
+    /* Tunables (see "tunables" below): tune[ATTN_TUNE_TILE_Q] query-tile rows and
+     * tune[ATTN_TUNE_TILE_K] key-tile keys, as the harness resolved them (config, wisdom,
+     * or the kernel's default from the cache sizes); 0 = the kernel's built-in value.
+     * workspace_bytes and run read the same values. */
+    int tune[2];
 } attn_problem;
 
 /* Number of valid keys of batch item b. */
@@ -137,15 +146,16 @@ enum {
     ATTN_CAP_WINDOW   = 1u << 7,  /* local window */
     ATTN_CAP_GLOBALS  = 1u << 8,  /* global tokens */
     ATTN_CAP_THREADS  = 1u << 9,  /* uses threads > 1 */
+    ATTN_CAP_GENERAL  = 1u << 10, /* general (Luong) score q^T W k */
 };
-#define ATTN_CAP_COUNT 10
+#define ATTN_CAP_COUNT 11
 
 /* Capability bits a problem run with `threads` threads requires. */
 unsigned attn_problem_needs(const attn_problem *p, int threads);
 /* Name of one capability bit ("causal", "padding", ...). */
 const char *attn_cap_name(unsigned cap);
 /* What every kernel's run() checks first: ATTN_ERR_INVALID for an inconsistent problem
- * (sizes < 1, H % Hkv != 0, kv_len outside [0, Lk], missing global or additive tables,
+ * (sizes < 1, H % Hkv != 0, kv_len outside [0, Lk], missing global, additive or general tables,
  * threads < 1), ATTN_ERR_UNSUPPORTED when it needs a bit outside caps, else ATTN_OK. */
 int attn_problem_check(const attn_problem *p, unsigned caps, int threads);
 
@@ -215,6 +225,46 @@ uint16_t attn_f32_to_bf16(float x);
 float attn_bf16_to_f32(uint16_t h);
 uint16_t attn_f32_to_f16(float x);                  /* IEEE 754 binary16 */
 float attn_f16_to_f32(uint16_t h);
+/* x[0, n) = the values h[0, n) stored in dtype t (bf16 or f16) widened, as above. */
+void attn_widen16(attn_dtype t, const uint16_t *h, size_t n, float *x);
+
+/* ---------------------------------------------------------------- tunables -- */
+
+/* A tunable is a kernel parameter that changes speed, never the result beyond the
+ * declared tolerance: today the query-tile rows and the key-tile keys of the tiled
+ * kernels. A kernel declares for each the values it allows (min..max in steps of step;
+ * step 0: not tunable) and a rule deriving its default from the cache sizes; the harness
+ * picks the values (config, wisdom, else that default) and passes them in
+ * attn_problem.tune. Kernels never read the machine themselves. */
+typedef enum { ATTN_TUNE_TILE_Q = 0, ATTN_TUNE_TILE_K = 1, ATTN_TUNE_COUNT } attn_tune_id;
+_Static_assert(ATTN_TUNE_COUNT == sizeof(((attn_problem *)0)->tune) / sizeof(int),
+               "attn_problem.tune holds one value per tunable");
+
+typedef struct { int min, max, step; } attn_tune_range;
+
+/* Cache sizes in bytes per core (0: unknown) that default rules derive tiles from. */
+typedef struct { long l1d, l2; } attn_caches;
+
+/* The default rule of the tiles, one rule for every tiled kernel with its own constants;
+ * computed by attn_tune_defaults (registry.c: portable code, so the harness may ask about
+ * a kernel this CPU cannot run), per core:
+ *   L1d: the score tile (tile_k x tile_q floats) is written, read and rewritten, and read
+ *        again between two key tiles: it should stay in L1, in L1d / score_l1_div (2: the
+ *        other half for the K, V and accumulator lines streaming through).
+ *        tile_q = the largest power of two from tune[TILE_Q].min up to max_q whose
+ *        square tile fits that share (a kernel whose tile_q is not tunable: max_q, its
+ *        fixed query tile); tile_k = the rest of the share, share / (4 tile_q),
+ *        down to a multiple of tune[TILE_K].step, at most 256: a square tile, widened in
+ *        keys where L1 allows it.
+ *   L2:  the query tile (D x tile_q), the accumulator (tile_q x Dv) and the K and V rows
+ *        of a key tile (tile_k x (D + Dv)) in half of L2; while they do not fit, the
+ *        larger tile is halved (down to the smallest allowed).
+ *   Unknown sizes (0) read as L1d 32 KiB, L2 256 KiB.
+ * 32 KiB L1d gives 64 x 64 (max_q >= 64, div 2), 48 KiB (Sapphire Rapids) 64 x 96. */
+typedef struct { int score_l1_div, max_q; } attn_tile_rule;
+
+/* The tunable names as configs, results and wisdom spell them: "tile_q", "tile_k". */
+extern const char *const attn_tune_names[ATTN_TUNE_COUNT];
 
 /* ----------------------------------------------------------------- kernels -- */
 
@@ -250,6 +300,11 @@ typedef struct attn_kernel {
     /* Non-NULL when this build cannot run the kernel at all (e.g. built without the
      * library it wraps): the reason, reported first by attn_kernel_usable(). */
     const char *unavailable;
+    /* Tunables: the values each accepts ({0}: not tunable), and the constants of the
+     * default rule of its tiles (attn_tile_rule; {0} without tunables). The opening
+     * comment of the kernel's file says why. */
+    attn_tune_range tune[ATTN_TUNE_COUNT];
+    attn_tile_rule tile_rule;
 } attn_kernel;
 
 /* --------------------------------------------------------------- registry -- */
@@ -278,6 +333,21 @@ static inline int attn_kernel_accepts(const attn_kernel *k, attn_dtype t)
 {
     return (unsigned)t < ATTN_DTYPE_COUNT && (k->dtypes & ATTN_DTYPE_BIT(t)) != 0;
 }
+
+/* Does kernel k declare tunable t / allow value v for it? */
+static inline int attn_kernel_tunable(const attn_kernel *k, attn_tune_id t)
+{
+    return (unsigned)t < ATTN_TUNE_COUNT && k->tune[t].step > 0;
+}
+static inline int attn_tune_allows(const attn_kernel *k, attn_tune_id t, int v)
+{
+    return attn_kernel_tunable(k, t) && v >= k->tune[t].min && v <= k->tune[t].max &&
+           v % k->tune[t].step == 0;
+}
+/* The kernel's default tunables for problem p on caches c (registry.c): k->tile_rule's
+ * tiles (above), each brought into the kernel's range; 0 for a tunable k does not have. */
+void attn_tune_defaults(const attn_kernel *k, const attn_problem *p, attn_caches c,
+                        int out[ATTN_TUNE_COUNT]);
 
 /* -------------------------------------------------------------- reference -- */
 

@@ -11,7 +11,8 @@
  *     out = acc / l  (zeros for a row with no visible key)
  * Tile sizes: K_tile and V_tile are 128 x 64 floats = 32 KiB each at D = 64, which stay
  * in L2 while the 32 query rows reuse them; the S tile (32 x 128 = 16 KiB) and one query
- * row stay in L1. Key tiles entirely outside the tile's band are never visited, so causal
+ * row stay in L1. BK is the tunable tile_k (scalar_tile.h: default from the caches by
+ * attn.h's tile rule, 128 on 32 KiB L1d; BQ is fixed). Key tiles entirely outside the tile's band are never visited, so causal
  * and windowed problems do about half / a band's worth of the work.
  *
  * Because masks without global tokens are exactly the band [lo, hi) of attn_band(), the
@@ -32,7 +33,7 @@
 static size_t blocked_workspace(const attn_problem *p, int threads)
 {
     (void)threads;
-    return st_slot_bytes(p->Dv, BK);
+    return st_slot_bytes(p->Dv, st_bk_ws(p, BK));
 }
 
 static attn_status blocked_run(const attn_problem *p, const float *q, const float *k,
@@ -40,9 +41,9 @@ static attn_status blocked_run(const attn_problem *p, const float *q, const floa
 {
     int st = attn_problem_check(p, BLOCKED_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
-
-    static const int bk = BK;               /* one thread: the tiles in turn, slot 0 */
-    qtile_par(p, q, k, v, out, 1, ST_BQ, workspace, st_slot_bytes(p->Dv, BK), st_tile_fn, &bk);
+    const int bk = st_bk(p, BK);            /* one thread: the tiles in turn, slot 0 */
+    if (bk < 0) return ATTN_ERR_INVALID;
+    qtile_par(p, q, k, v, out, 1, ST_BQ, workspace, st_slot_bytes(p->Dv, bk), st_tile_fn, &bk);
     return ATTN_OK;
 }
 
@@ -60,4 +61,6 @@ const attn_kernel attn_kernel_blocked = {
     .workspace_bytes = blocked_workspace,
     .run = blocked_run,
     .unavailable = NULL,
+    .tune = ST_TUNE,
+    .tile_rule = ST_TILE_RULE,
 };

@@ -18,6 +18,12 @@
  * block, acc and row statistics; part slots only when B x Hkv < 4 x threads (then fewer
  * than 8 x threads of them). Nothing of size Lk. The scalar loops leave vectorisation to
  * the compiler; decode_avx2.c is the tuned version.
+ *
+ * Storage: f32 q, k, v are read in place; bf16 / f16 ones (p->q16, k16, v16) are widened
+ * with kernels/dtype.c's scalar conversions (attn_widen16, exact): q once per part, K and
+ * V one block of DEC_KB keys at a time into the thread's scratch (kw: DEC_KB x (D + Dv)
+ * floats), and the fp32 loops run on the copy. The dtype is asked once per block, never
+ * per element.
  */
 #include <math.h>
 #include "attn.h"
@@ -27,17 +33,30 @@
 #ifndef DEC_KB
 #define DEC_KB 32
 #endif
-static const dec_geom geom = { DEC_KB, 8, 16 };     /* no SIMD: the lanes only pad rows */
+static const dec_geom geom = { DEC_KB, 8, 16, 1 };  /* no SIMD: the lanes only pad rows */
 
 #define DECODE_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                      ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
 
-static void decode_part(const attn_problem *p, const dec_layout *L, const float *qg,
-                        const float *kbh, const float *vbh, int k0, int k1, float *sc)
+/* The part function (decode_split.h) for every dtype: fp32 rows are read in place; 16-bit
+ * q rows are widened once into the scratch's q rows, and each block of 16-bit K and V rows
+ * into kw (kb x D, then kb x Dv) before the fp32 loops run on it. */
+static void decode_part(const attn_problem *p, const dec_layout *L, const void *qv,
+                        const void *kv, const void *vv, int k0, int k1, float *sc)
 {
     const int D = p->D, Dv = p->Dv, R = L->R, ldst = L->RL, lda = L->lda;
     float *st = sc + L->o_st, *acc = sc + L->o_acc, *m = sc + L->o_m, *l = sc + L->o_l;
     const int *lo = (const int *)(sc + L->o_lo), *hi = (const int *)(sc + L->o_hi);
+    const int half = p->dtype != ATTN_F32;
+    float *kw = sc + L->o_kw, *vw = kw + (size_t)L->kb * D;
+    const float *qg = qv;
+    size_t ldqg = (size_t)D;
+    if (half) {
+        for (int r = 0; r < R; r++)
+            attn_widen16(p->dtype, (const uint16_t *)qv + (size_t)r * D, (size_t)D, sc + L->o_q + (size_t)r * L->ldq);
+        qg = sc + L->o_q;
+        ldqg = (size_t)L->ldq;
+    }
 
     for (int r = 0; r < R; r++) {
         m[r] = -INFINITY;
@@ -46,10 +65,17 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const float 
     }
     for (int j0 = k0; j0 < k1; j0 += L->kb) {
         const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
+        const float *kb = (const float *)kv + (size_t)j0 * D, *vb = (const float *)vv + (size_t)j0 * Dv;
+        if (half) {
+            attn_widen16(p->dtype, (const uint16_t *)kv + (size_t)j0 * D, (size_t)nk * D, kw);
+            attn_widen16(p->dtype, (const uint16_t *)vv + (size_t)j0 * Dv, (size_t)nk * Dv, vw);
+            kb = kw;
+            vb = vw;
+        }
         for (int j = 0; j < nk; j++) {
-            const float *kj = kbh + (size_t)(j0 + j) * D;
+            const float *kj = kb + (size_t)j * D;
             for (int r = 0; r < R; r++)
-                st[(size_t)j * ldst + r] = p->scale * p_dot(qg + (size_t)r * D, kj, D);
+                st[(size_t)j * ldst + r] = p->scale * p_dot(qg + (size_t)r * ldqg, kj, D);
         }
         for (int r = 0; r < R; r++) {
             int a = lo[r] - j0, z = hi[r] - j0;
@@ -79,7 +105,7 @@ static void decode_part(const attn_problem *p, const dec_layout *L, const float 
             l[r] += sum;
         }
         for (int j = 0; j < nk; j++) {
-            const float *vj = vbh + (size_t)(j0 + j) * Dv;
+            const float *vj = vb + (size_t)j * Dv;
             for (int r = 0; r < R; r++) {
                 const float pj = st[(size_t)j * ldst + r];
                 if (pj == 0.0f) continue;
@@ -98,20 +124,22 @@ static size_t decode_workspace(const attn_problem *p, int threads)
 static attn_status decode_run(const attn_problem *p, const float *q, const float *k,
                               const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, DECODE_CAPS, threads);
-    if (st != ATTN_OK) return (attn_status)st;
+    attn_status st = dec_check(p, DECODE_CAPS, threads, DEC_DTYPES);
+    if (st != ATTN_OK) return st;
     dec_run(p, q, k, v, out, workspace, threads, geom, decode_part);
     return ATTN_OK;
 }
 
 const attn_kernel attn_kernel_decode = {
     .name = "decode",
-    .desc = "decode (Lq <= 16): split-KV over threads, one K/V pass per GQA group, log-sum-exp merge, OpenMP",
+    .desc = "decode (Lq <= 16): split-KV over threads, one K/V pass per GQA group, log-sum-exp merge, OpenMP; f32, bf16, f16 q/k/v",
     .caps = DECODE_CAPS,
-    .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
+    .dtypes = DEC_DTYPES,
     /* tolerance: the fp32 scores, max and sum of flash with expf, merged by log-sum-exp
-     * across parts (one extra rescale per part: a few ulp), far below 1e-4 / 1e-3 */
-    .tol = { [ATTN_F32] = { 1e-4, 1e-3 } },
+     * across parts (one extra rescale per part: a few ulp), far below 1e-4 / 1e-3. bf16,
+     * f16: the reference is computed from the rounded inputs and widening them is exact
+     * (dtype.c), so the arithmetic, and the bound, are fp32's */
+    .tol = { [ATTN_F32] = { 1e-4, 1e-3 }, [ATTN_BF16] = { 1e-4, 1e-3 }, [ATTN_F16] = { 1e-4, 1e-3 } },
     .workspace_bytes = decode_workspace,
     .run = decode_run,
 };

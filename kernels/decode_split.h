@@ -1,13 +1,16 @@
-/* decode_split.h: the split-KV driver shared by the decode kernels (decode, decode_avx2,
- * decode_avx512), and the part function of the SIMD ones. No intrinsics here.
+/* decode_split.h: the split-KV driver shared by the decode kernels (decode, decode_avx2).
+ * No intrinsics here.
  *
  * Use: the including file picks a dec_geom (keys per block, softmax lanes, acc column
- * multiple), defines a part function (dec_part_fn) that runs one group's rows over one
- * key range, and calls dec_workspace() and dec_run(). A SIMD kernel first defines
- * DEC_PREFIX, DEC_LANES (its softmax's lanes, also its geom's lanes) and DEC_PF (prefetch
- * distance in keys) and has the primitives <prefix>scores_dots, softmax_tile, scale_row
- * and pv (contracts in vec_avx2.h / vec_avx512.h); this file then defines dec_simd_part,
- * the part function for them (the loop is at the end of this file).
+ * multiple, whether it wants a widened copy of each 16-bit K/V block), has a part
+ * function (dec_part_fn) per storage type that runs one group's rows over one key range,
+ * and calls dec_check(), dec_workspace() and dec_run(). The SIMD kernels' part function
+ * is decode_simd_part.h's dec_simd_part, one instance per storage type.
+ *
+ * Storage: q, k, v are read in the problem's dtype: the float arrays for f32, p->q16,
+ * k16, v16 (2 bytes an element) for bf16 and f16. dec_run hands the part function
+ * pointers into that storage (const void *); the part function of that dtype knows the
+ * element type, so no loop over elements asks which dtype it reads.
  *
  * Rows: for batch item b and kv head g, the group's rows are the Lq query rows of each of
  * its G = H / Hkv query heads, R = G x Lq of them; row r is query row i = r % Lq of query
@@ -30,7 +33,8 @@
  *       M = max m_c, L = sum l_c e^(m_c - M), out = sum acc_c e^(m_c - M) / L
  * Part slots exist only when nsplit > 1, that is when B x Hkv < 4 x threads; then there
  * are B x Hkv x nsplit < 4 x threads + B x Hkv < 8 x threads of them. Workspace:
- *   threads x scratch (q rows, a key block of scores, acc, row statistics)
+ *   threads x scratch (q rows, a key block of scores, acc, row statistics; with
+ *   geom.widen and a 16-bit dtype also one widened block of K and V rows)
  *   + parts x R x (Dv + 2) floats; nothing of size Lk.
  */
 #ifndef DECODE_SPLIT_H
@@ -47,14 +51,18 @@
 #define DEC_MIN_CHUNK 256           /* keys: no chunk is planned smaller than this */
 #endif
 #define DEC_CHUNK_ALIGN 16          /* chunk boundaries on multiples of this many keys */
+/* the dtypes both decode kernels accept: q, k, v stored as fp32, bf16 or f16 */
+#define DEC_DTYPES (ATTN_DTYPE_BIT(ATTN_F32) | ATTN_DTYPE_BIT(ATTN_BF16) | ATTN_DTYPE_BIT(ATTN_F16))
 
 static inline int dec_round_up(int n, int m) { return (n + m - 1) / m * m; }
 static inline size_t dec_round_up_z(size_t n, size_t m) { return (n + m - 1) / m * m; }
 
 /* A kernel's block geometry: kb keys per block; lanes, the rows per softmax vector (8 or
  * 16: row statistics and score rows are rounded up to it, and q rows padded to it); cols,
- * the column multiple of acc's row stride (the PV microkernel's column chunk). */
-typedef struct { int kb, lanes, cols; } dec_geom;
+ * the column multiple of acc's row stride (the PV microkernel's column chunk); widen: 1
+ * when its part function widens each block of 16-bit K and V rows into scratch (kw) before
+ * computing (the portable decode), 0 when it widens in registers. */
+typedef struct { int kb, lanes, cols, widen; } dec_geom;
 
 /* Sizes of one problem's plan and per-thread scratch. Every scratch array starts on a
  * multiple of 16 floats (64 bytes) from the workspace start. */
@@ -67,7 +75,7 @@ typedef struct {
     int nsplit;         /* chunks per (b, g) */
     int nparts;         /* part slots (0 when nsplit == 1) */
     /* offsets in floats inside one thread's scratch */
-    size_t o_q, o_st, o_acc, o_m, o_l, o_corr, o_lo, o_hi, thread_floats;
+    size_t o_q, o_st, o_acc, o_m, o_l, o_corr, o_lo, o_hi, o_kw, thread_floats;
     size_t part_floats; /* floats of one part slot: R x (Dv + 2) */
 } dec_layout;
 
@@ -99,6 +107,8 @@ static inline dec_layout dec_plan(const attn_problem *p, int threads, dec_geom g
     L.o_corr = o; o += dec_round_up_z((size_t)L.RL, 16);
     L.o_lo = o;   o += dec_round_up_z((size_t)L.RL, 16);     /* ints, float-sized */
     L.o_hi = o;   o += dec_round_up_z((size_t)L.RL, 16);
+    L.o_kw = o;                                                 /* widened K block, V block */
+    if (geom.widen && p->dtype != ATTN_F32) o += dec_round_up_z((size_t)L.kb * (p->D + p->Dv), 16);
     L.thread_floats = o;
     L.part_floats = (size_t)L.R * ((size_t)p->Dv + 2);
     return L;
@@ -111,12 +121,26 @@ static inline size_t dec_workspace(const attn_problem *p, int threads, dec_geom 
 }
 
 /* One part: the group's R rows (query rows qg: head hh's rows start at qg + hh*Lq*D)
- * against keys [k0, k1) of kbh (Lk, D) / vbh (Lk, Dv). lo, hi (RL ints in scratch) are
+ * against keys [k0, k1) of kbh (Lk, D) / vbh (Lk, Dv), all three in the problem's storage
+ * (float, or the uint16_t bits of bf16 / f16). lo, hi (RL ints in scratch) are
  * already filled (padding rows: empty band). On return the scratch holds m, l (RL) and
  * acc (R4 x lda), unnormalised: out row r = acc[r] / l[r]; l[r] == 0 means row r saw no
  * key of the range (then acc[r] is 0 and m[r] is -inf). */
-typedef void (*dec_part_fn)(const attn_problem *p, const dec_layout *L, const float *qg,
-                            const float *kbh, const float *vbh, int k0, int k1, float *scratch);
+typedef void (*dec_part_fn)(const attn_problem *p, const dec_layout *L, const void *qg,
+                            const void *kbh, const void *vbh, int k0, int k1, float *scratch);
+
+/* run()'s checks: the capabilities, then the dtype (one of the mask `dtypes` of
+ * ATTN_DTYPE_BIT), then the 16-bit tensors of a 16-bit dtype. */
+static inline attn_status dec_check(const attn_problem *p, unsigned caps, int threads,
+                                    unsigned dtypes)
+{
+    int st = attn_problem_check(p, caps, threads);
+    if (st != ATTN_OK) return (attn_status)st;
+    if ((unsigned)p->dtype >= ATTN_DTYPE_COUNT || !(dtypes & ATTN_DTYPE_BIT(p->dtype)))
+        return ATTN_ERR_UNSUPPORTED;
+    if (p->dtype != ATTN_F32 && (!p->q16 || !p->k16 || !p->v16)) return ATTN_ERR_INVALID;
+    return ATTN_OK;
+}
 
 /* The union [*ulo, *uhi) of the bands of batch item b's Lq rows; fills lo, hi (RL) for
  * the rows of one group (row r has query row r % Lq; rows R..RL get an empty band). */
@@ -149,6 +173,11 @@ static void dec_run(const attn_problem *p, const float *q, const float *k, const
 {
     const dec_layout L = dec_plan(p, threads, geom);
     const int D = p->D, Dv = p->Dv, Lq = p->Lq, ns = L.nsplit;
+    const int f32 = p->dtype == ATTN_F32;
+    const size_t es = attn_dtype_size(p->dtype);     /* bytes of one stored element */
+    const char *qs = f32 ? (const char *)q : (const char *)p->q16;
+    const char *ks = f32 ? (const char *)k : (const char *)p->k16;
+    const char *vs = f32 ? (const char *)v : (const char *)p->v16;
     float *ws = (float *)workspace;
     float *parts = ws + (size_t)threads * L.thread_floats;
     const long groups = (long)p->B * p->Hkv, items = groups * ns;
@@ -169,8 +198,8 @@ static void dec_run(const attn_problem *p, const float *q, const float *k, const
             if (k0 > k1) k0 = k1;
             const size_t h0 = (size_t)b * p->H + (size_t)g * L.G;     /* first query head */
             const size_t kvh = (size_t)b * p->Hkv + g;
-            part(p, &L, q + h0 * Lq * D, k + kvh * p->Lk * D, v + kvh * p->Lk * Dv,
-                 (int)k0, (int)k1, sc);
+            part(p, &L, qs + h0 * Lq * D * es, ks + kvh * p->Lk * D * es,
+                 vs + kvh * p->Lk * Dv * es, (int)k0, (int)k1, sc);
             if (ns == 1) {
                 for (int r = 0; r < L.R; r++) {
                     float *o = out + (h0 * Lq + r) * Dv;            /* rows of a group are contiguous */
@@ -219,71 +248,5 @@ static void dec_run(const attn_problem *p, const float *q, const float *k, const
         }
     }
 }
-
-/* ------------------------------------------------- the SIMD part function -- */
-
-#ifdef DEC_PREFIX
-#define DEC_CAT2(a, b) a##b
-#define DEC_CAT(a, b) DEC_CAT2(a, b)
-#define DECP(x) DEC_CAT(DEC_PREFIX, x)
-
-/* The part function of decode_avx2 and decode_avx512 (a dec_part_fn):
- *   q rows packed once as qp (R4, ldq): rows padded to 4 and columns to the lanes, zeros
- *   m = -inf, l = 0, acc = 0 (R4 x lda); score lanes R4..RL zero (never written below)
- *   for each block of kb keys of [k0, k1):
- *     st = scale * K_blk Q^T (kb, RL)   <prefix>scores_dots: row-wise dot products, K read
- *                                       in place, each K row from memory once for all R
- *                                       rows; prefetches the block DEC_PF keys ahead
- *     per group of `lanes` rows: <prefix>softmax_tile (online softmax across the rows of
- *       a vector; the per-row band [lo, hi) compared only on blocks crossing a band edge:
- *       the ragged causal edge of Lq > 1, padding, window); rescale only the acc rows
- *       whose max grew
- *     acc += P V_blk                     <prefix>pv (4-row blocks), V read in place
- * Rows R..R4 compute on zero q rows; they are never output. */
-static void dec_simd_part(const attn_problem *p, const dec_layout *L, const float *qg,
-                          const float *kbh, const float *vbh, int k0, int k1, float *sc)
-{
-    const int D = p->D, Dv = p->Dv, R = L->R, R4 = L->R4, RL = L->RL, ldq = L->ldq, lda = L->lda;
-    const int lanes = DEC_LANES;
-    float *qp = sc + L->o_q, *st = sc + L->o_st, *acc = sc + L->o_acc;
-    float *m = sc + L->o_m, *l = sc + L->o_l, *corr = sc + L->o_corr;
-    const int *lo = (const int *)(sc + L->o_lo), *hi = (const int *)(sc + L->o_hi);
-
-    for (int r = 0; r < R4; r++)
-        for (int d = 0; d < ldq; d++)
-            qp[(size_t)r * ldq + d] = r < R && d < D ? qg[(size_t)r * D + d] : 0.0f;
-    for (int r = 0; r < RL; r++) {
-        m[r] = -INFINITY;
-        l[r] = 0.0f;
-    }
-    for (size_t e = 0; e < (size_t)R4 * lda; e++) acc[e] = 0.0f;
-    for (int j = 0; j < L->kb; j++)
-        for (int r = R4; r < RL; r++) st[(size_t)j * RL + r] = 0.0f;
-    int maxlo = 0, minhi = p->Lk;
-    for (int r = 0; r < R; r++) {
-        if (lo[r] > maxlo) maxlo = lo[r];
-        if (hi[r] < minhi) minhi = hi[r];
-    }
-
-    for (int j0 = k0; j0 < k1; j0 += L->kb) {
-        const int nk = k1 - j0 < L->kb ? k1 - j0 : L->kb;
-        /* prefetch the block DEC_PF keys ahead: K and V stream in while this computes */
-        const int jp = j0 + DEC_PF, npf = DEC_PF > 0 && jp < k1 ? (k1 - jp < nk ? k1 - jp : nk) : 0;
-        DECP(scores_dots)(kbh + (size_t)j0 * D, D, nk, D, qp, ldq, R4, p->scale, st, RL,
-                          kbh + (size_t)jp * D, vbh + (size_t)jp * Dv, Dv, Dv, npf);
-        const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
-        for (int g = 0; g < RL; g += lanes) {
-            unsigned grew = DECP(softmax_tile)(st + g, RL, nk, j0, lo + g, hi + g, masked,
-                                               m + g, l + g, corr + g);
-            while (grew) {
-                const int r = g + __builtin_ctz(grew);
-                grew &= grew - 1;
-                if (r < R4) DECP(scale_row)(acc + (size_t)r * lda, lda, corr[r]);
-            }
-        }
-        DECP(pv)(st, RL, nk, vbh + (size_t)j0 * Dv, Dv, Dv, acc, lda, R4);
-    }
-}
-#endif /* DEC_PREFIX */
 
 #endif /* DECODE_SPLIT_H */

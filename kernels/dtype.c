@@ -80,3 +80,12 @@ float attn_f16_to_f32(uint16_t h)
     const float mag = (float)m * 0x1p-24f;                                   /* subnormal, 0 */
     return float_of(sign | bits_of(mag));
 }
+
+/* One loop per dtype, so each conversion inlines (a portable kernel's block of rows). */
+void attn_widen16(attn_dtype t, const uint16_t *h, size_t n, float *x)
+{
+    if (t == ATTN_BF16)
+        for (size_t i = 0; i < n; i++) x[i] = attn_bf16_to_f32(h[i]);
+    else
+        for (size_t i = 0; i < n; i++) x[i] = attn_f16_to_f32(h[i]);
+}

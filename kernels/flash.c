@@ -12,7 +12,11 @@
  *
  * Tile sizes: BQ = 32 rows, KT = 128 keys, as blocked.c: K, V tiles of 128 x 64 floats
  * (32 KiB each at D = 64) stay in L2 while the 32 query rows reuse them; the score tile
- * (16 KiB) and the 32-row query tile (8 KiB at D = 64) stay in L1.
+ * (16 KiB) and the 32-row query tile (8 KiB at D = 64) stay in L1. These are tunables now
+ * (tile_q, tile_k; attn.h): the default comes from flash_tile.h's rule on the detected
+ * caches (attn.h's tile rule: score tile in half of L1d) with BQ capped at 32 (FT_DEFAULT_BQ),
+ * which gives 32 x 128 on 32 KiB L1d and 32 x 192 on 48 KiB; a config or wisdom may set
+ * others (BQ a multiple of 16).
  */
 #include "attn.h"
 #include "vec_portable.h"
@@ -22,6 +26,7 @@
 #define FT_ROWS P_LANES
 #define FT_PV_ROWS 1
 #define FT_PV_COLS 16
+#define FT_DEFAULT_BQ 32     /* default tiles 32 x 128 on 32 KiB L1d: see above */
 #include "flash_tile.h"
 
 /* Lq <= FT_DECODE_LQ (decode steps) runs as decode: see flash_tile.h */
@@ -34,15 +39,15 @@ static const ft_tiles tiles = { 32, 128 };
 
 static size_t flash_workspace(const attn_problem *p, int threads)
 {
-    return ft_workspace_dec(p, threads, tiles, &attn_kernel_decode);
+    return ft_workspace_dec(p, threads, ft_pick(p, tiles), &attn_kernel_decode);
 }
 
 static attn_status flash_run(const attn_problem *p, const float *q, const float *k,
                              const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, FLASH_CAPS, threads);
+    int st = ft_check(p, FLASH_CAPS, threads, tiles);
     if (st != ATTN_OK) return (attn_status)st;
-    return ft_run_dec(p, q, k, v, out, workspace, threads, tiles, &attn_kernel_decode);
+    return ft_run_dec(p, q, k, v, out, workspace, threads, ft_pick(p, tiles), &attn_kernel_decode);
 }
 
 /* fp32 tolerance: p_exp, relative error <= 1.2e-7 (1 FLT_EPSILON, as libm expf's order),
@@ -60,4 +65,6 @@ const attn_kernel attn_kernel_flash = {
     .workspace_bytes = flash_workspace,
     .run = flash_run,
     .unavailable = NULL,
+    .tune = FT_TUNE,
+    .tile_rule = FT_TILE_RULE,
 };

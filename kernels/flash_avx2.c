@@ -9,11 +9,13 @@
  * rescale only the rows whose max grew; divide once at the end; tiles outside the
  * causal/window band are skipped whole).
  *
- * Tile sizes, from the caches (L1d 32 KiB, L2 1 MiB per core on the EPYC of the targets):
- * the same derivation as flash_avx512.c: BQ = 64 rows, KT = 64 keys keep the score tile
- * (KT x BQ floats) at 16 KiB so it is still in L1 when the softmax and P V read it, while
- * the query tile (D x BQ, 16 KiB at D = 64), the accumulator and the K, V rows of the tile
- * come from L2. Override with -DFLASH_AVX2_BQ=... -DFLASH_AVX2_KT=... to re-sweep.
+ * Tile sizes are tunables (tile_q = BQ, a multiple of 16; tile_k = KT): a config sweeps
+ * them, `attnbench tune` stores the best per CPU, and without wisdom the harness derives
+ * them from this CPU's caches by attn.h's tile rule: the score tile
+ * (KT x BQ floats) in half of L1d, so it is still in L1 when the softmax and P V read it;
+ * the query tile (D x BQ), the accumulator and the K, V rows of the tile in half of L2.
+ * On 32 KiB L1d that is BQ = 64, KT = 64 (16 KiB). FLASH_AVX2_BQ/KT (64 x 64) are only the
+ * built-in values for a problem whose tune values are 0.
  */
 #include "attn.h"
 #include "vec_avx2.h"
@@ -38,19 +40,20 @@ extern const attn_kernel attn_kernel_decode_avx2;
 static const ft_tiles tiles = { FLASH_AVX2_BQ, FLASH_AVX2_KT };
 
 #define FLASH_AVX2_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
-                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
+                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS | \
+                           ATTN_CAP_GENERAL)
 
 static size_t flash_avx2_workspace(const attn_problem *p, int threads)
 {
-    return ft_workspace_dec(p, threads, tiles, &attn_kernel_decode_avx2);
+    return ft_workspace_dec(p, threads, ft_pick(p, tiles), &attn_kernel_decode_avx2);
 }
 
 static attn_status flash_avx2_run(const attn_problem *p, const float *q, const float *k,
                                     const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, FLASH_AVX2_CAPS, threads);
+    int st = ft_check(p, FLASH_AVX2_CAPS, threads, tiles);
     if (st != ATTN_OK) return (attn_status)st;
-    return ft_run_dec(p, q, k, v, out, workspace, threads, tiles, &attn_kernel_decode_avx2);
+    return ft_run_dec(p, q, k, v, out, workspace, threads, ft_pick(p, tiles), &attn_kernel_decode_avx2);
 }
 
 /* fp32 tolerance: simd_avx2.c's arithmetic with key tiles of 64 (one more rescale per
@@ -66,4 +69,6 @@ const attn_kernel attn_kernel_flash_avx2 = {
     .workspace_bytes = flash_avx2_workspace,
     .run = flash_avx2_run,
     .unavailable = NULL,
+    .tune = FT_TUNE,
+    .tile_rule = FT_TILE_RULE,
 };

@@ -8,7 +8,7 @@
  * rows whose max grew; divide once at the end; tiles outside the causal/window band are
  * skipped whole).
  *
- * Tile sizes, from the caches (L1d 32 KiB, L2 1 MiB per core on the EPYC of the targets):
+ * Tile sizes, derived from the caches (L1d 32 KiB, L2 1 MiB per core on the EPYC it was tuned on):
  * the working set of one key tile is the score tile st (KT x BQ floats), the query tile
  * qt (D x BQ), the accumulator (BQ x Dv) and the K and V rows of the tile (KT x (D + Dv)).
  * BQ = 64 is one register block of scores_t (4 row vectors). KT = 64 keeps st at 16 KiB,
@@ -21,7 +21,11 @@
  *     D=128 none   90.9     91.1     88.6     88.8      82.3
  * KT = 128 (st = 32 KiB, the whole L1) dips at D = 64; BQ = 128 doubles qt and acc and
  * loses a little everywhere; 64 x 64 is best or within noise of best.
- * Override at build time with -DFLASH_AVX512_BQ=... -DFLASH_AVX512_KT=... to re-sweep.
+ * The tiles are now tunables (tile_q = BQ, a multiple of 64; tile_k = KT): configs sweep
+ * them, `attnbench tune` stores the best per CPU, and without wisdom the harness derives
+ * them from the caches by attn.h's tile rule (st in half of L1d, qt, acc
+ * and the K, V rows in half of L2), which gives the 64 x 64 above on 32 KiB L1d and
+ * 64 x 96 on 48 KiB. FLASH_AVX512_BQ/KT are the built-in values for tune values of 0.
  */
 #include "attn.h"
 #include "vec_avx512.h"
@@ -46,19 +50,20 @@ extern const attn_kernel attn_kernel_decode_avx2;
 static const ft_tiles tiles = { FLASH_AVX512_BQ, FLASH_AVX512_KT };
 
 #define FLASH_AVX512_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
-                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
+                           ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS | \
+                           ATTN_CAP_GENERAL)
 
 static size_t flash_avx512_workspace(const attn_problem *p, int threads)
 {
-    return ft_workspace_dec(p, threads, tiles, &attn_kernel_decode_avx2);
+    return ft_workspace_dec(p, threads, ft_pick(p, tiles), &attn_kernel_decode_avx2);
 }
 
 static attn_status flash_avx512_run(const attn_problem *p, const float *q, const float *k,
                                     const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, FLASH_AVX512_CAPS, threads);
+    int st = ft_check(p, FLASH_AVX512_CAPS, threads, tiles);
     if (st != ATTN_OK) return (attn_status)st;
-    return ft_run_dec(p, q, k, v, out, workspace, threads, tiles, &attn_kernel_decode_avx2);
+    return ft_run_dec(p, q, k, v, out, workspace, threads, ft_pick(p, tiles), &attn_kernel_decode_avx2);
 }
 
 /* fp32 tolerance: simd_avx512.c's arithmetic with key tiles of 64 (a rescale per 64
@@ -74,4 +79,6 @@ const attn_kernel attn_kernel_flash_avx512 = {
     .workspace_bytes = flash_avx512_workspace,
     .run = flash_avx512_run,
     .unavailable = NULL,
+    .tune = FT_TUNE,
+    .tile_rule = FT_TILE_RULE,
 };

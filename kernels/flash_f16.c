@@ -22,7 +22,7 @@
  *
  * Tiles: BQ = 64 query rows, KT = 64 keys, flash_avx2's (the score tile KT x BQ floats,
  * 16 KiB, stays in L1 between the softmax and P V); the widened K and V tiles add 2 x 16
- * KiB at D = Dv = 64, which L2 holds. -DFLASH_F16_BQ=... -DFLASH_F16_KT=... to re-sweep.
+ * KiB at D = Dv = 64, which L2 holds. Both are tunables now (tile_q, tile_k; see below).
  *
  * The 16-bit tensors are p->q16, k16, v16; the float arrays run() gets only locate a head's
  * slice (flash16_frame.h), never read.
@@ -31,6 +31,10 @@
 #include "attn.h"
 #include "vec_avx2.h"
 #include "flash16_frame.h"
+#include "decode_handoff.h"
+
+/* Lq <= FT_DECODE_LQ (decode steps) runs as decode_avx2, which reads f16 q, k, v too */
+extern const attn_kernel attn_kernel_decode_avx2;
 
 #ifndef FLASH_F16_BQ
 #define FLASH_F16_BQ 64     /* a multiple of A2_ROWS (16) */
@@ -38,7 +42,24 @@
 #ifndef FLASH_F16_KT
 #define FLASH_F16_KT 64
 #endif
-enum { BQ = FLASH_F16_BQ, KT = FLASH_F16_KT };
+#define F16_MAX_TILE 1024
+
+/* The tiles are tunables (attn.h): bq = tile_q (a multiple of A2_ROWS), kt = tile_k, up to
+ * F16_MAX_TILE; 0 = the built-in FLASH_F16_BQ x FLASH_F16_KT. The default the harness
+ * passes comes from attn.h's tile rule (score tile in half of L1d: 64 x 64 on 32 KiB). */
+static int f16_bq(const attn_problem *p)
+{
+    return p->tune[ATTN_TUNE_TILE_Q] ? p->tune[ATTN_TUNE_TILE_Q] : FLASH_F16_BQ;
+}
+static int f16_kt(const attn_problem *p)
+{
+    return p->tune[ATTN_TUNE_TILE_K] ? p->tune[ATTN_TUNE_TILE_K] : FLASH_F16_KT;
+}
+static int f16_tiles_ok(const attn_problem *p)
+{
+    const int bq = f16_bq(p), kt = f16_kt(p);
+    return bq >= A2_ROWS && bq <= F16_MAX_TILE && bq % A2_ROWS == 0 && kt >= 1 && kt <= F16_MAX_TILE;
+}
 
 #define FLASH_F16_CAPS (ATTN_CAP_DOT | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | \
                         ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_THREADS)
@@ -64,24 +85,25 @@ static void widen(const uint16_t *h, size_t n, float *x)
  * ints). Every part starts 64-byte aligned when the slot does. */
 static size_t slot_floats(const attn_problem *p)
 {
-    const int lda = round_up(p->Dv, A2_PV_COLS);
-    return (size_t)BQ * ((size_t)p->D + KT + lda + 5) + (size_t)round_up(KT * p->D, 16) +
-           (size_t)round_up(KT * p->Dv, 16);
+    const int lda = round_up(p->Dv, A2_PV_COLS), ok = f16_tiles_ok(p);  /* wild: built-in */
+    const size_t bq = ok ? f16_bq(p) : FLASH_F16_BQ, kt = ok ? f16_kt(p) : FLASH_F16_KT;
+    return bq * ((size_t)p->D + kt + lda + 5) + round_up((int)kt * p->D, 16) +
+           (size_t)round_up((int)kt * p->Dv, 16);
 }
 
 static void f16_qtile(const attn_problem *p, int b, int i0, int nq, const float *qbh,
                       const float *kbh, const float *vbh, float *obh, void *slot, const void *arg)
 {
     const h16_heads h = h16_slices(p, arg, qbh, kbh, vbh);  /* (Lq, D), (Lk, D), (Lk, Dv) */
-    const int D = p->D, Dv = p->Dv, lda = round_up(Dv, A2_PV_COLS);
-    float *qt = slot;                               /* (D, BQ) query tile transposed */
-    float *st = qt + (size_t)D * BQ;                /* (KT, BQ) scores, then probabilities */
-    float *acc = st + (size_t)KT * BQ;              /* (BQ, lda) unnormalised output rows */
-    float *kf = acc + (size_t)BQ * lda;             /* (KT, D) widened key tile */
-    float *vf = kf + round_up(KT * D, 16);          /* (KT, Dv) widened value tile */
-    float *m = vf + round_up(KT * Dv, 16);          /* (BQ) running max, sum, rescale */
-    float *l = m + BQ, *corr = l + BQ;
-    int *lo = (int *)(corr + BQ), *hi = lo + BQ;    /* (BQ) each row's band [lo, hi) */
+    const int D = p->D, Dv = p->Dv, lda = round_up(Dv, A2_PV_COLS), bq = f16_bq(p), kt = f16_kt(p);
+    float *qt = slot;                               /* (D, bq) query tile transposed */
+    float *st = qt + (size_t)D * bq;                /* (kt, bq) scores, then probabilities */
+    float *acc = st + (size_t)kt * bq;              /* (bq, lda) unnormalised output rows */
+    float *kf = acc + (size_t)bq * lda;             /* (kt, D) widened key tile */
+    float *vf = kf + round_up(kt * D, 16);          /* (kt, Dv) widened value tile */
+    float *m = vf + round_up(kt * Dv, 16);          /* (bq) running max, sum, rescale */
+    float *l = m + bq, *corr = l + bq;
+    int *lo = (int *)(corr + bq), *hi = lo + bq;    /* (bq) each row's band [lo, hi) */
 
     const int nr = round_up(nq, A2_ROWS);
     int klo, khi, maxlo, minhi;
@@ -89,19 +111,19 @@ static void f16_qtile(const attn_problem *p, int b, int i0, int nq, const float 
 
     for (int r = 0; r < nr; r++) {
         if (r < nq) widen(h.q + (size_t)(i0 + r) * D, (size_t)D, kf);   /* kf: a row buffer here */
-        for (int d = 0; d < D; d++) qt[(size_t)d * BQ + r] = r < nq ? kf[d] : 0.0f;
+        for (int d = 0; d < D; d++) qt[(size_t)d * bq + r] = r < nq ? kf[d] : 0.0f;
         m[r] = -INFINITY;
         l[r] = 0.0f;
         memset(acc + (size_t)r * lda, 0, sizeof(float) * (size_t)lda);
     }
 
-    for (int j0 = klo; j0 < khi; j0 += KT) {
-        const int nk = khi - j0 < KT ? khi - j0 : KT;
+    for (int j0 = klo; j0 < khi; j0 += kt) {
+        const int nk = khi - j0 < kt ? khi - j0 : kt;
         widen(h.k + (size_t)j0 * D, (size_t)nk * D, kf);
-        a2_scores_t(kf, D, nk, D, qt, BQ, nr, p->scale, st, BQ);
+        a2_scores_t(kf, D, nk, D, qt, bq, nr, p->scale, st, bq);
         const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
         for (int g = 0; g < nr; g += A2_LANES) {
-            unsigned grew = a2_softmax_tile(st + g, BQ, nk, j0, lo + g, hi + g, masked,
+            unsigned grew = a2_softmax_tile(st + g, bq, nk, j0, lo + g, hi + g, masked,
                                             m + g, l + g, corr + g);
             while (grew) {
                 const int r = g + __builtin_ctz(grew);
@@ -110,7 +132,7 @@ static void f16_qtile(const attn_problem *p, int b, int i0, int nq, const float 
             }
         }
         widen(h.v + (size_t)j0 * Dv, (size_t)nk * Dv, vf);
-        a2_pv(st, BQ, nk, vf, Dv, Dv, acc, lda, nr);
+        a2_pv(st, bq, nk, vf, Dv, Dv, acc, lda, nr);
     }
 
     for (int r = 0; r < nq; r++)
@@ -120,13 +142,16 @@ static void f16_qtile(const attn_problem *p, int b, int i0, int nq, const float 
 
 static size_t flash_f16_workspace(const attn_problem *p, int threads)
 {
+    if (ft_to_decode(p)) return attn_kernel_decode_avx2.workspace_bytes(p, threads);
     return (size_t)threads * slot_floats(p) * sizeof(float);
 }
 
 static attn_status flash_f16_run(const attn_problem *p, const float *q, const float *k,
                                  const float *v, float *out, void *workspace, int threads)
 {
-    return h16_run(p, q, k, v, out, workspace, threads, FLASH_F16_CAPS, ATTN_F16, BQ,
+    if (ft_to_decode(p)) return attn_kernel_decode_avx2.run(p, q, k, v, out, workspace, threads);
+    if (!f16_tiles_ok(p)) return ATTN_ERR_INVALID;
+    return h16_run(p, q, k, v, out, workspace, threads, FLASH_F16_CAPS, ATTN_F16, f16_bq(p),
                    slot_floats(p) * sizeof(float), f16_qtile);
 }
 
@@ -145,4 +170,7 @@ const attn_kernel attn_kernel_flash_f16 = {
     .workspace_bytes = flash_f16_workspace,
     .run = flash_f16_run,
     .unavailable = NULL,
+    .tune = { [ATTN_TUNE_TILE_Q] = { A2_ROWS, F16_MAX_TILE, A2_ROWS },
+              [ATTN_TUNE_TILE_K] = { 16, F16_MAX_TILE, 16 } },
+    .tile_rule = { 2, 256 },
 };

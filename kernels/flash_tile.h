@@ -10,6 +10,7 @@
  *   (qtile_par.h, shared with the scalar and window kernels):
  *     bands [lo, hi) of the tile's rows (attn_band); key range = their union
  *     qt = the tile's Q transposed (D, bq)                  once per query tile
+ *          (general score: the tile's (Q W)^T, ft_project_general; scale 1)
  *     m = -inf, l = 0, acc = 0
  *     for each key tile of kt keys inside the union:
  *       st = scale * K_tile Q_tile^T  (kt, bq)             K read in place
@@ -45,6 +46,7 @@
 
 #include "attn.h"
 #include "qtile_par.h"
+#include "decode_handoff.h"
 
 #define FT_CAT2(a, b) a##b
 #define FT_CAT(a, b) FT_CAT2(a, b)
@@ -53,10 +55,56 @@
 /* Query tile rows (bq, a multiple of FT_ROWS and FT_LANES) and key tile keys (kt). */
 typedef struct { int bq, kt; } ft_tiles;
 
-/* Query rows per head up to which ft_run_dec hands the problem to the decode kernel. */
-#define FT_DECODE_LQ 16
 
 static inline int ft_round_up(int n, int m) { return (n + m - 1) / m * m; }
+
+/* ---- tunables: tile_q = bq, tile_k = kt (attn.h "tunables") ----
+ *
+ * Allowed: bq a multiple of FT_ROWS (the scores microkernel's row block) from FT_ROWS to
+ * FT_MAX_TILE, kt a multiple of 16 from 16 to FT_MAX_TILE (any kt works; steps of 16 keep
+ * sweeps small). The kernel's descriptor sets .tune = FT_TUNE, .tile_rule = FT_TILE_RULE.
+ *
+ * Default from the caches: attn.h's tile rule (attn_tune_defaults) with the including
+ * file's constants FT_SCORE_L1_DIV (default 2: the score tile in half of L1d) and
+ * FT_DEFAULT_BQ (default 256, the largest default bq): .tile_rule = FT_TILE_RULE. */
+#define FT_MAX_TILE 1024
+#ifndef FT_SCORE_L1_DIV
+#define FT_SCORE_L1_DIV 2
+#endif
+#ifndef FT_DEFAULT_BQ
+#define FT_DEFAULT_BQ 256
+#endif
+#define FT_TILE_RULE { FT_SCORE_L1_DIV, FT_DEFAULT_BQ }
+#define FT_TUNE { [ATTN_TUNE_TILE_Q] = { FT_ROWS, FT_MAX_TILE, FT_ROWS }, \
+                  [ATTN_TUNE_TILE_K] = { 16, FT_MAX_TILE, 16 } }
+
+static inline int ft_tiles_ok(ft_tiles t)
+{
+    return t.bq >= FT_ROWS && t.bq <= FT_MAX_TILE && t.bq % FT_ROWS == 0 &&
+           t.kt >= 1 && t.kt <= FT_MAX_TILE;
+}
+
+/* The tiles problem p asks for: its tune values where set, else the kernel's built-in. */
+static inline ft_tiles ft_asked(const attn_problem *p, ft_tiles builtin)
+{
+    return (ft_tiles){ p->tune[ATTN_TUNE_TILE_Q] ? p->tune[ATTN_TUNE_TILE_Q] : builtin.bq,
+                       p->tune[ATTN_TUNE_TILE_K] ? p->tune[ATTN_TUNE_TILE_K] : builtin.kt };
+}
+
+/* The tiles of problem p: ft_asked, or the built-in ones for values the kernel does not
+ * allow (run refuses those first: ft_check), so a workspace size is never computed from
+ * a wild value. */
+static inline ft_tiles ft_pick(const attn_problem *p, ft_tiles builtin)
+{
+    return ft_tiles_ok(ft_asked(p, builtin)) ? ft_asked(p, builtin) : builtin;
+}
+
+/* attn_problem_check plus the tunables: ATTN_ERR_INVALID for tiles outside FT_TUNE. */
+static inline int ft_check(const attn_problem *p, unsigned caps, int threads, ft_tiles builtin)
+{
+    if (!ft_tiles_ok(ft_asked(p, builtin))) return ATTN_ERR_INVALID;
+    return attn_problem_check(p, caps, threads);
+}
 
 /* The kernel's tiles with bq cut to Lq rounded up to FT_ROWS (a multiple of 16, so the
  * workspace parts stay 64-byte aligned) when Lq is smaller than one query tile. The
@@ -83,6 +131,22 @@ static inline size_t ft_thread_floats(const attn_problem *p, ft_tiles t)
 static inline size_t ft_workspace(const attn_problem *p, int threads, ft_tiles t)
 {
     return (size_t)threads * ft_thread_floats(p, ft_fit(p, t)) * sizeof(float);
+}
+
+/* The general score's query projection q' = W^T q (W (D, D), s = q^T W k = q' . k) of
+ * one row q (D) into column qt_r of the transposed tile (stride bq): q'_e = sum_d
+ * W[d][e] q_d, accumulated row by row of W so the inner loop runs over contiguous e.
+ * A padding row (live = 0) gets zeros. Once per query tile, D^2 per row against the
+ * tile's 4 D per key: the projection is D / (4 Lk) of the work. */
+static inline void ft_project_general(const float *w, const float *q, int D, int live,
+                                      float *qt_r, int bq)
+{
+    for (int e = 0; e < D; e++) qt_r[(size_t)e * bq] = 0.0f;
+    for (int d = 0; d < D && live; d++) {
+        const float x = q[d];
+        const float *wd = w + (size_t)d * D;
+        for (int e = 0; e < D; e++) qt_r[(size_t)e * bq] += wd[e] * x;
+    }
 }
 
 /* One query tile: rows [i0, i0 + bq) of (b, h). qbh (Lq, D), kbh (Lk, D), vbh (Lk, Dv)
@@ -121,9 +185,11 @@ static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float
         return;
     }
 
+    const int general = p->score == ATTN_SCORE_GENERAL;
     for (int r = 0; r < nr; r++) {
         const float *qr = qbh + (size_t)(i0 + r) * D;
-        for (int d = 0; d < D; d++) qt[(size_t)d * bq + r] = r < nq ? qr[d] : 0.0f;
+        if (general) ft_project_general(p->wg, qr, D, r < nq, qt + r, bq);
+        else for (int d = 0; d < D; d++) qt[(size_t)d * bq + r] = r < nq ? qr[d] : 0.0f;
         m[r] = -INFINITY;
         l[r] = 0.0f;
         for (int c = 0; c < lda; c++) acc[(size_t)r * lda + c] = 0.0f;
@@ -131,7 +197,7 @@ static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float
 
     for (int j0 = klo; j0 < khi; j0 += t.kt) {
         const int nk = khi - j0 < t.kt ? khi - j0 : t.kt;
-        FTP(scores_t)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, p->scale, st, bq);
+        FTP(scores_t)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, general ? 1.0f : p->scale, st, bq);
         const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
         for (int g = 0; g < nr; g += FT_LANES) {
             unsigned grew = FTP(softmax_tile)(st + g, bq, nk, j0, lo + g, hi + g, masked,
@@ -170,18 +236,19 @@ static void ft_run(const attn_problem *p, const float *q, const float *k, const 
 
 /* The same with problems of Lq <= FT_DECODE_LQ query rows handed to the decode kernel
  * dec (whose caps must cover the flash kernel's: the flash kernels and the decode kernels
- * declare the same set). Its workspace comes from ft_workspace_dec with the same dec. */
+ * declare the same set, but for the general score, which stays here). Its workspace
+ * comes from ft_workspace_dec with the same dec. */
 static inline size_t ft_workspace_dec(const attn_problem *p, int threads, ft_tiles t,
                                       const attn_kernel *dec)
 {
-    return p->Lq <= FT_DECODE_LQ ? dec->workspace_bytes(p, threads) : ft_workspace(p, threads, t);
+    return ft_to_decode(p) ? dec->workspace_bytes(p, threads) : ft_workspace(p, threads, t);
 }
 
 static inline attn_status ft_run_dec(const attn_problem *p, const float *q, const float *k,
                                      const float *v, float *out, void *workspace, int threads,
                                      ft_tiles t, const attn_kernel *dec)
 {
-    if (p->Lq <= FT_DECODE_LQ) return dec->run(p, q, k, v, out, workspace, threads);
+    if (ft_to_decode(p)) return dec->run(p, q, k, v, out, workspace, threads);
     ft_run(p, q, k, v, out, workspace, threads, t);
     return ATTN_OK;
 }

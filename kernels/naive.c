@@ -5,7 +5,7 @@
  *   for each row i: softmax over the keys i may see, then out_i = sum_j P_ij v_j
  * The whole score matrix of one head is kept on purpose, so the O(Lq * Lk) memory of the
  * textbook algorithm shows in the measurements. Every variant of attn.h is supported
- * (dot and additive scores, causal, padding, window, globals, GQA/MQA, cross, Dv != D);
+ * (dot, additive and general scores, causal, padding, window, globals, GQA/MQA, cross, Dv != D);
  * single-threaded.
  *
  * Masked pairs are skipped (attn_allowed() decides), never given -inf: a row with no
@@ -31,8 +31,17 @@ static void project(const float *w, const float *x, int A, int D, float *out)
     }
 }
 
+/* out (D) = W^T x for the general score's W (D, D): q'_e = sum_d W[d][e] q_d, so that
+ * q^T W k = q' . k. */
+static void project_general(const float *w, const float *x, int D, float *out)
+{
+    for (int e = 0; e < D; e++) out[e] = 0.0f;
+    for (int d = 0; d < D; d++)
+        for (int e = 0; e < D; e++) out[e] += w[(size_t)d * D + e] * x[d];
+}
+
 /* The score of one (query, key) pair. qi, kj are (D); pq, pk are (A), the additive
- * projections of qi and kj (unused for dot scores). */
+ * projections of qi and kj (unused for dot scores); for general scores pq is (D), W^T qi. */
 static float score(const attn_problem *p, const float *qi, const float *kj,
                    const float *pq, const float *pk)
 {
@@ -40,6 +49,10 @@ static float score(const attn_problem *p, const float *qi, const float *kj,
     if (p->score == ATTN_SCORE_DOT) {
         for (int d = 0; d < p->D; d++) s += qi[d] * kj[d];
         return p->scale * s;
+    }
+    if (p->score == ATTN_SCORE_GENERAL) {
+        for (int d = 0; d < p->D; d++) s += pq[d] * kj[d];
+        return s;
     }
     for (int a = 0; a < p->A; a++) s += p->va[a] * tanhf(pq[a] + pk[a]);
     return s;
@@ -84,19 +97,28 @@ static void project_keys(const attn_problem *p, const float *kbh, float *pk)
         project(p->wk, kbh + (size_t)j * p->D, p->A, p->D, pk + (size_t)j * p->A);
 }
 
-/* Floats of additive projections held at once: all keys of one head plus one query. */
+/* Floats of score projections held at once: additive, all keys of one head plus one
+ * query (A each); general, one query (D). */
 static size_t additive_floats(const attn_problem *p)
 {
-    return p->score == ATTN_SCORE_ADDITIVE ? ((size_t)p->Lk + 1) * p->A : 0;
+    return p->score == ATTN_SCORE_ADDITIVE ? ((size_t)p->Lk + 1) * p->A
+         : p->score == ATTN_SCORE_GENERAL ? (size_t)p->D : 0;
+}
+
+/* The query's projection for its scores into pq: Wq q (additive), W^T q (general). */
+static void project_query(const attn_problem *p, const float *qi, float *pq)
+{
+    if (p->score == ATTN_SCORE_ADDITIVE) project(p->wq, qi, p->A, p->D, pq);
+    else if (p->score == ATTN_SCORE_GENERAL) project_general(p->wg, qi, p->D, pq);
 }
 
 /* ---------------------------------------------------------------- kernel -- */
 
 #define NAIVE_CAPS (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | \
                     ATTN_CAP_CROSS | ATTN_CAP_GQA | ATTN_CAP_VDIM | ATTN_CAP_WINDOW |      \
-                    ATTN_CAP_GLOBALS)
+                    ATTN_CAP_GLOBALS | ATTN_CAP_GENERAL)
 
-/* S (Lq, Lk), then for additive scores pk (Lk, A) and pq (A). */
+/* S (Lq, Lk), then for additive scores pk (Lk, A) and pq (A), for general pq (D). */
 static size_t naive_workspace(const attn_problem *p, int threads)
 {
     (void)threads;
@@ -112,8 +134,8 @@ static attn_status naive_run(const attn_problem *p, const float *q, const float 
     const int group = p->H / p->Hkv;
     float *S = workspace;                                   /* (Lq, Lk) */
     float *pk = S + (size_t)p->Lq * p->Lk;                  /* (Lk, A), additive only */
-    float *pq = pk + (size_t)p->Lk * p->A;                  /* (A), additive only */
-    const int additive = p->score == ATTN_SCORE_ADDITIVE;
+    float *pq = pk + (size_t)p->Lk * p->A;                  /* (A) additive, (D) general */
+    const int additive = p->score == ATTN_SCORE_ADDITIVE, proj = p->score != ATTN_SCORE_DOT;
 
     for (int b = 0; b < p->B; b++) {
         for (int h = 0; h < p->H; h++) {
@@ -126,8 +148,8 @@ static attn_status naive_run(const attn_problem *p, const float *q, const float 
             if (additive) project_keys(p, kbh, pk);
             for (int i = 0; i < p->Lq; i++) {
                 const float *qi = qbh + (size_t)i * p->D;
-                if (additive) project(p->wq, qi, p->A, p->D, pq);
-                row_scores(p, b, i, qi, kbh, additive ? pq : NULL, additive ? pk : NULL,
+                project_query(p, qi, pq);
+                row_scores(p, b, i, qi, kbh, proj ? pq : NULL, additive ? pk : NULL,
                            S + (size_t)i * p->Lk);
             }
             for (int i = 0; i < p->Lq; i++)
@@ -159,7 +181,7 @@ const attn_kernel attn_kernel_naive = {
 
 /* ------------------------------------------------------------- reference -- */
 
-/* One score row (Lk), then for additive scores pk (Lk, A) and pq (A). */
+/* One score row (Lk), then for additive scores pk (Lk, A) and pq (A), general pq (D). */
 size_t attn_reference_scratch_bytes(const attn_problem *p)
 {
     return ((size_t)p->Lk + additive_floats(p)) * sizeof(float);
@@ -172,8 +194,8 @@ void attn_reference_rows(const attn_problem *p,
     const int group = p->H / p->Hkv;
     float *s = scratch;                                     /* (Lk) */
     float *pk = s + p->Lk;                                  /* (Lk, A), additive only */
-    float *pq = pk + (size_t)p->Lk * p->A;                  /* (A), additive only */
-    const int additive = p->score == ATTN_SCORE_ADDITIVE;
+    float *pq = pk + (size_t)p->Lk * p->A;                  /* (A) additive, (D) general */
+    const int additive = p->score == ATTN_SCORE_ADDITIVE, proj = p->score != ATTN_SCORE_DOT;
 
     for (int b = 0; b < p->B; b++) {
         for (int h = 0; h < p->H; h++) {
@@ -187,8 +209,8 @@ void attn_reference_rows(const attn_problem *p,
             for (int r = 0; r < n; r++) {
                 const int i = rows[r];
                 const float *qi = qbh + (size_t)i * p->D;
-                if (additive) project(p->wq, qi, p->A, p->D, pq);
-                row_scores(p, b, i, qi, kbh, additive ? pq : NULL, additive ? pk : NULL, s);
+                project_query(p, qi, pq);
+                row_scores(p, b, i, qi, kbh, proj ? pq : NULL, additive ? pk : NULL, s);
                 row_softmax_pv(p, b, i, s, vbh, obh + (size_t)r * p->Dv);
             }
         }

@@ -12,7 +12,8 @@
  * causal mask the tiles of one head differ in cost (the last tile sees every key), so
  * the schedule is dynamic and hands out each head's last tiles first, ending on light
  * ones. Each thread has its own S, acc, m, l, lo, hi in the workspace. Tile sizes: as
- * blocked.c (K and V tiles of 128 x 64 floats stay in L2, the S tile in L1).
+ * blocked.c (K and V tiles of 128 x 64 floats stay in L2, the S tile in L1; BK is the
+ * tunable tile_k, scalar_tile.h).
  */
 #include "attn.h"
 #include "qtile_par.h"
@@ -27,7 +28,7 @@
  * m, l (BQ) floats, lo, hi (BQ) ints. */
 static size_t omp_workspace(const attn_problem *p, int threads)
 {
-    return (size_t)threads * st_slot_bytes(p->Dv, BK);
+    return (size_t)threads * st_slot_bytes(p->Dv, st_bk_ws(p, BK));
 }
 
 static attn_status omp_run(const attn_problem *p, const float *q, const float *k,
@@ -35,9 +36,9 @@ static attn_status omp_run(const attn_problem *p, const float *q, const float *k
 {
     int st = attn_problem_check(p, OMP_CAPS, threads);
     if (st != ATTN_OK) return (attn_status)st;
-
-    static const int bk = BK;
-    qtile_par(p, q, k, v, out, threads, ST_BQ, workspace, st_slot_bytes(p->Dv, BK), st_tile_fn, &bk);
+    const int bk = st_bk(p, BK);
+    if (bk < 0) return ATTN_ERR_INVALID;
+    qtile_par(p, q, k, v, out, threads, ST_BQ, workspace, st_slot_bytes(p->Dv, bk), st_tile_fn, &bk);
     return ATTN_OK;
 }
 
@@ -53,4 +54,6 @@ const attn_kernel attn_kernel_omp = {
     .workspace_bytes = omp_workspace,
     .run = omp_run,
     .unavailable = NULL,
+    .tune = ST_TUNE,
+    .tile_rule = ST_TILE_RULE,
 };

@@ -82,7 +82,8 @@ const attn_kernel *attn_kernel_find(const char *name)
 
 unsigned attn_problem_needs(const attn_problem *p, int threads)
 {
-    unsigned n = p->score == ATTN_SCORE_ADDITIVE ? ATTN_CAP_ADDITIVE : ATTN_CAP_DOT;
+    unsigned n = p->score == ATTN_SCORE_ADDITIVE ? ATTN_CAP_ADDITIVE
+               : p->score == ATTN_SCORE_GENERAL ? ATTN_CAP_GENERAL : ATTN_CAP_DOT;
     if (p->causal) n |= ATTN_CAP_CAUSAL;
     if (p->kv_len) n |= ATTN_CAP_PADDING;
     if (p->Lq != p->Lk) n |= ATTN_CAP_CROSS;
@@ -98,6 +99,7 @@ const char *attn_cap_name(unsigned cap)
 {
     static const char *const names[ATTN_CAP_COUNT] = {
         "dot", "additive", "causal", "padding", "cross", "gqa", "vdim", "window", "globals", "threads",
+        "general",
     };
     for (int i = 0; i < ATTN_CAP_COUNT; i++)
         if (cap == 1u << i) return names[i];
@@ -116,7 +118,9 @@ int attn_problem_check(const attn_problem *p, unsigned caps, int threads)
     if (p->n_globals > 0 && !p->key_is_global) return ATTN_ERR_INVALID;
     if (p->score == ATTN_SCORE_ADDITIVE && (p->A < 1 || !p->wq || !p->wk || !p->va))
         return ATTN_ERR_INVALID;
-    if (p->score != ATTN_SCORE_DOT && p->score != ATTN_SCORE_ADDITIVE) return ATTN_ERR_INVALID;
+    if (p->score == ATTN_SCORE_GENERAL && !p->wg) return ATTN_ERR_INVALID;
+    if (p->score != ATTN_SCORE_DOT && p->score != ATTN_SCORE_ADDITIVE &&
+        p->score != ATTN_SCORE_GENERAL) return ATTN_ERR_INVALID;
     if (attn_problem_needs(p, threads) & ~caps) return ATTN_ERR_UNSUPPORTED;
     return ATTN_OK;
 }
@@ -235,4 +239,40 @@ int attn_kernel_usable(const attn_kernel *k, const char **why)
 attn_tol attn_kernel_tol(const attn_kernel *k, attn_dtype t)
 {
     return (unsigned)t < ATTN_DTYPE_COUNT ? k->tol[t] : (attn_tol){ 0, 0 };
+}
+
+/* ------------------------------------------------------------- tunables -- */
+
+const char *const attn_tune_names[ATTN_TUNE_COUNT] = { "tile_q", "tile_k" };
+
+void attn_tune_defaults(const attn_kernel *k, const attn_problem *p, attn_caches c,
+                        int out[ATTN_TUNE_COUNT])
+{
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) out[t] = 0;
+    const attn_tile_rule r = k->tile_rule;
+    const attn_tune_range rq = k->tune[ATTN_TUNE_TILE_Q], rk = k->tune[ATTN_TUNE_TILE_K];
+    if (r.score_l1_div > 0 && rk.step > 0) {        /* the rule of attn.h */
+        const long l1 = c.l1d > 0 ? c.l1d : 32768, l2 = c.l2 > 0 ? c.l2 : 262144;
+        const long share = l1 / r.score_l1_div / 4, half2 = l2 / 2 / 4;     /* floats */
+        /* a kernel whose tile_q is fixed (not tunable) states it as max_q */
+        const long qmin = rq.step > 0 ? (rq.min > 0 ? rq.min : 1) : r.max_q;
+        const long kmin = rk.min > 0 ? rk.min : 1;
+        long q = qmin, kt;
+        while (rq.step > 0 && q * 2 <= r.max_q && (q * 2) * (q * 2) <= share) q *= 2;
+        kt = share / q / rk.step * rk.step;
+        kt = kt > 256 ? 256 : kt < kmin ? kmin : kt;
+        while ((long)p->D * q + q * (long)p->Dv + kt * ((long)p->D + p->Dv) > half2 &&
+               (kt > kmin || q > qmin)) {
+            if (kt > kmin && (kt >= q || q <= qmin)) kt = kt / 2 / rk.step * rk.step > kmin ? kt / 2 / rk.step * rk.step : kmin;
+            else q /= 2;
+        }
+        out[ATTN_TUNE_TILE_Q] = (int)(q < qmin ? qmin : q);
+        out[ATTN_TUNE_TILE_K] = (int)kt;
+    }
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) {
+        const attn_tune_range r = k->tune[t];
+        if (r.step <= 0) { out[t] = 0; continue; }
+        int v = out[t] / r.step * r.step;           /* down to a step, then into range */
+        out[t] = v < r.min ? r.min : v > r.max ? r.max : v;
+    }
 }

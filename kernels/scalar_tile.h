@@ -45,6 +45,26 @@ static inline size_t st_slot_bytes(int Dv, int bk)
            2 * ST_BQ * sizeof(int);
 }
 
+/* ---- tunable: tile_k = bk (attn.h "tunables"; the query tile stays ST_BQ rows) ----
+ * Allowed: bk a multiple of 16 from 16 to ST_MAX_BK. Default: attn.h's tile rule with the
+ * score tile (ST_BQ x bk floats) in half of L1d: bk = 128 on 32 KiB, 192 on 48 KiB. A
+ * kernel sets .tune = ST_TUNE, .tile_rule = ST_TILE_RULE and takes its bk from st_bk. */
+#define ST_MAX_BK 1024
+#define ST_TUNE { [ATTN_TUNE_TILE_K] = { 16, ST_MAX_BK, 16 } }
+#define ST_TILE_RULE { 2, ST_BQ }
+
+/* bk of problem p: its tune value, or builtin when it is 0; -1 for a value out of range
+ * (run refuses it; workspace_bytes then sizes for builtin, never for a wild value). */
+static inline int st_bk(const attn_problem *p, int builtin)
+{
+    const int v = p->tune[ATTN_TUNE_TILE_K];
+    return v == 0 ? builtin : v >= 1 && v <= ST_MAX_BK ? v : -1;
+}
+static inline int st_bk_ws(const attn_problem *p, int builtin)
+{
+    return st_bk(p, builtin) > 0 ? st_bk(p, builtin) : builtin;
+}
+
 static inline st_tile st_carve(void *slot, int Dv, int bk)
 {
     st_tile t;

@@ -10,6 +10,9 @@
  *     out = acc / l
  * The tile sizes are blocked.c's key tile (128) and the smallest query tile the score
  * microkernel allows (64); flash_avx512 is the same loop tuned and threaded.
+ * The tiles are tunables (tile_q, tile_k; attn.h); the default is attn.h's tile rule on the
+ * detected caches with the score tile allowed the whole of L1d (FT_SCORE_L1_DIV 1), which
+ * gives those 64 x 128 on 32 KiB L1d.
  */
 #include "attn.h"
 #include "vec_avx512.h"
@@ -19,6 +22,7 @@
 #define FT_ROWS A512_ROWS
 #define FT_PV_ROWS A512_PV_ROWS
 #define FT_PV_COLS A512_PV_COLS
+#define FT_SCORE_L1_DIV 1    /* default tiles 64 x 128 on 32 KiB L1d: see above */
 #include "flash_tile.h"
 
 static const ft_tiles tiles = { 64, 128 };
@@ -29,15 +33,15 @@ static const ft_tiles tiles = { 64, 128 };
 static size_t simd_avx512_workspace(const attn_problem *p, int threads)
 {
     (void)threads;
-    return ft_workspace(p, 1, tiles);
+    return ft_workspace(p, 1, ft_pick(p, tiles));
 }
 
 static attn_status simd_avx512_run(const attn_problem *p, const float *q, const float *k,
                                    const float *v, float *out, void *workspace, int threads)
 {
-    int st = attn_problem_check(p, SIMD_AVX512_CAPS, threads);
+    int st = ft_check(p, SIMD_AVX512_CAPS, threads, tiles);
     if (st != ATTN_OK) return (attn_status)st;
-    ft_run(p, q, k, v, out, workspace, 1, tiles);
+    ft_run(p, q, k, v, out, workspace, 1, ft_pick(p, tiles));
     return ATTN_OK;
 }
 
@@ -56,4 +60,6 @@ const attn_kernel attn_kernel_simd_avx512 = {
     .workspace_bytes = simd_avx512_workspace,
     .run = simd_avx512_run,
     .unavailable = NULL,
+    .tune = FT_TUNE,
+    .tile_rule = FT_TILE_RULE,
 };

@@ -24,12 +24,20 @@
  *   a2_reduce4x2(...)           8 dot-product accumulators -> one vector of 8 sums
  *   a2_scores_dots(...)         st = scale * K Q^T with row-wise dot products (2 keys x
  *                               4 rows), for few rows: no padding of rows to 16 (decode)
+ *   a2_widen_row(x, n, y)       y = x (n elements), zeros up to a multiple of 8
+ *   a2_pv_bf16, a2_scores_dots_bf16, a2_widen_row_bf16, and _f16: the same on V, K or x
+ *                               stored as bf16 / f16 bits, widened in registers (exact);
+ *                               the instances of vec_avx2_kv.h, one per storage type
+ * Included files are built with -mavx2 -mfma -mf16c (the _avx2 suffix): the f16 loads use
+ * F16C, so a kernel that calls an _f16 instance requires ATTN_FEAT_F16C too.
  */
 #ifndef VEC_AVX2_H
 #define VEC_AVX2_H
 
 #include <immintrin.h>
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #define A2_LANES 8
 #define A2_ROWS 16          /* rows per group in a2_scores_t: 2 vectors of 8 */
@@ -247,49 +255,6 @@ static inline void a2_scale_row(float *x, int n, float c)
     }
 }
 
-/* acc[r][c] += sum_j pt[j][r] v[j][c] for rows r in [0, nr) (nr a multiple of 4), keys j
- * in [0, nk), columns c in [0, Dv). pt is (nk, ldp), v is (nk, ldv), acc is (nr, lda)
- * with lda a multiple of 16 (columns Dv..lda stay 0: V is loaded masked). Register
- * block: 4 rows x 2 column vectors = 8 accumulators held over the whole key loop. */
-static inline void a2_pv(const float *pt, int ldp, int nk, const float *v, int ldv, int Dv,
-                         float *acc, int lda, int nr)
-{
-    for (int c0 = 0; c0 < Dv; c0 += A2_PV_COLS) {
-        const int full = Dv - c0 >= A2_PV_COLS;
-        const __m256i m0 = a2_mask(Dv - c0), m1 = a2_mask(Dv - c0 - 8);
-        for (int r0 = 0; r0 < nr; r0 += A2_PV_ROWS) {
-            float *a0 = acc + (size_t)r0 * lda + c0, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
-            __m256 c00 = _mm256_load_ps(a0), c01 = _mm256_load_ps(a0 + 8);
-            __m256 c10 = _mm256_load_ps(a1), c11 = _mm256_load_ps(a1 + 8);
-            __m256 c20 = _mm256_load_ps(a2), c21 = _mm256_load_ps(a2 + 8);
-            __m256 c30 = _mm256_load_ps(a3), c31 = _mm256_load_ps(a3 + 8);
-            const float *pj = pt + r0, *vj = v + c0;
-            for (int j = 0; j < nk; j++, pj += ldp, vj += ldv) {
-                __m256 v0, v1;
-                if (full) {
-                    v0 = _mm256_loadu_ps(vj);
-                    v1 = _mm256_loadu_ps(vj + 8);
-                } else {
-                    v0 = _mm256_maskload_ps(vj, m0);
-                    v1 = _mm256_maskload_ps(vj + 8, m1);
-                }
-                __m256 b = _mm256_broadcast_ss(pj);
-                c00 = _mm256_fmadd_ps(b, v0, c00); c01 = _mm256_fmadd_ps(b, v1, c01);
-                b = _mm256_broadcast_ss(pj + 1);
-                c10 = _mm256_fmadd_ps(b, v0, c10); c11 = _mm256_fmadd_ps(b, v1, c11);
-                b = _mm256_broadcast_ss(pj + 2);
-                c20 = _mm256_fmadd_ps(b, v0, c20); c21 = _mm256_fmadd_ps(b, v1, c21);
-                b = _mm256_broadcast_ss(pj + 3);
-                c30 = _mm256_fmadd_ps(b, v0, c30); c31 = _mm256_fmadd_ps(b, v1, c31);
-            }
-            _mm256_store_ps(a0, c00); _mm256_store_ps(a0 + 8, c01);
-            _mm256_store_ps(a1, c10); _mm256_store_ps(a1 + 8, c11);
-            _mm256_store_ps(a2, c20); _mm256_store_ps(a2 + 8, c21);
-            _mm256_store_ps(a3, c30); _mm256_store_ps(a3 + 8, c31);
-        }
-    }
-}
-
 /* out[0, n) = acc[0, n) * c (acc 32-byte aligned, out any alignment). */
 static inline void a2_store_row(float *out, const float *acc, int n, float c)
 {
@@ -297,6 +262,18 @@ static inline void a2_store_row(float *out, const float *acc, int n, float c)
     for (int i = 0; i < n; i += 8) {
         const int w = n - i < 8 ? n - i : 8;
         a2_store(out + i, _mm256_mul_ps(_mm256_load_ps(acc + i), vc), w);
+    }
+}
+
+/* One column step of a row-wise dot product, 2 keys x 4 rows: a[i] += x q_i, b[i] += y q_i
+ * with q_i = q + i ldq (8 floats each, 32-byte aligned); x, y the keys' 8 elements, already
+ * widened. Inlined, a and b stay in registers. */
+static inline void a2_dots_step(__m256 x, __m256 y, const float *q, int ldq, __m256 a[4], __m256 b[4])
+{
+    for (int i = 0; i < 4; i++) {
+        const __m256 w = _mm256_load_ps(q + (size_t)i * ldq);
+        a[i] = _mm256_fmadd_ps(x, w, a[i]);
+        b[i] = _mm256_fmadd_ps(y, w, b[i]);
     }
 }
 
@@ -311,82 +288,52 @@ static inline __m256 a2_reduce4x2(__m256 a0, __m256 a1, __m256 a2, __m256 a3,
     return _mm256_add_ps(_mm256_permute2f128_ps(ta, tb, 0x20), _mm256_permute2f128_ps(ta, tb, 0x31));
 }
 
-/* st[j][r] = scale * sum_d k[j][d] q[r][d] for keys j in [0, nk), rows r in [0, nr), nr a
- * multiple of 4. k is (nk, ldk), read in place (the D % 8 tail masked, so nothing past a
- * row is read); q is (nr, ldq), 32-byte aligned, ldq a multiple of 8 with columns D..ldq
- * zero; st is (nk, ldst). The same result as a2_scores_t, but each score is a row-wise
- * dot product over D, so a block of few rows (decode: 1 to 16 query rows per kv head)
- * wastes no lanes on padding rows. Keys outer, rows inner: each pair of K rows is read
- * from memory once and reused from L1 by every row. Register block: 2 keys x 4 rows =
- * 8 accumulators, reduced to one vector by a2_reduce4x2. Streaming help: with each pair
- * of keys j, j + 1 it prefetches rows j, j + 1 (those below npf) of pfk (stride ldk, D
- * floats) and pfv (stride ldv, Dv floats), typically the next block's K and V rows, so
- * the loads of the next block overlap this block's compute (npf = 0: no prefetch). */
-static inline void a2_scores_dots(const float *k, int ldk, int nk, int D, const float *q,
-                                  int ldq, int nr, float scale, float *st, int ldst,
-                                  const float *pfk, const float *pfv, int ldv, int Dv, int npf)
+/* ---------------------------------------- K/V rows in any storage type -- */
+
+/* The loads of vec_avx2_kv.h's instances (its contract): 8 elements widened to fp32, and
+ * the first n of them. bf16 is the top half of an fp32: zero-extend, shift left 16 (exact);
+ * f16 through F16C's vcvtph2ps (exact). The 16-bit tails go through a zeroed copy (AVX2
+ * has no masked 16-bit load): only rows whose length is not a multiple of 8 take it. */
+static inline __m128i a2_ld16n(const uint16_t *p, int n)
 {
-    const __m256 vs = _mm256_set1_ps(scale);
-    const int dfull = D & ~7;
-    const __m256i tm = a2_mask(D - dfull);
-    int j = 0;
-    for (; j + 2 <= nk; j += 2) {
-        const float *ka = k + (size_t)j * ldk, *kb = ka + ldk;
-        for (int t = j; t < j + 2 && t < npf; t++) {         /* rows t of the prefetch blocks */
-            for (int d = 0; d < D; d += 16)
-                _mm_prefetch((const char *)(pfk + (size_t)t * ldk + d), A2_STREAM_HINT);
-            for (int d = 0; d < Dv; d += 16)
-                _mm_prefetch((const char *)(pfv + (size_t)t * ldv + d), A2_STREAM_HINT);
-        }
-        for (int r0 = 0; r0 < nr; r0 += 4) {
-            const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            __m256 b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-            int d = 0;
-            for (; d < dfull; d += 8) {
-                const __m256 x = _mm256_loadu_ps(ka + d), y = _mm256_loadu_ps(kb + d);
-                __m256 w = _mm256_load_ps(q0 + d);
-                a0 = _mm256_fmadd_ps(x, w, a0); b0 = _mm256_fmadd_ps(y, w, b0);
-                w = _mm256_load_ps(q1 + d);
-                a1 = _mm256_fmadd_ps(x, w, a1); b1 = _mm256_fmadd_ps(y, w, b1);
-                w = _mm256_load_ps(q2 + d);
-                a2 = _mm256_fmadd_ps(x, w, a2); b2 = _mm256_fmadd_ps(y, w, b2);
-                w = _mm256_load_ps(q3 + d);
-                a3 = _mm256_fmadd_ps(x, w, a3); b3 = _mm256_fmadd_ps(y, w, b3);
-            }
-            if (d < D) {
-                const __m256 x = _mm256_maskload_ps(ka + d, tm), y = _mm256_maskload_ps(kb + d, tm);
-                __m256 w = _mm256_load_ps(q0 + d);
-                a0 = _mm256_fmadd_ps(x, w, a0); b0 = _mm256_fmadd_ps(y, w, b0);
-                w = _mm256_load_ps(q1 + d);
-                a1 = _mm256_fmadd_ps(x, w, a1); b1 = _mm256_fmadd_ps(y, w, b1);
-                w = _mm256_load_ps(q2 + d);
-                a2 = _mm256_fmadd_ps(x, w, a2); b2 = _mm256_fmadd_ps(y, w, b2);
-                w = _mm256_load_ps(q3 + d);
-                a3 = _mm256_fmadd_ps(x, w, a3); b3 = _mm256_fmadd_ps(y, w, b3);
-            }
-            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a0, a1, a2, a3, b0, b1, b2, b3), vs);
-            _mm_storeu_ps(st + (size_t)j * ldst + r0, _mm256_castps256_ps128(s));
-            _mm_storeu_ps(st + (size_t)(j + 1) * ldst + r0, _mm256_extractf128_ps(s, 1));
-        }
-    }
-    if (j < nk) {                                           /* the last key of an odd count */
-        const float *ka = k + (size_t)j * ldk;
-        for (int r0 = 0; r0 < nr; r0 += 4) {
-            const float *q0 = q + (size_t)r0 * ldq, *q1 = q0 + ldq, *q2 = q1 + ldq, *q3 = q2 + ldq;
-            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < D; d += 8) {
-                const __m256 x = d < dfull ? _mm256_loadu_ps(ka + d) : _mm256_maskload_ps(ka + d, tm);
-                a0 = _mm256_fmadd_ps(x, _mm256_load_ps(q0 + d), a0);
-                a1 = _mm256_fmadd_ps(x, _mm256_load_ps(q1 + d), a1);
-                a2 = _mm256_fmadd_ps(x, _mm256_load_ps(q2 + d), a2);
-                a3 = _mm256_fmadd_ps(x, _mm256_load_ps(q3 + d), a3);
-            }
-            const __m256 z = _mm256_setzero_ps();
-            const __m256 s = _mm256_mul_ps(a2_reduce4x2(a0, a1, a2, a3, z, z, z, z), vs);
-            _mm_storeu_ps(st + (size_t)j * ldst + r0, _mm256_castps256_ps128(s));
-        }
-    }
+    uint16_t t[8] = { 0 };
+    if (n > 0) memcpy(t, p, sizeof *p * (size_t)(n < 8 ? n : 8));
+    return _mm_loadu_si128((const __m128i *)t);
 }
+static inline __m256 a2_bf16_ps(__m128i h)
+{
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+#define A2_LD16(p) _mm_loadu_si128((const __m128i *)(p))
+
+#define A2KV(x) a2_##x
+#define A2KV_T float
+#define A2KV_LD(p) _mm256_loadu_ps(p)
+#define A2KV_LDN(p, n, m) _mm256_maskload_ps(p, m)
+#include "vec_avx2_kv.h"
+#undef A2KV
+#undef A2KV_T
+#undef A2KV_LD
+#undef A2KV_LDN
+
+#define A2KV(x) a2_##x##_bf16
+#define A2KV_T uint16_t
+#define A2KV_LD(p) a2_bf16_ps(A2_LD16(p))
+#define A2KV_LDN(p, n, m) ((void)(m), a2_bf16_ps(a2_ld16n(p, n)))
+#include "vec_avx2_kv.h"
+#undef A2KV
+#undef A2KV_T
+#undef A2KV_LD
+#undef A2KV_LDN
+
+#define A2KV(x) a2_##x##_f16
+#define A2KV_T uint16_t
+#define A2KV_LD(p) _mm256_cvtph_ps(A2_LD16(p))
+#define A2KV_LDN(p, n, m) ((void)(m), _mm256_cvtph_ps(a2_ld16n(p, n)))
+#include "vec_avx2_kv.h"
+#undef A2KV
+#undef A2KV_T
+#undef A2KV_LD
+#undef A2KV_LDN
 
 #endif /* VEC_AVX2_H */

@@ -204,15 +204,21 @@ TEST(ab_noise_across_cases)
 }
 
 /* The binary against itself: both sides hold every case, with every round's samples;
- * the same build never regresses (0 or 3, never 1). */
+ * the same build does not regress (0 or 3, not 1). These cases take microseconds, and on
+ * a machine loaded by other jobs one of them can be flagged by chance (seen once in a
+ * make test at load 4): a 1 is rerun once, and the same build regressing twice running is
+ * the failure. */
 TEST(ab_binary_against_itself)
 {
     char ini[512], dir[512], err[4096];
     snprintf(ini, sizeof ini, "%s/ab.ini", test_tmpdir());
-    snprintf(dir, sizeof dir, "%s/ab", test_tmpdir());
     test_write_text(ini, "[ab]\nkernels = naive, blocked\nheads = 2\nseq_len = 17, 40\nmin_time = 0\nreps = 3\n");
-    int rc = test_sh(err, sizeof err, "%s ab %s --base %s --new %s --rounds 3 -q -o %s",
+    int rc = 1;
+    for (int attempt = 0; attempt < 2 && rc == 1; attempt++) {
+        snprintf(dir, sizeof dir, "%s/ab%d", test_tmpdir(), attempt);  /* ab refuses an old -o */
+        rc = test_sh(err, sizeof err, "%s ab %s --base %s --new %s --rounds 3 -q -o %s",
                      test_bin(), ini, test_bin(), test_bin(), dir);
+    }
     CHECK_MSG(rc == 0 || rc == 3, "exit %d: %s", rc, err);
     for (int s = 0; s < 2; s++) {
         char path[600];

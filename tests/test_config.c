@@ -273,7 +273,7 @@ TEST(config_value_errors)
         { "[s]\nkernels = naive\nwindow = -1\n", ":3: window: '-1' is not valid" },
         { "[s]\nkernels = naive\nwindow_left = -2\n", ":3: window_left: '-2' is not valid" },
         { "[s]\nkernels = naive\nwindow_left = inf, -1\n", ":3: window_left: the value -1 appears twice" },
-        { "[s]\nkernels = naive\nscore = dot, additve\n", ":3: score: 'additve' is not one of dot, additive (did you mean 'additive'?)" },
+        { "[s]\nkernels = naive\nscore = dot, additve\n", ":3: score: 'additve' is not one of dot, additive, general (did you mean 'additive'?)" },
         { "[s]\nkernels = naive\nmin_time = 0.1, 0.2\n", ":3: min_time: takes one value" },
         { "[s]\nkernels = naive\ntimeout = 0\n", ":3: timeout: '0' is not valid" },
         { "[s]\nkernels = naive\nreps = 0\n", ":3: reps: '0' is not valid" },
@@ -544,4 +544,53 @@ TEST(config_accepts_comments_crlf_and_colons)
         CHECK(l.n == 1 && l.cases[0].q_len == 16 && l.cases[0].line == 2);
         attn_caselist_free(&l);
     }
+}
+
+/* The tunables: `tile = QxK` pairs or tile_q / tile_k lists reach the cases (ids tagged
+ * only when set), a kernel that does not allow a value has those cases omitted (said on
+ * stderr with the file and line), a value no kernel allows is refused at its line. */
+TEST(config_tiles_parse_omit_and_refuse)
+{
+    char msg[2048];
+    attn_caselist l;
+    CHECK(load_text("[s]\nkernels = naive, flash\nseq_len = 37\ntile = 16x48, 32x16\n", NULL, &l, msg, sizeof msg) == 0);
+    CHECK_MSG(l.n == 2, "%d cases", l.n);
+    if (l.n == 2) {
+        CHECK(l.cases[0].tile_q == 16 && l.cases[0].tile_k == 48 && l.cases[1].tile_q == 32 && l.cases[1].tile_k == 16);
+        CHECK(l.cases[0].tune_from == TUNE_CONFIG && l.cases[0].tune_used[0] == 16 && l.cases[0].tune_used[1] == 48);
+        CHECK_MSG(strstr(l.cases[0].id, "-tq16-tk48") != NULL, "id %s", l.cases[0].id);
+        CHECK(l.cases[0].kernel == attn_kernel_find("flash"));
+    }
+    CHECK_MSG(strstr(msg, ":1: note: cases omitted: naive has no tunable tile_q"), "stderr: %s", msg);
+    attn_caselist_free(&l);
+
+    /* lists are a product; 0 = not set: the kernel's default, no tag in the id */
+    CHECK(load_text("[s]\nkernels = flash\nseq_len = 37\ntile_q = 0, 64\ntile_k = 32, 0\n", NULL, &l, msg, sizeof msg) == 0);
+    CHECK_MSG(l.n == 4, "%d cases", l.n);
+    if (l.n == 4) {
+        CHECK_MSG(strstr(l.cases[0].id, "-tq") == NULL && strstr(l.cases[0].id, "-tk32"), "id %s", l.cases[0].id);
+        CHECK(l.cases[1].tile_q == 0 && l.cases[1].tile_k == 0 && l.cases[1].tune_from == TUNE_DEFAULT);
+        CHECK(l.cases[1].tune_used[0] > 0 && l.cases[1].tune_used[1] > 0);
+        CHECK(l.cases[0].tune_from == TUNE_CONFIG && l.cases[0].tune_used[1] == 32 &&
+              l.cases[0].tune_used[0] == l.cases[1].tune_used[0]);   /* the other: default */
+    }
+    attn_caselist_free(&l);
+
+    /* a kernel without tunables keeps its cases when no tile is set */
+    CHECK(load_text("[s]\nkernels = naive\nseq_len = 37\n", NULL, &l, msg, sizeof msg) == 0);
+    CHECK(l.n == 1 && l.cases[0].tune_from == TUNE_NONE && l.cases[0].tune_used[0] == 0);
+    attn_caselist_free(&l);
+
+    static const struct { const char *text; const char *says; } bad[] = {
+        { "[s]\nkernels = flash\ntile = 64\n", ":3: tile: '64' is not tile_q x tile_k" },
+        { "[s]\nkernels = flash\ntile = 64x\n", ":3: tile: '64x' is not tile_q x tile_k" },
+        { "[s]\nkernels = flash\ntile = 0x64\n", ":3: tile: '0x64': tile_q and tile_k must be from 1 to 1024" },
+        { "[s]\nkernels = flash\ntile = 64x64, 64x64\n", ":3: tile: the pair 64x64 appears twice" },
+        { "[s]\nkernels = flash\ntile = 64x64\n\ntile_q = 64\n", ":5: tile_q: the section also sets `tile` (line 3)" },
+        { "[s]\nkernels = flash\ntile_q = 7\n", ":3: tile_q: 7 is allowed by no kernel (flash 16..1024 step 16" },
+        { "[s]\nkernels = flash\ntile = 64x40\n", ":3: tile: 40 is allowed by no kernel" },
+        { "[s]\nkernels = flash\ntile_k = 2048\n", ":3: tile_k: '2048' is too large (at most 1024)" },
+        { "[s]\nkernels = naive\ntile = 64x64\n", ":1: section [s] produces no case" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect_refused(bad[i].text, bad[i].says, msg, sizeof msg);
 }

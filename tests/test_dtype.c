@@ -433,3 +433,92 @@ TEST(dtype_flash_bf16_refuses_and_stays_in_its_bound)
     attn_free(got);
     attn_inputs_free(&in);
 }
+
+/* attn_widen16 is the scalar conversions over an array: every 16-bit value of each dtype
+ * (NaNs compared by bits), and nothing past n written. */
+TEST(dtype_widen16_is_the_scalar_conversion)
+{
+    uint16_t *h = malloc(65536 * sizeof *h);
+    float *x = malloc(65537 * sizeof *x);
+    for (uint32_t i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    for (int t = ATTN_BF16; t < ATTN_DTYPE_COUNT; t++) {
+        x[65536] = 7.0f;
+        attn_widen16((attn_dtype)t, h, 65536, x);
+        int bad = 0;
+        for (uint32_t i = 0; i < 65536; i++) {
+            const float w = t == ATTN_BF16 ? attn_bf16_to_f32(h[i]) : attn_f16_to_f32(h[i]);
+            if (fbits(x[i]) != fbits(w) && bad++ < 3)
+                test_fail(__FILE__, __LINE__, "%s %#06x: %a, want %a", attn_dtype_name((attn_dtype)t), i, x[i], w);
+        }
+        CHECK(x[65536] == 7.0f);
+    }
+    free(h);
+    free(x);
+}
+
+/* ------------------------------------------------------------ decode kernels -- */
+
+/* The decode kernels stream K and V in the problem's storage: on a bf16 / f16 problem
+ * they read q16, k16, v16 (the float copies are poisoned with NaN here, so reading them
+ * shows), widen exactly and run the fp32 arithmetic, so the output equals, bit for bit,
+ * the same kernel run as f32 on the widened values. A wrong widening, head offset or row
+ * stride would differ by far more than an ulp; the shape has D and Dv not multiples of 8
+ * (the 16-bit tails), a ragged causal edge and padding, and two key chunks per group at 2
+ * threads (the merge). They refuse a problem without its 16-bit tensors, and an unknown
+ * dtype. */
+TEST(dtype_decode_kernels_read_the_16bit_storage)
+{
+    static const char *const names[] = { "decode", "decode_avx2" };
+    int tested = 0;
+    for (int n = 0; n < 2; n++) {
+        const attn_kernel *k = attn_kernel_find(names[n]);
+        const char *why;
+        CHECK(k != NULL);
+        if (!k || !attn_kernel_usable(k, &why)) continue;
+        for (int t = ATTN_BF16; t < ATTN_DTYPE_COUNT; t++) {
+            CHECK(attn_kernel_accepts(k, (attn_dtype)t));
+            attn_case c = small_case((attn_dtype)t);
+            c.batch = 2; c.heads = 8; c.kv_heads = 2; c.q_len = 3; c.kv_len = 1000;
+            c.head_dim = 37; c.v_dim = 20; c.mask = MASK_CAUSAL_PADDING; c.pad = 0.3;
+            attn_inputs in;
+            CHECK(attn_inputs_make(&c, &in) == 0);
+            const size_t n_out = (size_t)2 * 8 * 3 * 20;
+            const size_t nq = (size_t)2 * 8 * 3 * 37, nk = (size_t)2 * 2 * 1000 * 37, nv = (size_t)2 * 2 * 1000 * 20;
+            float *want = attn_alloc(n_out * sizeof(float)), *got = attn_alloc(n_out * sizeof(float));
+            for (int threads = 1; threads <= 2; threads++) {
+                attn_problem p32 = in.p;
+                p32.dtype = ATTN_F32;
+                p32.q16 = p32.k16 = p32.v16 = NULL;
+                void *w32 = attn_alloc(k->workspace_bytes(&p32, threads));
+                void *w = attn_alloc(k->workspace_bytes(&in.p, threads));
+                CHECK(k->run(&p32, in.q, in.k, in.v, want, w32, threads) == ATTN_OK);
+                float *fq = malloc(nq * sizeof(float)), *fk = malloc(nk * sizeof(float)),
+                      *fv = malloc(nv * sizeof(float));
+                for (size_t e = 0; e < nq; e++) fq[e] = NAN;
+                for (size_t e = 0; e < nk; e++) fk[e] = NAN;
+                for (size_t e = 0; e < nv; e++) fv[e] = NAN;
+                memset(got, 0xff, n_out * sizeof(float));
+                CHECK(k->run(&in.p, fq, fk, fv, got, w, threads) == ATTN_OK);
+                CHECK_MSG(memcmp(got, want, n_out * sizeof(float)) == 0,
+                          "%s %s threads %d: differs from the kernel in f32 on the widened values",
+                          k->name, attn_dtype_name((attn_dtype)t), threads);
+                attn_problem p = in.p;
+                p.v16 = NULL;
+                CHECK(k->run(&p, fq, fk, fv, got, w, threads) == ATTN_ERR_INVALID);
+                p = in.p;
+                p.dtype = ATTN_DTYPE_COUNT;
+                CHECK(k->run(&p, fq, fk, fv, got, w, threads) == ATTN_ERR_UNSUPPORTED);
+                free(fq);
+                free(fk);
+                free(fv);
+                attn_free(w32);
+                attn_free(w);
+            }
+            tested++;
+            attn_free(want);
+            attn_free(got);
+            attn_inputs_free(&in);
+        }
+    }
+    CHECK(tested >= 2);                 /* the portable decode runs everywhere */
+}

@@ -33,6 +33,7 @@ typedef struct {
 
 #define DOT ATTN_SCORE_DOT, 0
 #define ADD(a) ATTN_SCORE_ADDITIVE, a
+#define GEN ATTN_SCORE_GENERAL, 0
 #define FULL -1, -1, 0
 
 static const shape shapes[] = {
@@ -119,6 +120,16 @@ static const shape shapes[] = {
     { "dec-q1-k97-h32",  2,32, 8,   1,   97,128, 72, MASK_PADDING,      0.5, FULL, DOT },
     { "dec-q13-k2053-mha",2, 3, 3, 13, 2053, 24, 40, MASK_CAUSAL_PADDING, 0.5, 300, -1, 0, DOT },
     { "dec-q17-k300-gqa",1, 8, 2,  17,  300, 16, 16, MASK_CAUSAL,         0, FULL, DOT },
+    /* Luong's general score q^T W k: L = 1 (no hand-off to the decode kernels), primes, D
+     * not a multiple of the vector width, Lq != Lk both ways, GQA, fully masked rows
+     * (pad 1.0, causal Lq > Lk), a window, past the flash query and key tiles */
+    { "gen-L1",          1, 2, 2,   1,   1,  8,  8, MASK_NONE,           0, FULL, GEN },
+    { "gen-prime13",     2, 3, 3,  13,  13, 17, 17, MASK_CAUSAL,         0, FULL, GEN },
+    { "gen-q<k-gqa",     1, 6, 2,   5,  97, 12, 20, MASK_PADDING,      0.3, FULL, GEN },
+    { "gen-q>k-causal",  2, 2, 1,  37,  13,  9,  9, MASK_CAUSAL,         0, FULL, GEN },
+    { "gen-pad1",        3, 2, 2,  31,  31,  7,  7, MASK_CAUSAL_PADDING, 1.0, FULL, GEN },
+    { "gen-win",         1, 2, 2,  70,  70,  8,  8, MASK_NONE,           0, 5, 9, 0, GEN },
+    { "gen-tiles",       1, 2, 1, 150, 301, 33, 24, MASK_CAUSAL,         0, FULL, GEN },
 };
 #define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
 
@@ -432,13 +443,13 @@ TEST(registry_names_unique_and_found)
     for (int i = 0; i < nk; i++) {
         CHECK_MSG(attn_kernel_find(ks[i].name) == &ks[i], "find(%s)", ks[i].name);
         CHECK(ks[i].desc && ks[i].desc[0]);
-        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE), "%s has no score", ks[i].name);
+        CHECK_MSG(ks[i].caps & (ATTN_CAP_DOT | ATTN_CAP_ADDITIVE | ATTN_CAP_GENERAL), "%s has no score", ks[i].name);
         for (int j = 0; j < i; j++) CHECK(strcmp(ks[i].name, ks[j].name) != 0);
     }
     CHECK(attn_kernel_find("no-such-kernel") == NULL);
     CHECK(attn_kernel_find("naive") && attn_kernel_find("naive")->caps == (ATTN_CAP_DOT |
           ATTN_CAP_ADDITIVE | ATTN_CAP_CAUSAL | ATTN_CAP_PADDING | ATTN_CAP_CROSS | ATTN_CAP_GQA |
-          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS));
+          ATTN_CAP_VDIM | ATTN_CAP_WINDOW | ATTN_CAP_GLOBALS | ATTN_CAP_GENERAL));
 }
 
 TEST(registry_problem_needs)
@@ -565,8 +576,8 @@ TEST(registry_isa_class_from_requires)
         size_t len = strlen(k->name);
         if (len > 7 && !strcmp(k->name + len - 7, "_avx512"))
             CHECK_MSG(k->requires == ATTN_REQ_AVX512, "%s: requires %#x", k->name, k->requires);
-        else if (len > 5 && !strcmp(k->name + len - 5, "_avx2"))
-            CHECK_MSG(k->requires == ATTN_REQ_AVX2, "%s: requires %#x", k->name, k->requires);
+        else if (len > 5 && !strcmp(k->name + len - 5, "_avx2"))   /* -mavx2 -mfma -mf16c: F16C if it reads f16 */
+            CHECK_MSG((k->requires & ~ATTN_FEAT_F16C) == ATTN_REQ_AVX2, "%s: requires %#x", k->name, k->requires);
         else if (len > 4 && !strcmp(k->name + len - 4, "_f16"))      /* -mavx2 -mfma -mf16c */
             CHECK_MSG(k->requires == (ATTN_REQ_AVX2 | ATTN_FEAT_F16C), "%s: requires %#x", k->name, k->requires);
         else if (len > 5 && !strcmp(k->name + len - 5, "_bf16"))     /* avx512 + -mavx512bf16 */
@@ -630,4 +641,105 @@ TEST(registry_dtypes_and_tolerance)
         CHECK_MSG(k->unavailable == NULL, "%s: unavailable '%s'", k->name, k->unavailable);
     }
     CHECK(attn_kernel_find("naive")->dtypes == ATTN_DTYPES_ALL);
+}
+
+/* ------------------------------------------------------------- tunables -- */
+
+/* The tiles a problem carries reach the kernel: every kernel with tunables validates at
+ * two tile settings (the smallest query tile it allows with 16-key tiles, and twice that
+ * with 48-key tiles: neither divides these lengths; 0, its built-in query tile, where
+ * tile_q is not tunable), asks for a workspace that follows the tiles, and refuses a
+ * value it does not allow. */
+TEST(kernels_tiles_reach_the_kernel)
+{
+    static const char *const names[] = { "prime97-cpad", "cross-q>k-causal", "cross-pad", "dec-q17-k300-gqa" };
+    int nk, tested = 0;
+    const attn_kernel *ks = attn_kernels(&nk);
+    const attn_kernel *naive = attn_kernel_find("naive");
+    for (int dt = 0; dt < ATTN_DTYPE_COUNT; dt++)
+    for (int s = 0; s < N_SHAPES; s++) {
+        int pick = 0;
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) pick |= !strcmp(shapes[s].name, names[i]);
+        if (!pick) continue;
+        attn_case c = case_of_dtype(&shapes[s], naive, (attn_dtype)dt);
+        attn_inputs in;
+        CHECK(attn_inputs_make(&c, &in) == 0);
+        CHECK(run_kernel(naive, &in, in.out, 1) == ATTN_OK);
+        float *got = attn_alloc(sizeof(float) * out_count(&in.p));
+        for (int ki = 0; ki < nk; ki++) {
+            const attn_kernel *k = &ks[ki];
+            const char *why;
+            if (!attn_kernel_tunable(k, ATTN_TUNE_TILE_K) || !attn_kernel_usable(k, &why) ||
+                !attn_kernel_accepts(k, (attn_dtype)dt)) continue;
+            const attn_tol tol = test_tol(k, (attn_dtype)dt);
+            const int q0 = k->tune[ATTN_TUNE_TILE_Q].min;   /* 0 when not tunable */
+            const int set[2][2] = { { q0, 16 }, { 2 * q0, 48 } };
+            size_t ws[2];
+            for (int t = 0; t < 2; t++) {
+                in.p.tune[ATTN_TUNE_TILE_Q] = set[t][0];
+                in.p.tune[ATTN_TUNE_TILE_K] = set[t][1];
+                CHECK((q0 == 0 || attn_tune_allows(k, ATTN_TUNE_TILE_Q, set[t][0])) &&
+                      attn_tune_allows(k, ATTN_TUNE_TILE_K, set[t][1]));
+                ws[t] = k->workspace_bytes(&in.p, 2);
+                memset(got, 0xff, sizeof(float) * out_count(&in.p));
+                int threads = k->caps & ATTN_CAP_THREADS ? 2 : 1;
+                attn_status st = run_kernel(k, &in, got, threads);
+                char label[96];
+                snprintf(label, sizeof label, "%s %s tiles %dx%d", shapes[s].name,
+                         attn_dtype_name((attn_dtype)dt), set[t][0], set[t][1]);
+                CHECK_MSG(st == ATTN_OK, "%s on %s: status %d", k->name, label, (int)st);
+                if (st == ATTN_OK) compare(k->name, label, threads, &in.p, got, in.out, NULL, tol.atol, tol.rtol);
+                tested++;
+            }
+            if (in.p.Lq > 16)   /* (Lq <= 16 goes to a decode kernel, which has no tiles) */
+                CHECK_MSG(ws[0] < ws[1], "%s on %s: workspace %zu at %dx%d, %zu at %dx%d", k->name,
+                          shapes[s].name, ws[0], set[0][0], set[0][1], ws[1], set[1][0], set[1][1]);
+            if (q0) {
+                in.p.tune[ATTN_TUNE_TILE_Q] = q0 + 1;        /* not a multiple of the step */
+                CHECK_MSG(k->run(&in.p, in.q, in.k, in.v, got, NULL, 1) == ATTN_ERR_INVALID,
+                          "%s accepted tile_q %d", k->name, q0 + 1);
+            }
+            in.p.tune[ATTN_TUNE_TILE_Q] = 0;
+            in.p.tune[ATTN_TUNE_TILE_K] = k->tune[ATTN_TUNE_TILE_K].max + 1;
+            CHECK_MSG(k->run(&in.p, in.q, in.k, in.v, got, NULL, 1) == ATTN_ERR_INVALID,
+                      "%s accepted tile_k %d", k->name, in.p.tune[ATTN_TUNE_TILE_K]);
+            in.p.tune[ATTN_TUNE_TILE_K] = 0;
+        }
+        attn_free(got);
+        attn_inputs_free(&in);
+    }
+    CHECK(tested >= 24);    /* flash, blocked and omp at least, on 4 shapes x 2 settings */
+}
+
+/* The defaults come from the caches, within what each kernel allows: 32 KiB L1d gives the
+ * tiles the kernels were tuned with, 48 KiB wider key tiles, a small L2 smaller tiles. */
+TEST(kernels_tile_defaults_follow_the_caches)
+{
+    const attn_problem d64 = { .B = 1, .H = 1, .Hkv = 1, .Lq = 4096, .Lk = 4096, .D = 64, .Dv = 64 };
+    const attn_problem d128 = { .B = 1, .H = 1, .Hkv = 1, .Lq = 4096, .Lk = 4096, .D = 128, .Dv = 128 };
+    const struct { const char *kernel; const attn_problem *p; attn_caches c; int q, k; } want[] = {
+        { "flash_avx2",   &d64,  { 32768, 524288 },  64,  64 },
+        { "flash_avx2",   &d64,  { 49152, 2097152 }, 64,  96 },
+        { "flash_avx2",   &d64,  { 0, 0 },           64,  64 },   /* unknown: 32 KiB, 256 KiB */
+        { "flash_avx2",   &d128, { 32768, 131072 },  32,  32 },   /* L2 bound: 16384 floats */
+        { "flash_avx512", &d64,  { 32768, 1048576 }, 64,  64 },
+        { "flash_avx512", &d64,  { 49152, 2097152 }, 64,  96 },
+        { "flash",        &d64,  { 32768, 524288 },  32, 128 },
+        { "simd_avx2",    &d64,  { 32768, 524288 },  64, 128 },
+        { "flash_f16",    &d64,  { 49152, 2097152 }, 64,  96 },
+        { "blocked",      &d64,  { 32768, 524288 },   0, 128 },   /* tile_q fixed at 32 */
+        { "omp",          &d64,  { 49152, 524288 },   0, 192 },
+        { "naive",        &d64,  { 32768, 524288 },   0,   0 },
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const attn_kernel *k = attn_kernel_find(want[i].kernel);
+        if (!k) continue;                   /* an ISA file not built on this architecture */
+        int out[ATTN_TUNE_COUNT];
+        attn_tune_defaults(k, want[i].p, want[i].c, out);
+        CHECK_MSG(out[ATTN_TUNE_TILE_Q] == want[i].q && out[ATTN_TUNE_TILE_K] == want[i].k,
+                  "%s D=%d L1d %ld L2 %ld: default %dx%d, want %dx%d", want[i].kernel, want[i].p->D,
+                  want[i].c.l1d, want[i].c.l2, out[0], out[1], want[i].q, want[i].k);
+        for (int t = 0; t < ATTN_TUNE_COUNT; t++)
+            CHECK(out[t] == 0 ? !attn_kernel_tunable(k, (attn_tune_id)t) : attn_tune_allows(k, (attn_tune_id)t, out[t]));
+    }
 }

@@ -33,7 +33,8 @@ static void row_values(int p, char *v, size_t n, const char **context)
 {
     const attn_param *r = &attn_params[p];
     *context = r->matters == PM_PADDING ? "mask = padding\n"
-             : r->matters == PM_ADDITIVE ? "score = additive\n" : "";
+             : r->matters == PM_ADDITIVE ? "score = additive\n"
+             : r->matters == PM_MHA ? "layer = mha\n" : "";
     switch (r->type) {
     case PT_ENUM:   snprintf(v, n, "%s, %s", r->names[0], r->names[1]); break;
     case PT_DOUBLE: snprintf(v, n, "%g, %g", r->min + 0.25 * (r->max - r->min),
@@ -41,6 +42,11 @@ static void row_values(int p, char *v, size_t n, const char **context)
     case PT_SIDE:   snprintf(v, n, "inf, 2"); break;
     default:        snprintf(v, n, "%g, %g", r->min, r->min + 1); break;
     }
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++)      /* a tunable: a kernel that has it */
+        if (!strcmp(r->key, attn_tune_names[t])) {
+            snprintf(v, n, "0, 64");
+            *context = "kernels = flash\n";
+        }
 }
 
 /* Load config text; 0 on success. */
@@ -66,7 +72,7 @@ static void row_config(int p, char *buf, size_t n)
     row_values(p, v, sizeof v, &context);
     size_t len = (size_t)snprintf(buf, n, "[rows]\n%s = %s\n%s", attn_params[p].key, v, context);
     for (size_t i = 0; i < sizeof base_keys / sizeof base_keys[0]; i++)
-        if (strcmp(base_keys[i].key, attn_params[p].key))
+        if (strcmp(base_keys[i].key, attn_params[p].key) && !strstr(context, base_keys[i].key))
             len += (size_t)snprintf(buf + len, n - len, "%s = %s\n", base_keys[i].key, base_keys[i].value);
 }
 
@@ -229,6 +235,7 @@ TEST(params_that_do_not_matter_do_not_split)
     static const struct { const char *cfg; int row; double other; } cases[] = {
         { "[s]\nkernels = naive\nseq_len = 16\nmask = causal\npad = 0.1, 0.2\n", P_PAD, 0.4 },
         { "[s]\nkernels = naive\nseq_len = 16\nadditive_dim = 8, 16\n", P_ADDITIVE_DIM, 32 },
+        { "[s]\nkernels = naive\nseq_len = 16\nd_model = 8, 16\n", P_D_MODEL, 32 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         attn_caselist l = { 0 };

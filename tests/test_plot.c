@@ -322,3 +322,81 @@ TEST(plot_kernel_colours_distinct)
         for (int j = i + 1; j < n; j++)
             CHECK(strcmp(plot_kernel_colour(k[i].name), plot_kernel_colour(k[j].name)) != 0);
 }
+
+/* A sweep over both tiles: one heat map per kernel (GFLOP/s over tile_k x tile_q, the
+ * values used), drawn `with image` on the grid of the values, a case that did not run
+ * left as an empty (NaN) cell. */
+TEST(plot_tile_heat_map)
+{
+    if (!gnuplot_on_path()) return;     /* the fallback has its own test */
+    char dir[256], plots[300], *err;
+    CHECK(make_run("tests/data/plot_tiles.json", dir, sizeof dir) == 0);
+    snprintf(plots, sizeof plots, "%s/plots", dir);
+    const char *args[] = { dir };
+    int rc = run_plot(&err, 1, args);
+    CHECK_MSG(rc == 0 && !strstr(err, "gnuplot /"), "plot: rc %d\n%s", rc, err);
+    static const char *const charts[] = { "tiles-heat-flash", "roofline" };
+    check_charts(plots, charts, 2);
+    char *gp = read_rel(plots, "data/tiles-heat-flash.gp"), *dat = read_rel(plots, "data/tiles-heat-flash.dat");
+    CHECK(gp && strstr(gp, "with image") && strstr(gp, "set xtics (\"16\" 0, \"48\" 1, \"128\" 2)") &&
+          strstr(gp, "set ytics (\"16\" 0, \"32\" 1)") && strstr(gp, "flash GFLOP/s over tile sizes"));
+    /* 2 x 3 cells, one scan line per tile_q; 32 x 128 did not run: NaN, no case id */
+    CHECK(dat && strstr(dat, "\n0 0 ") && strstr(dat, "\n2 1 nan 128 32 -\n"));
+    CHECK(dat && strstr(dat, "tiles-flash-b1-h2-kv2-q70-k70-d16-dv16-t1-none-dot-tq16-tk48"));
+    free(gp);
+    free(dat);
+    free(err);
+    test_rm_tree(dir);
+}
+
+/* The parts chart of mha cases: per kernel one line per part, at 100 x part / whole of
+ * each case, sorted by length; a case without parts (layer = attention) breaks the line;
+ * a dashed level at 50%. */
+TEST(plot_parts_chart_shares_of_the_layer)
+{
+    static const double L[] = { 2048, 512, 8192 };             /* out of order on purpose */
+    static const double qkv[] = { 0.2, 0.5, 0.05 }, att[] = { 0.7, 0.3, 0.9 };
+    plot_case cs[7];
+    const plot_case *ptr[7];
+    memset(cs, 0, sizeof cs);
+    for (int i = 0; i < 7; i++) {
+        plot_case *c = &cs[i];
+        c->kernel = i < 3 ? "flash_avx2" : "blas";
+        c->id = "x";
+        c->ok = 1;
+        c->p.q_len = c->p.kv_len = (int)L[i % 3];
+        c->p.layer = ATTN_LAYER_MHA;
+        c->t_med = 2.0;
+        c->part_med[ATTN_PART_QKV] = 2.0 * qkv[i % 3];
+        c->part_med[ATTN_PART_ATTENTION] = 2.0 * att[i % 3];
+        c->part_med[ATTN_PART_OUT] = 2.0 * (1 - qkv[i % 3] - att[i % 3]);
+        ptr[i] = c;
+    }
+    cs[6].p.q_len = cs[6].p.kv_len = 4096;                      /* blas: one case without parts */
+    for (int q = 0; q < ATTN_PART_COUNT; q++) cs[6].part_med[q] = NAN;
+    plot_set set = { .baseline = "naive" };
+    chart_in in = { &set, ptr, 7, AX_Q_LEN };
+    plot_chart ch;
+    memset(&ch, 0, sizeof ch);
+    plot_build_parts(&in, &ch);
+    CHECK(ch.n_panels == 1);
+    const plot_panel *p = &ch.panels[0];
+    CHECK_MSG(p->n_series == 2 * ATTN_PART_COUNT + 1, "%d series", p->n_series);
+    for (int s = 0; s < p->n_series && p->n_series == 7; s++) {
+        const plot_series *se = &p->series[s];
+        if (s == 6) { CHECK(se->style == PS_HLINE && se->value == 50); continue; }
+        const int flash = strstr(se->title, "flash_avx2") != NULL, part = s % 3;
+        CHECK_MSG(strstr(se->title, attn_part_names[part]) != NULL, "series %d: %s", s, se->title);
+        CHECK(se->n == (flash ? 3 : 4));
+        for (int j = 0; j < se->n; j++) {
+            const plot_point *pt = &se->pts[j];
+            if (pt->x == 4096) { CHECK(isnan(pt->y)); continue; }    /* the gap */
+            const int k = pt->x == 512 ? 1 : pt->x == 2048 ? 0 : 2;
+            const double want = part == ATTN_PART_QKV ? qkv[k] : part == ATTN_PART_ATTENTION ? att[k]
+                                                                : 1 - qkv[k] - att[k];
+            CHECK_NEAR(pt->y, 100 * want, 1e-9);
+            if (j) CHECK(pt->x > se->pts[j - 1].x);
+        }
+    }
+    plot_chart_free(&ch);
+}

@@ -122,6 +122,62 @@ TEST(runner_wrong_kernel_is_invalid)
     attn_result_free(&r);
 }
 
+/* layer = mha: the spoilt element of the attention reaches the layer's output through Wo,
+ * and the layer validation sees it. */
+TEST(runner_wrong_kernel_in_mha_layer_is_invalid)
+{
+    if (attn_layer_unavailable()) return;           /* built without CBLAS: no mha */
+    attn_case c = small_case(&k_wrong);
+    c.layer = ATTN_LAYER_MHA;
+    c.d_model = 20;
+    attn_case_make_id(&c);
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK(attn_run_case(&c, &o, &r) == ST_INVALID);
+    CHECK(r.val.done && !r.val.passed && r.val.max_abs_err > 1e-3);
+    CHECK(r.val.rows_total == 2 * 13);              /* the layer's (b, i) output rows */
+    attn_result_free(&r);
+}
+
+/* layer = mha: every sample of the whole has its parts, measured inside the same calls, so
+ * each sample's parts sum to at most the whole and to most of it (the layer does nothing
+ * outside its three parts but set the BLAS thread count). */
+TEST(runner_mha_parts_sum_to_the_whole)
+{
+    if (attn_layer_unavailable()) return;
+    attn_case c = small_case(attn_kernel_find("blocked"));
+    c.layer = ATTN_LAYER_MHA;
+    c.d_model = 24;
+    /* one thread: this test process has run OpenMP regions (other tests), and libgomp
+     * does not survive a fork after that; the binary's parent never enters one. Two
+     * threads run through the binary in test_layer.c. */
+    c.q_len = 40;
+    c.kv_len = 40;
+    c.reps = 20;
+    attn_case_make_id(&c);
+    attn_run_opts o = opts();
+    attn_result r;
+    CHECK_MSG(attn_run_case(&c, &o, &r) == ST_OK, "%s", r.reason);
+    CHECK(r.n_parts == ATTN_PART_COUNT && r.n_samples == 20);
+    CHECK(!strcmp(r.val.against, "naive") && r.val.rows_total == 2 * 40);
+    int most = 0;
+    for (int t = 0; t < r.n_samples && r.n_parts == ATTN_PART_COUNT; t++) {
+        double sum = 0;
+        for (int q = 0; q < ATTN_PART_COUNT; q++) {
+            double x = r.samples[(size_t)(q + 1) * r.n_samples + t];
+            CHECK(x > 0);
+            sum += x;
+        }
+        CHECK_MSG(sum <= r.samples[t] * (1 + 1e-9), "sample %d: parts %.3g s > whole %.3g s", t, sum, r.samples[t]);
+        most += sum >= 0.5 * r.samples[t];
+    }
+    CHECK_MSG(most >= r.n_samples / 2, "parts under half the whole in %d of %d samples", r.n_samples - most, r.n_samples);
+    CHECK(r.part_st[ATTN_PART_ATTENTION].median > 0 && r.part_st[ATTN_PART_QKV].median > 0);
+    /* the projections' FLOPs are in the case's: 2 B Lq dm (H D + Hkv (D + Dv) + H Dv) more */
+    CHECK_NEAR(r.flops - 2.0 * 2 * 40 * 40 * (2 * 8 + 2 * 8), 2.0 * 2 * 40 * 24 * (16 + 32 + 16), 1e-6);
+    attn_result_free(&r);
+}
+
 /* A kernel that requires a CPU feature this machine lacks is skipped, the feature named. */
 TEST(runner_missing_feature_is_skipped_naming_it)
 {
@@ -287,20 +343,6 @@ static const attn_kernel k_hang_pid = { .name = "test_hang_pid", .desc = "never 
                                    .dtypes = ATTN_DTYPES_ALL,
                                    .workspace_bytes = no_ws, .run = hang_pid_run };
 
-/* 1 while process pid exists and is not a zombie */
-static int alive(long pid)
-{
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f) return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
-}
-
 TEST(runner_child_dies_with_the_sweep)
 {
     /* `kill` of the attnbench process alone (not its group) must not leave a case's
@@ -330,7 +372,7 @@ TEST(runner_child_dies_with_the_sweep)
     waitpid(sweep, NULL, 0);
     CHECK(child > 0);
     int gone = 0;
-    for (int i = 0; i < 200 && child > 0 && !(gone = !alive(child)); i++) usleep(10000);
+    for (int i = 0; i < 200 && child > 0 && !(gone = !test_pid_alive(child)); i++) usleep(10000);
     CHECK_MSG(gone, "case child %ld still running after its parent was killed", child);
     if (!gone && child > 0) kill((pid_t)child, SIGKILL);
     unlink(pidfile);

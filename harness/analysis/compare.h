@@ -11,7 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
-#include "core/stats.h"      /* attn_mann_whitney, attn_ratio_ci (tests and history use them) */
+#include "core/stats.h"
+#include "record/case_read.h"  /* keys, labels and samples of case objects */      /* attn_mann_whitney, attn_ratio_ci (tests and history use them) */
 
 typedef enum {
     CMP_UNCHANGED = 0,      /* within noise, or not enough evidence either way */
@@ -37,8 +38,6 @@ typedef struct attn_cmp_opts {
 /* Level of the reported CI of the ratio; its lower end is the one-sided 95% bound that a
  * regression must clear (see compare_verdict.c). */
 #define ATTN_CMP_CI_LEVEL 0.90
-
-#define ATTN_CASE_KEY_MAX 1024
 
 typedef struct attn_cmp_case {
     char key[ATTN_CASE_KEY_MAX];   /* canonical match key (attn_case_key) */
@@ -98,22 +97,11 @@ int attn_cmp_warn(attn_cmp_report *r, const char *fmt, ...) __attribute__((forma
  * case is inconclusive; else 0. */
 int attn_cmp_exit_code(const attn_cmp_report *r);
 
-/* Canonical match key of a case object: "kernel=K;" then every params field sorted by
- * name, "name=value;" (numbers printed with %.17g). Independent of id and sweep name.
- * Returns 0, or -1 when the case has no kernel (out is then ""). */
-int attn_case_key(const cJSON *c, char *out, size_t n);
-/* Short stable name from kernel + params, fields at their default left out:
- * "flash_avx2/b:1/h:8/q:4096/k:4096/d:64/t:2/mask:none" (also the Google Benchmark name). */
-void attn_case_label(const cJSON *c, char *out, size_t n);
 
 /* Print the report: fmt "text" (terminal table), "md" (GitHub comment) or "json".
  * base_name / new_name label the two sides (file names). */
 void attn_cmp_print(FILE *f, const char *fmt, const attn_cmp_report *r, const attn_cmp_opts *o,
                     const cJSON *base, const cJSON *new_, const char *base_name,
                     const char *new_name);
-
-/* Samples of a case in seconds (time_s.samples, else time_s.median as a single sample).
- * Returns a malloc'd array (caller frees) and sets *n; NULL with *n = 0 when none. */
-double *attn_case_samples(const cJSON *c, int *n);
 
 #endif

@@ -1,6 +1,6 @@
 /* compare_verdict.c: `attnbench compare BASE NEW`: did a kernel get slower, without crying wolf.
  *
- * Files: compare_match.c (keys, labels, samples), compare_verdict.c (this: verdicts),
+ * Files: record/case_read.c (keys, labels, samples), compare_verdict.c (this: verdicts),
  * compare_print.c (text, markdown, JSON); the statistics are in core/stats.c.
  *
  * Matching. Cases are matched by a canonical key made of the kernel name and every field

@@ -16,6 +16,8 @@
 #include "core/machine.h"
 #include "record/results.h"
 #include "core/runner.h"
+#include "core/tunables.h"
+#include "record/wisdom.h"
 
 static const char usage_text[] =
     "usage: attnbench run CONFIG.ini [options]\n"
@@ -37,6 +39,10 @@ static const char usage_text[] =
     "  --no-peak            do not measure the FMA peaks nor the memory bandwidth\n"
     "                       (pct_peak, roof_gflops and pct_roof are then null)\n"
     "  --save-baseline NAME store the results as this machine's baseline NAME\n"
+    "  --wisdom FILE        tuned tunables from FILE (default results/tuning/<cpu>.json,\n"
+    "                       written by `attnbench tune`; used when it exists)\n"
+    "  --no-wisdom          no wisdom: tunables a case does not set take the kernel's\n"
+    "                       default for this machine's caches\n"
     "  -q, --quiet          no progress lines\n"
     "\n"
     "exit status: 0 all cases ok or skipped; 1 a case was invalid, crashed or timed out;\n"
@@ -102,8 +108,8 @@ static void measure_bandwidth(attn_peaks *peaks, int t, int quiet)
 /* ------------------------------------------------------------ options -- */
 
 typedef struct run_args {
-    const char *config, *out_dir, *kernels, *dump, *baseline, *case_id;
-    int resume, gbench, quiet, shard_k, shard_n, sharded, no_peak;
+    const char *config, *out_dir, *kernels, *dump, *baseline, *case_id, *wisdom;
+    int resume, gbench, quiet, shard_k, shard_n, sharded, no_peak, no_wisdom;
     size_t budget;
     char dir_buf[1024];         /* the default out_dir */
 } run_args;
@@ -116,6 +122,7 @@ static int parse_one(attn_argv *a, run_args *r)
     if (attn_opt_flag(a, "--resume", NULL)) r->resume = 1;
     else if (attn_opt_flag(a, "--quiet", "-q")) r->quiet = 1;
     else if (attn_opt_flag(a, "--no-peak", NULL)) r->no_peak = 1;
+    else if (attn_opt_flag(a, "--no-wisdom", NULL)) r->no_wisdom = 1;
     else if (arg[0] != '-') {
         if (r->config) {
             fprintf(stderr, "attnbench run: more than one config ('%s', '%s')\n", r->config, arg);
@@ -125,6 +132,7 @@ static int parse_one(attn_argv *a, run_args *r)
     } else if ((v = attn_opt_value(a, "-o"))) r->out_dir = v;
     else if ((v = attn_opt_value(a, "--kernels"))) r->kernels = v;
     else if ((v = attn_opt_value(a, "--case"))) r->case_id = v;
+    else if ((v = attn_opt_value(a, "--wisdom"))) r->wisdom = v;
     else if ((v = attn_opt_value(a, "--dump"))) r->dump = v;
     else if ((v = attn_opt_value(a, "--save-baseline"))) r->baseline = v;
     else if ((v = attn_opt_value(a, "--format"))) {
@@ -267,6 +275,60 @@ static cJSON *peaks_and_context(const run_args *r, const attn_caselist *list, at
     return ctx;
 }
 
+/* Wisdom (record/wisdom.h): unless --no-wisdom, the tunables of every case that does not
+ * set them come from --wisdom FILE or this CPU's file under results/tuning when one
+ * exists. Returns the context's "wisdom" object (what was used), or NULL after an error
+ * (a file that is not valid wisdom, or another CPU model's). */
+static cJSON *apply_wisdom(const run_args *r, attn_caselist *list)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (r->no_wisdom) {
+        cJSON_AddBoolToObject(o, "used", 0);
+        cJSON_AddStringToObject(o, "why", "--no-wisdom");
+        return o;
+    }
+    char path[1024], err[2048], model[256];
+    if (r->wisdom) snprintf(path, sizeof path, "%s", r->wisdom);
+    else attn_wisdom_default_path(path, sizeof path);
+    attn_wisdom w;
+    int rc = attn_wisdom_load(path, &w, err, sizeof err);
+    if (rc == 1 && !r->wisdom) {
+        cJSON_AddBoolToObject(o, "used", 0);
+        cJSON_AddStringToObject(o, "why", "no wisdom file");
+        cJSON_AddStringToObject(o, "path", path);
+        return o;
+    }
+    if (rc == 1) snprintf(err, sizeof err, "%s: no such file", path);
+    attn_cpu_model(model, sizeof model);
+    if (rc == 0 && strcmp(w.cpu_model, model)) {
+        snprintf(err, sizeof err, "%s: made on '%s', this CPU is '%s' (--no-wisdom to run without)",
+                 path, w.cpu_model, model);
+        rc = -1;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "attnbench run: wisdom: %s\n", err);
+        attn_wisdom_free(&w);
+        cJSON_Delete(o);
+        return NULL;
+    }
+    int applied = 0;
+    for (int i = 0; i < list->n; i++) {
+        attn_case *c = &list->cases[i];
+        const attn_wisdom_entry *e = c->tune_from == TUNE_DEFAULT ? attn_wisdom_find(&w, c) : NULL;
+        if (!e) continue;
+        attn_case_resolve_tunables(c, e->tune, attn_machine_caches());
+        applied++;
+    }
+    cJSON_AddBoolToObject(o, "used", 1);
+    cJSON_AddStringToObject(o, "path", path);
+    cJSON_AddStringToObject(o, "fnv1a64", w.hash);
+    cJSON_AddStringToObject(o, "updated", w.updated);
+    cJSON_AddNumberToObject(o, "entries", w.n);
+    cJSON_AddNumberToObject(o, "cases", applied);
+    attn_wisdom_free(&w);
+    return o;
+}
+
 /* --case ID: run only that case, as the shard that holds it alone. 0, or -1 (told). */
 static int select_case(run_args *r, const attn_caselist *list)
 {
@@ -298,12 +360,16 @@ int attn_cmd_run(int argc, char **argv)
     if (attn_config_load(r.config, r.kernels, &list) != 0) return 2;
     for (int i = 0; i < list.n; i++) list.cases[i].index = i;
     if (select_case(&r, &list) != 0) { attn_caselist_free(&list); return 2; }
+    cJSON *wisdom = apply_wisdom(&r, &list);
+    if (!wisdom) { attn_caselist_free(&list); return 2; }
 
     sweep w = { .args = &r, .list = &list };
     attn_result *acc = NULL;
     rc = 2;
-    if (!(w.peaks = calloc(1, sizeof *w.peaks))) goto done;
-    w.res = attn_results_open(r.out_dir, peaks_and_context(&r, &list, w.peaks), r.resume, r.gbench);
+    if (!(w.peaks = calloc(1, sizeof *w.peaks))) { cJSON_Delete(wisdom); goto done; }
+    cJSON *ctx = peaks_and_context(&r, &list, w.peaks);
+    cJSON_AddItemToObject(ctx, "wisdom", wisdom);
+    w.res = attn_results_open(r.out_dir, ctx, r.resume, r.gbench);
     if (!w.res) goto done;
     int max_rounds = plan(&w);
     if (!r.quiet)

@@ -14,5 +14,6 @@ int attn_cmd_compare(int argc, char **argv);  /* cmd_compare.c */
 int attn_cmd_history(int argc, char **argv);  /* cmd_history.c */
 int attn_cmd_merge(int argc, char **argv);    /* cmd_merge.c */
 int attn_cmd_plot(int argc, char **argv);     /* cmd_plot.c */
+int attn_cmd_tune(int argc, char **argv);     /* cmd_tune.c */
 
 #endif

@@ -17,6 +17,7 @@ static const struct {
     { "merge",   attn_cmd_merge,   "join the results of sharded runs into one directory" },
     { "plot",    attn_cmd_plot,    "gnuplot charts and a report for results directories" },
     { "info",    attn_cmd_info,    "machine context as JSON" },
+    { "tune",    attn_cmd_tune,    "sweep kernels' tile sizes, store the best in results/tuning/ (wisdom)" },
 };
 #define N_CMDS (int)(sizeof cmds / sizeof cmds[0])
 

@@ -13,6 +13,7 @@
 #include "util/util.h"
 #include "core/case.h"
 #include "core/inputs.h"
+#include "core/layer.h"
 #include "core/machine.h"
 #include "core/params.h"
 
@@ -32,12 +33,12 @@ int attn_mask_parse(const char *s, attn_mask *out)
 
 const char *attn_score_name(attn_score s)
 {
-    return (unsigned)s < 2 ? attn_score_names[s] : "?";
+    return (unsigned)s < ATTN_SCORE_COUNT ? attn_score_names[s] : "?";
 }
 
 int attn_score_parse(const char *s, attn_score *out)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < ATTN_SCORE_COUNT; i++)
         if (s && strcmp(s, attn_score_names[i]) == 0) { *out = (attn_score)i; return 0; }
     return -1;
 }
@@ -343,8 +344,16 @@ double attn_case_pairs(const attn_case *c)
 
 double attn_case_flops(const attn_case *c)
 {
+    return attn_case_attention_flops(c) + attn_layer_proj_flops(c);
+}
+
+double attn_case_attention_flops(const attn_case *c)
+{
     double pairs = attn_case_pairs(c);
     if (c->score == ATTN_SCORE_DOT) return pairs * (2.0 * c->head_dim + 2.0 * c->v_dim);
+    if (c->score == ATTN_SCORE_GENERAL)     /* q' = W^T q once per query row and head */
+        return pairs * (2.0 * c->head_dim + 2.0 * c->v_dim) +
+               2.0 * c->head_dim * c->head_dim * c->q_len * (double)c->batch * c->heads;
     double A = c->additive_dim;
     double proj = 2.0 * A * c->head_dim * ((double)c->q_len + c->kv_len) * c->batch * c->heads;
     return pairs * (3.0 * A + 2.0 * c->v_dim) + proj;
@@ -356,7 +365,10 @@ unsigned attn_case_needs(const attn_case *c)
     attn_problem_from_case(c, &p);
     static const int any_length = 0;
     if (c->mask & MASK_PADDING) p.kv_len = &any_length;   /* only its presence matters */
-    return attn_problem_needs(&p, c->threads);
+    unsigned needs = attn_problem_needs(&p, c->threads);
+    /* mha: the layer's projections run on c->threads; a kernel without threads runs its
+     * attention on one (core/layer.c), so every kernel can be measured inside the layer */
+    return c->layer == ATTN_LAYER_MHA ? needs & ~(unsigned)ATTN_CAP_THREADS : needs;
 }
 
 /* ----------------------------------------------------------------- bytes -- */
@@ -415,5 +427,6 @@ double attn_case_bytes(const attn_case *c, int elem_bytes)
                  + rows * c->v_dim * 4.0;                       /* out, fp32 */
     if (c->score == ATTN_SCORE_ADDITIVE)
         bytes += (2.0 * c->additive_dim * c->head_dim + c->additive_dim) * eb;   /* Wq, Wk, va */
-    return bytes;
+    if (c->score == ATTN_SCORE_GENERAL) bytes += (double)c->head_dim * c->head_dim * eb;  /* W */
+    return bytes + attn_layer_bytes(c);
 }

@@ -17,12 +17,17 @@
  * Product order, outermost first, is the PRODUCT column of core/params.def, with the
  * `window` shorthand between pad and window_left: batch, heads, kv_heads, head_dim, v_dim,
  * seq_len, kv_len, mask, pad, window, window_left, window_right, globals, score,
- * additive_dim, threads, and innermost the kernels. A value that cannot change the case is
+ * additive_dim, threads, dtype, the `tile` shorthand (tile_q x tile_k pairs), tile_q,
+ * tile_k, and innermost the kernels. A value that cannot change the case is
  * not multiplied in (the MATTERS column: pad only matters for padding masks, additive_dim
  * only for additive scores; and window only for a side that window_left/window_right does
  * not override); the case then carries the key's first value. With `unsupported = omit` a
  * kernel is not given the cases it lacks a capability or the dtype for (default `skip`:
  * the runner records them as skipped with the reason, which shows the capability matrix).
+ * A tile value a kernel does not allow omits that kernel's cases with it (a note on
+ * stderr per kernel and section); a value no kernel allows is an error at its line. Each
+ * case's tunables are resolved here (the config's, else the kernel's default for this
+ * machine's caches; `run` may then apply wisdom: core/tunables.h).
  *
  * Every case's `file` points at one copy of the path stored after the case array in the
  * same allocation, so attn_caselist_free() frees both.
@@ -32,7 +37,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/util.h"
 #include "core/config_parse.h"
+#include "core/tunables.h"
 
 /* Defaults of the run settings a section may leave out (the case parameters' defaults
  * are in core/params.def). kernels is required. */
@@ -69,6 +76,42 @@ static double value_at(const section *sec, int p, int i, double def)
     return attn_params[p].type == PT_DOUBLE ? kv->dv[i] : (double)kv->iv[i];
 }
 
+/* The tunable keys: `tile` excludes tile_q and tile_k, and a value no registered kernel
+ * allows is refused at its line (one that only some kernels allow omits the cases of the
+ * others: expand_section). */
+static int check_tiles(parser *p, const section *sec)
+{
+    const keyval *kv = sec->kv;
+    const int rows[ATTN_TUNE_COUNT] = { P_TILE_Q, P_TILE_K };
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) {
+        const keyval *one = &kv[K_PARAM + rows[t]];
+        if (kv[K_TILE].line && one->line) {
+            cfg_fail(p, one->line, "%s: the section also sets `tile` (line %d): use either tile = "
+                     "QxK pairs or tile_q / tile_k lists", attn_tune_names[t], kv[K_TILE].line);
+            return -1;
+        }
+        const keyval *src = one->line ? one : &kv[K_TILE];
+        int step = one->line ? 1 : 2, off = one->line ? 0 : t;
+        for (int i = 0; src->line && i < src->n; i++) {
+            int v = (int)src->iv[step * i + off], nreg, ok = v == 0;
+            const attn_kernel *reg = attn_kernels(&nreg);
+            for (int j = 0; j < nreg && !ok; j++) ok = attn_tune_allows(&reg[j], (attn_tune_id)t, v);
+            if (!ok) {
+                char list[512] = "";
+                for (int j = 0; j < nreg; j++)
+                    if (attn_kernel_tunable(&reg[j], (attn_tune_id)t))
+                        attn_appendf(list, sizeof list, "%s%s %d..%d step %d", *list ? ", " : "",
+                                     reg[j].name, reg[j].tune[t].min, reg[j].tune[t].max,
+                                     reg[j].tune[t].step);
+                cfg_fail(p, src->line, "%s: %d is allowed by no kernel (%s)", cfg_key_name(
+                         one->line ? K_PARAM + rows[t] : K_TILE), v, list);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
 /* Cross-key checks over every combination that the product will form. */
 static int check_section(parser *p, const section *sec)
 {
@@ -83,6 +126,7 @@ static int check_section(parser *p, const section *sec)
              "(it becomes part of case ids and file names; or set a `name` key)", sec->name);
         return -1;
     }
+    if (check_tiles(p, sec)) return -1;
     const keyval *kvh = &kv[K_PARAM + P_KV_HEADS], *glob = &kv[K_PARAM + P_GLOBALS];
     if (kvh->line)
         for (int i = 0; i < dim_count(sec, K_PARAM + P_HEADS); i++)
@@ -151,12 +195,13 @@ typedef struct {
 static int size_key(const section *sec, const attn_case *c)
 {
     static const int rows[] = { P_BATCH, P_HEADS, P_KV_HEADS, P_Q_LEN, P_KV_LEN, P_HEAD_DIM,
-                                P_V_DIM, P_ADDITIVE_DIM };
+                                P_V_DIM, P_ADDITIVE_DIM, P_D_MODEL };
     int best = 0;
     double best_v = 0;
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         int k = K_PARAM + rows[i];
         if (rows[i] == P_ADDITIVE_DIM && c->score != ATTN_SCORE_ADDITIVE) continue;
+        if (rows[i] == P_D_MODEL && c->layer != ATTN_LAYER_MHA) continue;
         if (sec->kv[k].line && attn_param_get(c, rows[i]) > best_v) {
             best = k;
             best_v = attn_param_get(c, rows[i]);
@@ -187,6 +232,12 @@ static void fill_params(const section *sec, const int *dims, int ndims, const in
 {
     for (int d = 0; d < ndims; d++) {
         int k = dims[d];
+        if (k == K_TILE) {
+            if (!sec->kv[K_TILE].line) continue;
+            c->tile_q = (int)sec->kv[K_TILE].iv[2 * idx[K_TILE]];
+            c->tile_k = (int)sec->kv[K_TILE].iv[2 * idx[K_TILE] + 1];
+            continue;
+        }
         if (k == K_WINDOW) {
             if (!sec->kv[K_WINDOW].line) continue;
             long w = sec->kv[K_WINDOW].iv[idx[K_WINDOW]];
@@ -195,8 +246,9 @@ static void fill_params(const section *sec, const int *dims, int ndims, const in
         }
         int p = k - K_PARAM;
         int by_window = (p == P_WINDOW_LEFT || p == P_WINDOW_RIGHT) && sec->kv[K_WINDOW].line;
+        int by_tile = (p == P_TILE_Q || p == P_TILE_K) && sec->kv[K_TILE].line;
         if (sec->kv[k].line) attn_param_set(c, p, value_at(sec, p, idx[k], 0));
-        else if (!by_window) attn_param_set(c, p, attn_param_default(c, p));
+        else if (!by_window && !by_tile) attn_param_set(c, p, attn_param_default(c, p));
     }
 }
 
@@ -230,6 +282,15 @@ static attn_case section_base(parser *p, const section *sec)
     return base;
 }
 
+/* A kernel that does not allow a tunable value the section sets: its cases with that
+ * value are omitted, said once per kernel and section on stderr. */
+static void note_omitted(parser *p, const section *sec, int i, const char *why, char *omitted)
+{
+    if (i < 256 && omitted[i]) return;
+    if (i < 256) omitted[i] = 1;
+    fprintf(stderr, "%s:%d: note: cases omitted: %s\n", p->path, sec->line, why);
+}
+
 /* Append every case of one section: the product over the table's keys and the window
  * shorthand (cfg_dims: product order), then the kernels. kernels/nk is the section's
  * kernel list after the filter. */
@@ -250,6 +311,8 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
     }
     attn_case base = section_base(p, sec);
     size_t limit = attn_case_bytes_limit();
+    const attn_caches caches = attn_machine_caches();
+    char omitted[256] = { 0 };      /* kernel i already noted */
 
     for (;;) {
         attn_case c = base;
@@ -269,10 +332,16 @@ static int expand_section(parser *p, const section *sec, const attn_kernel *cons
                 if (c.omit_unsupported &&
                     ((needs & ~kernels[i]->caps) || !attn_kernel_accepts(kernels[i], c.dtype)))
                     continue;
+                char why[160];
+                if (!attn_case_tunes_allowed(&c, kernels[i], why, sizeof why)) {
+                    note_omitted(p, sec, i, why, omitted);
+                    continue;
+                }
                 attn_case *d = &out->v[out->n++];
                 *d = c;
                 d->kernel = kernels[i];
                 attn_case_make_id(d);
+                attn_case_resolve_tunables(d, NULL, caches);
             }
         }
 

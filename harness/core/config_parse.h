@@ -36,18 +36,22 @@ typedef enum {
     V_REPS,     /* one integer >= 1 */
     V_SEED,     /* one unsigned 64-bit integer */
     V_UNSUPPORTED, /* skip | omit */
+    V_TILE,     /* tile_q x tile_k pairs: "64x64, 64x128" (iv holds q, k, q, k, ...) */
 } vkind;
 
 typedef enum {
     K_NAME, K_KERNELS,
     K_PARAM,                                /* K_PARAM + p: the key of table row p */
     K_WINDOW = K_PARAM + ATTN_N_PARAMS,     /* shorthand: both window sides */
+    K_TILE,                                 /* shorthand: tile_q x tile_k pairs */
     K_MIN_TIME, K_REPS, K_ROUNDS, K_TIMEOUT, K_ATOL, K_RTOL, K_SEED, K_UNSUPPORTED,
     K_COUNT
 } key_id;
 
 /* Rank of the `window` shorthand in the product: after pad, before window_left. */
 #define WINDOW_PRODUCT 9
+/* Rank of the `tile` shorthand: after dtype, before tile_q and tile_k. */
+#define TILE_PRODUCT 17
 
 const char *cfg_key_name(int k);
 vkind cfg_key_kind(int k);
@@ -60,7 +64,7 @@ int cfg_dims(int *dims);
 /* One key's values in one section. Integers and enums use iv, reals dv, kernels kp. */
 typedef struct {
     int line;                   /* 0: key absent */
-    int n;
+    int n;                      /* values (V_TILE: pairs) */
     long *iv;
     double *dv;
     const attn_kernel **kp;

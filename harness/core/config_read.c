@@ -26,6 +26,7 @@ static const struct { const char *name; vkind kind; } own_keys[K_COUNT] = {
     [K_NAME]         = { "name",         V_NAME },
     [K_KERNELS]      = { "kernels",      V_KERNELS },
     [K_WINDOW]       = { "window",       V_COUNT },
+    [K_TILE]         = { "tile",         V_TILE },
     [K_MIN_TIME]     = { "min_time",     V_SECONDS0 },
     [K_REPS]         = { "reps",         V_REPS },
     [K_ROUNDS]       = { "rounds",       V_REPS },
@@ -57,13 +58,13 @@ vkind cfg_key_kind(int k)
 
 static int product_rank(int k)
 {
-    return k == K_WINDOW ? WINDOW_PRODUCT : attn_params[k - K_PARAM].product;
+    return k == K_WINDOW ? WINDOW_PRODUCT : k == K_TILE ? TILE_PRODUCT : attn_params[k - K_PARAM].product;
 }
 
 int cfg_dims(int *dims)
 {
     int n = 0;
-    for (int k = K_PARAM; k <= K_WINDOW; k++) {     /* insertion by product rank */
+    for (int k = K_PARAM; k <= K_TILE; k++) {       /* insertion by product rank */
         int at = n++;
         while (at > 0 && product_rank(dims[at - 1]) > product_rank(k)) {
             dims[at] = dims[at - 1];
@@ -80,7 +81,7 @@ int cfg_key_order(int *order)
     order[n++] = K_NAME;
     order[n++] = K_KERNELS;
     n += cfg_dims(order + n);
-    for (int k = K_WINDOW + 1; k < K_COUNT; k++) order[n++] = k;
+    for (int k = K_TILE + 1; k < K_COUNT; k++) order[n++] = k;
     return n;
 }
 

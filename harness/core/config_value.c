@@ -243,6 +243,42 @@ static int parse_reals(parser *p, int line, int k, const char *value, keyval *kv
     return 0;
 }
 
+/* `tile = 64x64, 64x128`: pairs tile_q x tile_k, each in its row's range and not 0. */
+static int parse_tiles(parser *p, int line, const char *value, keyval *kv)
+{
+    char buf[256], *items[128];
+    int n = split_list(p, line, "tile", value, buf, sizeof buf, items, 128);
+    if (n < 0) return -1;
+    kv->iv = malloc(2 * (size_t)n * sizeof *kv->iv);
+    if (!kv->iv) { cfg_fail(p, line, "out of memory"); return -1; }
+    for (int i = 0; i < n; i++) {
+        char *x = strchr(items[i], 'x'), a[64], b[64];
+        long q, kk;
+        if (x) {
+            snprintf(a, sizeof a, "%.*s", (int)(x - items[i]), items[i]);
+            snprintf(b, sizeof b, "%s", x + 1);
+        }
+        if (!x || parse_long(cfg_trim(a), &q) || parse_long(cfg_trim(b), &kk)) {
+            cfg_fail(p, line, "tile: '%s' is not tile_q x tile_k (e.g. 'tile = 64x64, 64x128')", items[i]);
+            return -1;
+        }
+        const long lim[2] = { (long)attn_params[P_TILE_Q].max, (long)attn_params[P_TILE_K].max };
+        if (q < 1 || kk < 1 || q > lim[0] || kk > lim[1]) {
+            cfg_fail(p, line, "tile: '%s': tile_q and tile_k must be from 1 to %ld", items[i], lim[0]);
+            return -1;
+        }
+        for (int j = 0; j < kv->n; j++)
+            if (kv->iv[2 * j] == q && kv->iv[2 * j + 1] == kk) {
+                cfg_fail(p, line, "tile: the pair %ldx%ld appears twice", q, kk);
+                return -1;
+            }
+        kv->iv[2 * kv->n] = q;
+        kv->iv[2 * kv->n + 1] = kk;
+        kv->n++;
+    }
+    return 0;
+}
+
 int cfg_parse_value(parser *p, int line, int k, const char *value, keyval *kv)
 {
     const char *key = cfg_key_name(k);
@@ -269,6 +305,8 @@ int cfg_parse_value(parser *p, int line, int k, const char *value, keyval *kv)
         return parse_enums(p, line, k, value, kv);
     case V_FRACTION:
         return parse_reals(p, line, k, value, kv);
+    case V_TILE:
+        return parse_tiles(p, line, value, kv);
     default: break;
     }
 

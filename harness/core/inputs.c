@@ -74,6 +74,7 @@ void attn_problem_from_case(const attn_case *c, attn_problem *p)
     p->score = c->score;
     p->A = c->score == ATTN_SCORE_ADDITIVE ? c->additive_dim : 0;
     p->dtype = c->dtype;
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) p->tune[t] = c->tune_used[t];
 }
 
 /* ---------------------------------------------------------------- inputs -- */
@@ -94,6 +95,11 @@ static uint64_t stream_seed(const attn_case *c, const char *tensor)
     uint64_t s = c->seed;
     for (size_t i = 0; i < sizeof shape / sizeof shape[0]; i++) {
         s ^= (uint64_t)shape[i];
+        s = splitmix64(&s);
+    }
+    if (c->layer == ATTN_LAYER_MHA) {   /* mha tensors depend on d_model too (only there,
+                                           so attention cases keep their numbers) */
+        s ^= (uint64_t)c->d_model;
         s = splitmix64(&s);
     }
     for (const char *t = tensor; *t; t++) {
@@ -132,7 +138,11 @@ static void round_to_dtype(attn_dtype t, float *x, uint16_t *h, size_t n)
  * k16, v16 are uint16_t, 0 for f32), with
  * checked arithmetic (util.h): ovf is set when a count, or a count's bytes, does not fit
  * size_t (config expansion refuses such cases; see attn_case_size_check in case.c). */
-typedef struct { size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global, q16, k16, v16; int ovf; } sizes;
+typedef struct {
+    size_t q, k, v, out, wq, wk, va, kv_len, gpos, is_global, q16, k16, v16, wg;
+    size_t lx, lm, lwq, lbq, lwk, lbk, lwv, lbv, lwo, lbo, lout, ltmp;  /* layer = mha */
+    int ovf;
+} sizes;
 
 /* a * b * c * d elements of 4 bytes each, checked */
 static size_t elems4(long a, long b, long c, long d, int *ovf)
@@ -161,6 +171,27 @@ static sizes sizes_of(const attn_case *c)
     z.q16 = half ? z.q : 0;
     z.k16 = half ? z.k : 0;
     z.v16 = half ? z.v : 0;
+    z.wg = c->score == ATTN_SCORE_GENERAL ? elems4(c->head_dim, c->head_dim, 1, 1, &z.ovf) : 0;
+    if (c->layer == ATTN_LAYER_MHA) {
+        long dm = c->d_model, hq = (long)c->heads * c->head_dim, hk = (long)c->kv_heads * c->head_dim;
+        long hv = (long)c->kv_heads * c->v_dim, ho = (long)c->heads * c->v_dim;
+        long L = c->q_len > c->kv_len ? c->q_len : c->kv_len, w = hq;
+        if (hk > w) w = hk;
+        if (hv > w) w = hv;
+        if (ho > w) w = ho;
+        z.lx = elems4(c->batch, c->q_len, dm, 1, &z.ovf);
+        z.lm = c->q_len != c->kv_len ? elems4(c->batch, c->kv_len, dm, 1, &z.ovf) : 0;
+        z.lwq = elems4(dm, hq, 1, 1, &z.ovf);
+        z.lbq = (size_t)hq;
+        z.lwk = elems4(dm, hk, 1, 1, &z.ovf);
+        z.lbk = (size_t)hk;
+        z.lwv = elems4(dm, hv, 1, 1, &z.ovf);
+        z.lbv = (size_t)hv;
+        z.lwo = elems4(ho, dm, 1, 1, &z.ovf);
+        z.lbo = (size_t)dm;
+        z.lout = elems4(c->batch, c->q_len, dm, 1, &z.ovf);
+        z.ltmp = elems4(c->batch, L, w, 1, &z.ovf);
+    }
     return z;
 }
 
@@ -174,8 +205,11 @@ size_t attn_inputs_bytes(const attn_case *c)
 {
     sizes z = sizes_of(c);
     const size_t n[] = { z.q, z.k, z.v, z.out, z.wq, z.wk, z.va, z.kv_len, z.gpos, z.is_global,
-                         z.q16, z.k16, z.v16 };
-    const size_t each[] = { 4, 4, 4, 4, 4, 4, 4, sizeof(int), sizeof(int), 1, 2, 2, 2 };
+                         z.q16, z.k16, z.v16, z.wg, z.lx, z.lm, z.lwq, z.lbq, z.lwk, z.lbk,
+                         z.lwv, z.lbv, z.lwo, z.lbo, z.lout, z.ltmp };
+    const size_t each[] = { 4, 4, 4, 4, 4, 4, 4, sizeof(int), sizeof(int), 1, 2, 2, 2, 4,
+                            4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4 };
+    _Static_assert(sizeof n == sizeof each, "one element size per array");
     size_t total = 0;
     for (size_t i = 0; i < sizeof n / sizeof n[0]; i++)
         total = attn_size_add(total, bytes_of(n[i], each[i], &z.ovf), &z.ovf);
@@ -197,6 +231,11 @@ void attn_inputs_free(attn_inputs *in)
     attn_free(in->q16);
     attn_free(in->k16);
     attn_free(in->v16);
+    attn_free(in->wg);
+    attn_layer_io *y = &in->ly;
+    float *arrays[] = { y->x, y->m != y->x ? y->m : NULL, y->wq, y->bq, y->wk, y->bk, y->wv,
+                        y->bv, y->wo, y->bo, y->out, y->tmp };
+    for (size_t i = 0; i < sizeof arrays / sizeof arrays[0]; i++) attn_free(arrays[i]);
     memset(in, 0, sizeof *in);
 }
 
@@ -228,6 +267,28 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
         in->v16 = attn_alloc(z.v16 * sizeof(uint16_t));
         ok = ok && in->q16 && in->k16 && in->v16;
     }
+    if (z.wg) {
+        in->wg = attn_alloc(z.wg * sizeof(float));
+        ok = ok && in->wg;
+    }
+    if (z.lx) {
+        attn_layer_io *y = &in->ly;
+        y->dm = c->d_model;
+        y->x = attn_alloc(z.lx * sizeof(float));
+        y->m = z.lm ? attn_alloc(z.lm * sizeof(float)) : y->x;
+        y->wq = attn_alloc(z.lwq * sizeof(float));
+        y->bq = attn_alloc(z.lbq * sizeof(float));
+        y->wk = attn_alloc(z.lwk * sizeof(float));
+        y->bk = attn_alloc(z.lbk * sizeof(float));
+        y->wv = attn_alloc(z.lwv * sizeof(float));
+        y->bv = attn_alloc(z.lbv * sizeof(float));
+        y->wo = attn_alloc(z.lwo * sizeof(float));
+        y->bo = attn_alloc(z.lbo * sizeof(float));
+        y->out = attn_alloc(z.lout * sizeof(float));
+        y->tmp = attn_alloc(z.ltmp * sizeof(float));
+        ok = ok && y->x && y->m && y->wq && y->bq && y->wk && y->bk && y->wv && y->bv &&
+             y->wo && y->bo && y->out && y->tmp;
+    }
     if (!ok) {
         attn_inputs_free(in);
         return -1;
@@ -258,6 +319,28 @@ int attn_inputs_make(const attn_case *c, attn_inputs *in)
         in->p.wq = in->wq;
         in->p.wk = in->wk;
         in->p.va = in->va;
+    }
+    if (z.wg) {
+        /* 1/sqrt(D): the entries of W^T q have variance 1/9 (q's 1/3, over 3), so the
+         * unscaled q^T W k has standard deviation sqrt(D / 27): 1.5 at D = 64 */
+        fill_uniform(c, "wg", in->wg, z.wg, 1.0f / sqrtf((float)c->head_dim));
+        in->p.wg = in->wg;
+    }
+    if (z.lx) {
+        attn_layer_io *y = &in->ly;
+        const float in_w = 1.0f / sqrtf((float)c->d_model);
+        const float out_w = 1.0f / sqrtf((float)c->heads * c->v_dim);
+        fill_uniform(c, "x", y->x, z.lx, 1.0f);
+        if (z.lm) fill_uniform(c, "m", y->m, z.lm, 1.0f);
+        fill_uniform(c, "Wq", y->wq, z.lwq, in_w);
+        fill_uniform(c, "bq", y->bq, z.lbq, in_w);
+        fill_uniform(c, "Wk", y->wk, z.lwk, in_w);
+        fill_uniform(c, "bk", y->bk, z.lbk, in_w);
+        fill_uniform(c, "Wv", y->wv, z.lwv, in_w);
+        fill_uniform(c, "bv", y->bv, z.lbv, in_w);
+        fill_uniform(c, "Wo", y->wo, z.lwo, out_w);
+        fill_uniform(c, "bo", y->bo, z.lbo, out_w);
+        memset(y->out, 0, z.lout * sizeof(float));
     }
     if (z.gpos) {
         int n = attn_global_positions(c, in->global_pos);

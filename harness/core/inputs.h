@@ -14,15 +14,30 @@
 #include <stddef.h>
 #include "core/case.h"
 
+/* The tensors of a layer = mha case (core/layer.c), NULL otherwise. dm = d_model.
+ *   x (B, Lq, dm)   m (B, Lk, dm): the same array as x for self-attention (Lq == Lk)
+ *   wq (dm, H Dq) bq (H D)   wk (dm, Hkv D) bk (Hkv D)   wv (dm, Hkv Dv) bv (Hkv Dv)
+ *   wo (H Dv, dm) bo (dm)    out (B, Lq, dm): the layer's output
+ *   tmp (B max(Lq, Lk), max(H D, Hkv D, Hkv Dv, H Dv)): one projection, token-major
+ * Weights and biases are uniform in [-1, 1) / sqrt(fan-in) (dm for wq, wk, wv and their
+ * biases, H Dv for wo and bo), so Q, K, V and out stay O(1). */
+typedef struct attn_layer_io {
+    int dm;
+    float *x, *m, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo, *out, *tmp;
+} attn_layer_io;
+
 typedef struct attn_inputs {
     attn_problem p;             /* points into the arrays below */
     float *q, *k, *v, *out;     /* 64-byte aligned, shapes as in attn.h */
     uint16_t *q16, *k16, *v16;  /* bf16/f16 cases: the stored bits of q, k, v (which then
                                    hold the same values widened); NULL for f32 */
     float *wq, *wk, *va;        /* additive parameters, NULL for dot scores */
+    float *wg;                  /* (D, D) general score matrix, NULL for other scores */
     int *kv_len;                /* (B) */
     int *global_pos;            /* (n_globals) */
     uint8_t *key_is_global;     /* (Lk) */
+    attn_layer_io ly;           /* layer = mha: its tensors (q, k, v, out are then the
+                                   projections and the attention's output) */
 } attn_inputs;
 
 /* Fill the problem description from a case (no allocation; tables left NULL). */

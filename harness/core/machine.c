@@ -149,7 +149,7 @@ static cJSON *isa_json(void)
     return a;
 }
 
-static void cpu_model(char *buf, size_t n)
+void attn_cpu_model(char *buf, size_t n)
 {
     if (cpuinfo_field("model name", buf, n) == 0) return;
     if (cpuinfo_field("Model", buf, n) == 0) return;        /* Arm boards */
@@ -188,7 +188,7 @@ cJSON *attn_context_json(const attn_peaks *peaks)
     buf[sizeof buf - 1] = 0;
     cJSON_AddStringToObject(o, "host", buf);
 
-    cpu_model(buf, sizeof buf);
+    attn_cpu_model(buf, sizeof buf);
     cJSON_AddStringToObject(o, "cpu_model", buf);
     cJSON_AddItemToObject(o, "isa", isa_json());
 

@@ -12,6 +12,8 @@ cJSON *attn_context_json(const attn_peaks *peaks);
 
 /* Cache sizes in bytes (0 if unknown); used by kernels' tile choices and the context. */
 long attn_cache_bytes(int level);
+/* The CPU's model name as the context records it ("AMD EPYC 7B13 64-Core Processor"). */
+void attn_cpu_model(char *buf, size_t n);
 int attn_cpu_cores(void);
 long attn_phys_mem_bytes(void);
 

@@ -12,12 +12,17 @@ const char *const attn_mask_names[4] = {
     [MASK_NONE] = "none", [MASK_CAUSAL] = "causal", [MASK_PADDING] = "padding",
     [MASK_CAUSAL_PADDING] = "causal_padding",
 };
-const char *const attn_score_names[2] = {
-    [ATTN_SCORE_DOT] = "dot", [ATTN_SCORE_ADDITIVE] = "additive",
+const char *const attn_score_names[ATTN_SCORE_COUNT] = {
+    [ATTN_SCORE_DOT] = "dot", [ATTN_SCORE_ADDITIVE] = "additive", [ATTN_SCORE_GENERAL] = "general",
 };
+const char *const attn_layer_names[2] = {
+    [ATTN_LAYER_ATTENTION] = "attention", [ATTN_LAYER_MHA] = "mha",
+};
+static_assert(sizeof attn_layer_names / sizeof *attn_layer_names == ATTN_LAYER_MHA + 1,
+              "one name per attn_layer_kind");
 static_assert(sizeof attn_mask_names / sizeof *attn_mask_names == MASK_CAUSAL_PADDING + 1,
               "one name per attn_mask");
-static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_ADDITIVE + 1,
+static_assert(sizeof attn_score_names / sizeof *attn_score_names == ATTN_SCORE_GENERAL + 1,
               "one name per attn_score");
 /* attn_dtype_names (kernels/dtype.c) is declared with ATTN_DTYPE_COUNT names in attn.h */
 
@@ -68,6 +73,7 @@ int attn_param_matters_in(const attn_case *c, int p)
     switch (attn_params[p].matters) {
     case PM_PADDING: return (c->mask & MASK_PADDING) != 0;
     case PM_ADDITIVE: return c->score == ATTN_SCORE_ADDITIVE;
+    case PM_MHA: return c->layer == ATTN_LAYER_MHA;
     default: return 1;
     }
 }
@@ -96,6 +102,7 @@ int attn_param_by_field(const char *s)
 double attn_param_default(const attn_case *c, int p)
 {
     int f = attn_params[p].follows;
+    if (p == P_D_MODEL) return (double)c->heads * c->head_dim;
     return f >= 0 ? attn_param_get(c, f) : attn_params[p].def;
 }
 

@@ -23,7 +23,7 @@ typedef enum {
 
 typedef enum { PT_INT, PT_SIDE, PT_DOUBLE, PT_ENUM } attn_param_type;
 typedef enum { PW_ALWAYS, PW_MATTERS, PW_WINDOW, PW_NONZERO } attn_param_in_id;
-typedef enum { PM_ALWAYS, PM_PADDING, PM_ADDITIVE } attn_param_matters;
+typedef enum { PM_ALWAYS, PM_PADDING, PM_ADDITIVE, PM_MHA } attn_param_matters;
 typedef enum { PL_ALWAYS, PL_NOT_DEFAULT } attn_param_label_when;
 
 typedef struct attn_param {
@@ -50,7 +50,8 @@ typedef struct attn_param {
 
 extern const attn_param attn_params[ATTN_N_PARAMS];
 extern const char *const attn_mask_names[4];
-extern const char *const attn_score_names[2];
+extern const char *const attn_score_names[ATTN_SCORE_COUNT];
+extern const char *const attn_layer_names[2];
 
 /* Value of parameter p of c as a double (enums: their index). */
 double attn_param_get(const attn_case *c, int p);
@@ -62,7 +63,8 @@ int attn_param_enum_parse(int p, const char *s);
 /* Row whose config key / field is s, or -1. */
 int attn_param_by_key(const char *s);
 int attn_param_by_field(const char *s);
-/* Default of p for a case whose earlier rows are already set (FOLLOWS column). */
+/* Default of p for a case whose earlier rows are already set (FOLLOWS column; d_model's
+ * default is heads x head_dim, the one default that is a product of two rows). */
 double attn_param_default(const attn_case *c, int p);
 
 /* results.json "params" member of c: every row in table order, then "sweep". */

@@ -12,5 +12,8 @@
  * q, k, v are shaped as in attn.h. Returns 0, or -1 when memory is short. */
 int attn_ref64_rows(const attn_problem *p, const float *q, const float *k, const float *v,
                     const int *rows, int n, double *out_rows);
+/* The same from double q, k, v (the float64 layer's projections, core/layer.c). */
+int attn_ref64_rows_d(const attn_problem *p, const double *q, const double *k, const double *v,
+                      const int *rows, int n, double *out_rows);
 
 #endif

@@ -30,6 +30,7 @@
 #include "util/util.h"
 #include "record/dump.h"
 #include "core/inputs.h"
+#include "core/layer.h"
 #include "core/peak.h"
 #include "core/ref64.h"
 #include "core/tolerance.h"
@@ -42,13 +43,6 @@
  * score matrix fits 256 MiB and the memory budget; otherwise it computes rows one by one,
  * a sample costing about half as much, first and last row always in. */
 #define REF_FLOPS_DEFAULT 2e9
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1e-9 * t.tv_nsec;
-}
 
 /* ------------------------------------------------------------ plan --------- */
 
@@ -142,18 +136,27 @@ size_t attn_case_mem_need(const attn_case *c, const attn_run_opts *o)
         need = attn_size_add(need, attn_size_mul(attn_reference_scratch_bytes(&p), is_naive ? 2 : 1, &ovf), &ovf);
         need = attn_size_add(need, 64, &ovf);
     }
+    if (c->layer == ATTN_LAYER_MHA) {   /* layer reference rows (B, n, dm), float64 layer */
+        size_t n = r.full ? (size_t)c->q_len : (size_t)r.n_rows;
+        need = attn_size_add(need, attn_size_mul(attn_size_mul((size_t)c->batch * n, (size_t)c->d_model, &ovf),
+                                                 sizeof(double), &ovf), &ovf);
+        if (!strcmp(c->kernel->name, "naive"))
+            need = attn_size_add(need, attn_layer_ref64_bytes(c, (int)n), &ovf);
+    }
     return ovf ? SIZE_MAX : need;
 }
 
 /* ------------------------------------------------------------ child -------- */
 
-/* What the child sends back, followed by n_samples doubles. */
+/* What the child sends back, followed by n_samples doubles, then for an mha case
+ * n_samples doubles per part (ATTN_PART_COUNT). */
 typedef struct {
     int stage;                  /* how far it got: 0 inputs, 1 ran, 2 validated, 3 timed */
     int kernel_status;          /* attn_status of the first call */
     attn_validation val;
     long kernel_extra_bytes;
     int n_samples;
+    int n_parts;                /* ATTN_PART_COUNT for mha cases, else 0 */
     long iters_per_sample;
     char reason[256];
     int decided;                /* a peer's run decided the status itself (status below) */
@@ -184,10 +187,12 @@ static int reset_peak_rss(void)
     return (fclose(f) == 0 && ok) ? 0 : -1;
 }
 
-static void compare_rows(const attn_case *c, const float *out, const float *ref_f, const double *ref_d,
-                         const int *rows, int n, attn_validation *v)
+/* out is (B, H, Lq, Dv); ref_f or ref_d (B, H, n, Dv) holds rows rows[0..n) of each (b, h)
+ * (rows NULL: all, n = Lq). */
+static void compare_rows(const attn_case *c, const float *out, int B, int H, int Lq, int Dv,
+                         const float *ref_f, const double *ref_d, const int *rows, int n,
+                         attn_validation *v)
 {
-    int B = c->batch, H = c->heads, Lq = c->q_len, Dv = c->v_dim;
     const attn_tol tol = attn_case_tol(c);
     v->passed = 1;
     v->max_abs_err = v->max_rel_err = 0;
@@ -212,6 +217,29 @@ static void compare_rows(const attn_case *c, const float *out, const float *ref_
     v->done = 1;
 }
 
+/* Compare the case's output with the reference rows (B, H, n, Dv) of the attention
+ * (ref_f) or, for the naive kernel, of the float64 computation (ref_d). An mha case
+ * compares its layer output (B, Lq, dm) instead: the attention rows go through the output
+ * projection in float64 first (ref_f), the float64 layer gave layer rows (ref_d).
+ * Returns 0, or -1 when memory is short. */
+static int compare_out(const attn_case *c, const attn_inputs *in, const float *ref_f,
+                       const double *ref_d, const int *rows, int n, attn_validation *v)
+{
+    if (c->layer != ATTN_LAYER_MHA) {
+        compare_rows(c, in->out, c->batch, c->heads, c->q_len, c->v_dim, ref_f, ref_d, rows, n, v);
+        return 0;
+    }
+    double *lref = NULL;
+    if (ref_f) {
+        if (!(lref = malloc(sizeof(double) * (size_t)c->batch * n * in->ly.dm))) return -1;
+        attn_layer_out_rows(c, &in->ly, ref_f, n, lref);
+        ref_d = lref;
+    }
+    compare_rows(c, in->ly.out, c->batch, 1, c->q_len, in->ly.dm, NULL, ref_d, rows, n, v);
+    free(lref);
+    return 0;
+}
+
 /* Validate in->out. Returns 0, or -1 if memory for the reference ran out. */
 static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in, attn_validation *v)
 {
@@ -227,10 +255,10 @@ static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in,
         void *ws = attn_alloc(naive->workspace_bytes(p, 1) + 64);
         if (!ref || !ws) { attn_free(ref); attn_free(ws); return -1; }
         naive->run(p, in->q, in->k, in->v, ref, ws, 1);
-        compare_rows(c, in->out, ref, NULL, NULL, c->q_len, v);
+        int rc = compare_out(c, in, ref, NULL, NULL, c->q_len, v);
         attn_free(ref);
         attn_free(ws);
-        return 0;
+        return rc;
     }
     int n = plan.n_rows;
     int *rows = malloc(n * sizeof(int));
@@ -241,7 +269,10 @@ static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in,
     int rc = -1;
     if (!rows) goto done;
     sample_rows(c->q_len, n, rows);
-    if (is_naive) {
+    if (is_naive && c->layer == ATTN_LAYER_MHA) {      /* the float64 layer: (B, n, dm) */
+        if (!(ref_d = malloc(sizeof(double) * (size_t)c->batch * n * in->ly.dm))) goto done;
+        if (attn_layer_ref64_rows(c, in, rows, n, ref_d) != 0) goto done;
+    } else if (is_naive) {
         if (!(ref_d = malloc(ref_n * sizeof(double)))) goto done;
         if (attn_ref64_rows(p, in->q, in->k, in->v, rows, n, ref_d) != 0) goto done;
     } else {
@@ -250,8 +281,7 @@ static int validate(const attn_case *c, const attn_run_opts *o, attn_inputs *in,
         if (!ref_f || !scratch) goto done;
         attn_reference_rows(p, in->q, in->k, in->v, rows, n, ref_f, scratch);
     }
-    compare_rows(c, in->out, ref_f, ref_d, rows, n, v);
-    rc = 0;
+    rc = compare_out(c, in, ref_f, ref_d, rows, n, v);
 done:
     free(rows);
     free(ref_d);
@@ -276,7 +306,16 @@ static int write_all(int fd, const void *buf, size_t n)
 static void child_send(int fd, child_report *rep, const double *samples)
 {
     write_all(fd, rep, sizeof *rep);
-    if (rep->n_samples) write_all(fd, samples, rep->n_samples * sizeof(double));
+    if (rep->n_samples)
+        write_all(fd, samples, (size_t)rep->n_samples * (1 + rep->n_parts) * sizeof(double));
+}
+
+/* One call of what the case times: the kernel, or for layer = mha the whole layer
+ * (core/layer.c), which adds each part's seconds to parts. */
+static attn_status call_case(const attn_case *c, attn_inputs *in, void *ws, double *parts)
+{
+    if (c->layer == ATTN_LAYER_MHA) return attn_layer_forward(c, in, ws, parts);
+    return c->kernel->run(&in->p, in->q, in->k, in->v, in->out, ws, c->threads);
 }
 
 /* Validate in->out (unless a later round), --dump the case; stage 2. Sends the report
@@ -307,7 +346,7 @@ static void peer_child(const attn_peer *peer, const attn_case *c, const attn_run
                        attn_inputs *in, child_report *rep, int fd, double t0, const char *dir)
 {
     attn_peer_out po;
-    double left = 0.9 * c->timeout - (now_s() - t0);
+    double left = 0.9 * c->timeout - (attn_now_s() - t0);
     attn_peer_exec(peer, c, in, dir, left > 0.5 ? left : 0.5, &po);
     rep->peer_rss_bytes = po.peak_rss_bytes;
     snprintf(rep->peer_version, sizeof rep->peer_version, "%s", po.version);
@@ -329,7 +368,7 @@ static void peer_child(const attn_peer *peer, const attn_case *c, const attn_run
 
 static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const char *peer_dir)
 {
-    double t0 = now_s();
+    double t0 = attn_now_s();
     child_report rep;
     memset(&rep, 0, sizeof rep);
     attn_inputs in;
@@ -355,9 +394,10 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const
     int have_hwm = reset_peak_rss() == 0;
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
-    double first_call_s = now_s();
-    rep.kernel_status = k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
-    first_call_s = now_s() - first_call_s;
+    double first_call_s = attn_now_s();
+    double parts[ATTN_PART_COUNT] = { 0 };
+    rep.kernel_status = call_case(c, &in, ws, parts);
+    first_call_s = attn_now_s() - first_call_s;
     getrusage(RUSAGE_SELF, &ru1);
     long hwm = have_hwm ? status_kb("VmHWM") : -1;
     if (hwm >= 0 && rss0 >= 0)
@@ -378,9 +418,9 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const
     double warm = first_call_s;
     long warm_calls = 0;
     while (warm < 0.1 * c->min_time || (warm_calls == 0 && first_call_s < 0.1)) {
-        double a = now_s();
-        k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
-        warm += now_s() - a;
+        double a = attn_now_s();
+        call_case(c, &in, ws, parts);
+        warm += attn_now_s() - a;
         warm_calls++;
     }
     /* A sample times a batch of calls when one call is shorter than SAMPLE_TARGET (or a
@@ -390,7 +430,8 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const
     double target = fmax(SAMPLE_TARGET, c->min_time / 200);
     long iters = per_call > 0 && per_call < target ? (long)ceil(target / per_call) : 1;
 
-    double *samples = malloc(MAX_SAMPLES * sizeof(double));
+    const int n_parts = c->layer == ATTN_LAYER_MHA ? ATTN_PART_COUNT : 0;
+    double *samples = malloc((size_t)MAX_SAMPLES * (1 + n_parts) * sizeof(double));
     if (!samples) {
         snprintf(rep.reason, sizeof rep.reason, "could not allocate the sample buffer");
         child_send(fd, &rep, NULL);
@@ -398,15 +439,21 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const
     }
     double total = 0;
     int n = 0;
+    double *part_samples = samples + MAX_SAMPLES;   /* part q, sample t: [q * MAX_SAMPLES + t] */
     while ((n < c->reps || total < c->min_time) && n < MAX_SAMPLES) {
-        double a = now_s();
+        memset(parts, 0, sizeof parts);
+        double a = attn_now_s();
         for (long it = 0; it < iters; it++)
-            k->run(&in.p, in.q, in.k, in.v, in.out, ws, c->threads);
-        double dt = now_s() - a;
+            call_case(c, &in, ws, parts);
+        double dt = attn_now_s() - a;
+        for (int q = 0; q < n_parts; q++) part_samples[(size_t)q * MAX_SAMPLES + n] = parts[q] / iters;
         samples[n++] = dt / iters;
         total += dt;
     }
+    for (int q = 0; q < n_parts; q++)          /* the parts' samples right after the whole's */
+        memmove(samples + (size_t)(q + 1) * n, part_samples + (size_t)q * MAX_SAMPLES, sizeof(double) * (size_t)n);
     rep.stage = 3;
+    rep.n_parts = n_parts;
     rep.n_samples = n;
     rep.iters_per_sample = iters;
     child_send(fd, &rep, samples);
@@ -419,7 +466,7 @@ static int read_full(int fd, void *buf, size_t n, double deadline)
 {
     char *p = buf;
     while (n) {
-        double left_ms = (deadline - now_s()) * 1000;
+        double left_ms = (deadline - attn_now_s()) * 1000;
         if (left_ms < 1) return -2;
         /* a long timeout is waited in slices: more than INT_MAX ms does not fit poll() */
         struct pollfd pf = { .fd = fd, .events = POLLIN };
@@ -453,6 +500,12 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     const attn_kernel *k = c->kernel;
     const char *why;
     if (!attn_kernel_usable(k, &why)) { skip(r, "%s%s", why, ""); return r->status; }
+    if (c->layer == ATTN_LAYER_MHA && (why = attn_layer_unavailable())) { skip(r, "%s%s", why, ""); return r->status; }
+    if (c->layer == ATTN_LAYER_MHA && c->dtype != ATTN_F32) {
+        skip(r, "layer mha runs f32 only (its projections are sgemm), not dtype %s%s",
+             attn_dtype_name(c->dtype), "");
+        return r->status;
+    }
 
     const attn_peer *peer = attn_peer_of(k);
     char peer_why[256];
@@ -507,7 +560,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
         return r->status;
     }
     fflush(NULL);
-    double start = now_s();
+    double start = attn_now_s();
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -537,9 +590,11 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     double deadline = start + c->timeout;
     int rd = read_full(fds[0], &rep, sizeof rep, deadline);
     double *samples = NULL;
-    if (rd == 0 && rep.n_samples > 0 && rep.n_samples <= MAX_SAMPLES) {
-        samples = malloc(rep.n_samples * sizeof(double));
-        rd = samples ? read_full(fds[0], samples, rep.n_samples * sizeof(double), deadline) : -1;
+    if (rd == 0 && rep.n_samples > 0 && rep.n_samples <= MAX_SAMPLES &&
+        rep.n_parts >= 0 && rep.n_parts <= ATTN_PART_COUNT) {
+        size_t bytes = (size_t)rep.n_samples * (1 + rep.n_parts) * sizeof(double);
+        samples = malloc(bytes);
+        rd = samples ? read_full(fds[0], samples, bytes, deadline) : -1;
     }
     if (rd == -2) kill(pid, SIGKILL);
     close(fds[0]);
@@ -547,7 +602,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     struct rusage ru;
     memset(&ru, 0, sizeof ru);
     while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {}
-    r->wall_s = now_s() - start;
+    r->wall_s = attn_now_s() - start;
     if (peer) attn_peer_rmdir(peer_dir);
     r->peak_rss_bytes = ru.ru_maxrss * 1024L;
     r->kernel_extra_bytes = rep.kernel_extra_bytes;
@@ -586,8 +641,9 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     } else {
         r->status = ST_OK;
         snprintf(r->reason, sizeof r->reason, "%s", rep.reason);  /* e.g. a failed dump */
-        r->samples = samples;
+        r->samples = samples;           /* the parts' samples follow the whole's */
         r->n_samples = rep.n_samples;
+        r->n_parts = rep.n_parts;
         r->iters_per_sample = rep.iters_per_sample;
         r->rounds = 1;
         samples = NULL;
@@ -600,6 +656,8 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
 void attn_result_finish(attn_result *r, const attn_run_opts *o)
 {
     attn_stats_compute(r->samples, r->n_samples, &r->st);
+    for (int q = 0; q < r->n_parts; q++)
+        attn_stats_compute(r->samples + (size_t)(q + 1) * r->n_samples, r->n_samples, &r->part_st[q]);
     r->unstable = r->st.cv > ATTN_UNSTABLE_CV;
     r->gflops = r->st.median > 0 ? r->flops / r->st.median * 1e-9 : 0;
     r->pct_peak = o->peak_gflops > 0 ? 100.0 * r->gflops / o->peak_gflops : -1;
@@ -618,9 +676,16 @@ int attn_result_merge(attn_result *acc, attn_result *more, const attn_run_opts *
         memset(more, 0, sizeof *more);
         return 0;
     }
-    double *s = realloc(acc->samples, (size_t)(acc->n_samples + more->n_samples) * sizeof *s);
+    /* each series (the whole, then each part) of acc followed by more's */
+    const int na = acc->n_samples, nm = more->n_samples, np = acc->n_parts;
+    if (more->n_parts != np) return -1;
+    double *s = malloc((size_t)(na + nm) * (1 + np) * sizeof *s);
     if (!s) return -1;
-    memcpy(s + acc->n_samples, more->samples, (size_t)more->n_samples * sizeof *s);
+    for (int q = 0; q <= np; q++) {
+        memcpy(s + (size_t)q * (na + nm), acc->samples + (size_t)q * na, (size_t)na * sizeof *s);
+        memcpy(s + (size_t)q * (na + nm) + na, more->samples + (size_t)q * nm, (size_t)nm * sizeof *s);
+    }
+    free(acc->samples);
     acc->samples = s;
     acc->n_samples += more->n_samples;
     acc->rounds += more->rounds;

@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include "core/case.h"
+#include "core/layer.h"
 #include "core/stats.h"
 
 typedef enum {
@@ -29,8 +30,11 @@ typedef struct attn_result {
     attn_case_status status;
     char reason[512];           /* why skipped/invalid/crashed, "" when ok */
     attn_validation val;
-    double *samples;            /* seconds per call, malloc'd, n_samples long */
+    double *samples;            /* seconds per call, malloc'd, n_samples long; for an mha
+                                   case followed by n_samples per part (n_parts of them) */
     int n_samples;
+    int n_parts;                /* ATTN_PART_COUNT for layer = mha, else 0 */
+    attn_stats part_st[ATTN_PART_COUNT];   /* statistics of each part's samples */
     long iters_per_sample;      /* calls timed together for one sample (fast kernels) */
     int rounds;                 /* child processes whose samples these are (config `rounds`) */
     attn_stats st;

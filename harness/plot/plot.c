@@ -14,6 +14,8 @@
  *   <sweep>-heads     median time against heads
  *   <sweep>-threads   speedup over the kernel's own single-thread time, with the ideal line
  *   <sweep>-window    median time against local window size; full attention dashed
+ *   <sweep>-heat-<kernel>  GFLOP/s over tile_k x tile_q (the tunables used), a heat map
+ *                     per kernel and shape, when the sweep varies both tiles
  *   roofline[-<run>]  per run, every case: GFLOP/s against FLOPs per byte, log-log, with
  *                     the measured roofs (plot_roofline.c)
  *
@@ -58,7 +60,7 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
 {
     static const int shown[] = { AX_BATCH, AX_HEADS, AX_KV_HEADS, AX_Q_LEN, AX_KV_LEN, AX_HEAD_DIM,
                                  AX_V_DIM, AX_THREADS, AX_MASK, AX_WINDOW, AX_GLOBALS, AX_SCORE,
-                                 AX_DTYPE };
+                                 AX_DTYPE, AX_LAYER, AX_D_MODEL };
     size_t len = 0;
     buf[0] = 0;
     for (size_t i = 0; i < sizeof shown / sizeof shown[0] && len < n; i++) {
@@ -69,6 +71,7 @@ static void fixed_text(const plot_case *c, unsigned varied, char *buf, size_t n)
         if (a == AX_V_DIM && c->p.v_dim == c->p.head_dim) continue;
         if (a == AX_GLOBALS && c->p.globals == 0) continue;
         if (a == AX_DTYPE && c->p.dtype == ATTN_F32) continue;
+        if ((a == AX_LAYER || a == AX_D_MODEL) && c->p.layer != ATTN_LAYER_MHA) continue;
         if (a == AX_WINDOW && c->p.window_left < 0 && c->p.window_right < 0) continue;    /* full attention */
         char v[64];
         plot_axis_value_text(c, a, v, sizeof v);
@@ -120,6 +123,19 @@ static int same_group(const plot_case *a, const plot_case *b, unsigned split)
     return 1;
 }
 
+/* The varied axes a sweep's charts split on: all but x (and y, -1: none) and those that
+ * follow x; an axis that follows another split axis adds no groups (kv_len = q_len). */
+static unsigned split_axes(const plot_case *const *cs, int n, unsigned varied, int x, int y)
+{
+    unsigned split = 0;
+    for (int a = 0; a < AX_COUNT; a++)
+        if (a != x && a != y && (varied & (1u << a)) && !plot_follows(cs, n, a, x)) split |= 1u << a;
+    for (int a = AX_COUNT - 1; a >= 0; a--)
+        for (int b = 0; b < AX_COUNT && (split & (1u << a)); b++)
+            if (b != a && (split & (1u << b)) && plot_follows(cs, n, a, b)) split &= ~(1u << a);
+    return split;
+}
+
 /* Draw one chart kind for one sweep: one chart per group of the other varied axes. The
  * sweep's cases are sorted (stably) by the split axes, so each group is a run of them and
  * groups come in axis order: n log n in the sweep's cases. */
@@ -137,13 +153,7 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
     }
     if (n) memcpy(cs, all, (size_t)n * sizeof *cs);
     unsigned varied = plot_varied_axes(s, sweep);
-    unsigned split = 0;
-    for (int a = 0; a < AX_COUNT; a++)
-        if (a != x && (varied & (1u << a)) && !plot_follows(cs, n, a, x)) split |= 1u << a;
-    /* an axis that follows another split axis adds no groups (kv_len = q_len): drop it */
-    for (int a = AX_COUNT - 1; a >= 0; a--)
-        for (int b = 0; b < AX_COUNT && (split & (1u << a)); b++)
-            if (b != a && (split & (1u << b)) && plot_follows(cs, n, a, b)) split &= ~(1u << a);
+    unsigned split = split_axes(cs, n, varied, x, -1);
     if (n == 0 || plot_sort_cases(cs, n, -1, split)) {
         if (n) {
             fprintf(stderr, "attnbench plot: %s: out of memory; charts not drawn\n", sweep);
@@ -184,6 +194,67 @@ static void draw_kind(plot_job *job, const char *sweep, const char *stem, const 
     free(cs);
 }
 
+/* Heat maps of a sweep that varies both tiles: GFLOP/s over tile_k x tile_q, one chart per
+ * kernel, run and group of the other varied axes (the shape). Sorted by those axes, each
+ * group is a run of cases; inside it each (run, kernel) pair in order of appearance. */
+static void draw_heat(plot_job *job, const char *sweep)
+{
+    int n = 0;
+    const plot_case *const *all = plot_sweep_cases(job->set, sweep, &n);
+    const plot_case **cs = malloc(((size_t)n + 1) * sizeof *cs), **sub = malloc(((size_t)n + 1) * sizeof *sub);
+    unsigned varied = plot_varied_axes(job->set, sweep), split = 0;
+    if (cs && n) memcpy(cs, all, (size_t)n * sizeof *cs);
+    if (cs && sub) split = split_axes(cs, n, varied, AX_TILE_K, AX_TILE_Q);
+    if (!cs || !sub || plot_sort_cases(cs, n, -1, split)) {
+        fprintf(stderr, "attnbench plot: %s: out of memory; heat maps not drawn\n", sweep);
+        job->failed = 1;
+        n = 0;
+    }
+    char fixed[400];
+    if (n) fixed_text(cs[0], varied | (1u << AX_TILE_Q) | (1u << AX_TILE_K), fixed, sizeof fixed);
+    for (int g0 = 0, g1; g0 < n; g0 = g1) {
+        for (g1 = g0 + 1; g1 < n && same_group(cs[g0], cs[g1], split); g1++) {}
+        for (int i = g0; i < g1; i++) {
+            int first = 1, m = 0;           /* (run, kernel) of cs[i], first time seen? */
+            for (int j = g0; j < i && first; j++) first = !(cs[j]->run == cs[i]->run && !strcmp(cs[j]->kernel, cs[i]->kernel));
+            if (!first) continue;
+            for (int j = i; j < g1; j++)
+                if (cs[j]->run == cs[i]->run && !strcmp(cs[j]->kernel, cs[i]->kernel)) sub[m++] = cs[j];
+            chart_in in = { job->set, sub, m, AX_TILE_K };
+            plot_chart ch;
+            memset(&ch, 0, sizeof ch);
+            char gf[160], gt[240];
+            const char *run = job->set->n_runs > 1 ? job->set->runs[cs[i]->run].label : "";
+            plot_group_text(cs[i], split, 1, gf, sizeof gf);
+            plot_group_text(cs[i], split, 0, gt, sizeof gt);
+            plot_fmt(ch.name, sizeof ch.name, "%s-heat-%s%s%s%s%s", sweep, cs[i]->kernel, *run ? "-" : "",
+                     run, gf[0] ? "-" : "", gf);
+            attn_safe_name(ch.name);
+            plot_fmt(ch.title, sizeof ch.title, "%s: %s GFLOP/s over tile sizes%s%s%s%s\n%s", sweep,
+                     cs[i]->kernel, *run ? ", run " : "", run, gt[0] ? ", " : "", gt, fixed);
+            snprintf(ch.xlabel, sizeof ch.xlabel, "%s", x_label(AX_TILE_K));
+            plot_build_heat(&in, &ch);
+            if (plot_chart_oom(&ch)) {
+                fprintf(stderr, "attnbench plot: %s: out of memory; chart not drawn\n", ch.name);
+                job->failed = 1;
+            } else render(job, &ch);
+            plot_chart_free(&ch);
+        }
+    }
+    free(cs);
+    free(sub);
+}
+
+/* Does the sweep hold a timed mha case (with parts)? */
+static int has_parts(const plot_set *s, const char *sweep)
+{
+    int n;
+    const plot_case *const *cs = plot_sweep_cases(s, sweep, &n);
+    for (int i = 0; i < n; i++)
+        if (cs[i]->ok && cs[i]->part_med[ATTN_PART_ATTENTION] >= 0) return 1;
+    return 0;
+}
+
 static void draw_sweep(plot_job *job, const char *sweep)
 {
     unsigned v = plot_varied_axes(job->set, sweep);
@@ -195,12 +266,16 @@ static void draw_sweep(plot_job *job, const char *sweep)
         char what[128];
         snprintf(what, sizeof what, "speedup over %s vs sequence length", job->set->baseline);
         draw_kind(job, sweep, "speedup", what, seq, plot_build_speedup);
+        if (has_parts(job->set, sweep))
+            draw_kind(job, sweep, "parts", "share of each part in the mha layer's time vs sequence length",
+                      seq, plot_build_parts);
     }
     if (v & (1u << AX_HEADS)) draw_kind(job, sweep, "heads", "median time vs heads", AX_HEADS, plot_build_time);
     if (v & (1u << AX_THREADS))
         draw_kind(job, sweep, "threads", "speedup vs threads", AX_THREADS, plot_build_threads);
     if (v & (1u << AX_WINDOW))
         draw_kind(job, sweep, "window", "median time vs local window", AX_WINDOW, plot_build_time);
+    if ((v & (1u << AX_TILE_Q)) && (v & (1u << AX_TILE_K))) draw_heat(job, sweep);
 }
 
 /* The roofline chart of run r: every case of the run, whatever its sweep

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 #include <cjson/cJSON.h>
+#include "core/layer.h"
 #include "core/params.h"
 
 /* snprintf that says whether the text fit: 0, or -1 when it was cut short (paths are
@@ -36,6 +37,8 @@ typedef struct plot_case {
     double intensity, pct_roof;     /* roofline: FLOPs per byte, % of the roof (NAN: absent) */
     double rss, extra, workspace;   /* bytes (NAN when absent) */
     double need_bytes;          /* over-budget skip: bytes the case needed; NAN otherwise */
+    double part_med[ATTN_PART_COUNT];  /* layer = mha: median seconds of each part of the
+                                          layer (results.json "parts"); NAN otherwise */
     int peer;                   /* "kind": "peer", a program run by the harness (drawn
                                    dashed; the report sets the fastest against our best) */
 } plot_case;
@@ -132,12 +135,15 @@ typedef enum {
     PS_POINTS,      /* x y: one marker per point, no line (roofline: one per case) */
     PS_ROOF,        /* x y: a thin line through the points, no markers (a roof); drawn
                        from the data file but not counted as data (plot_panel_points) */
+    PS_HEAT,        /* x y = a cell of a two-tunable grid (tile_k, tile_q), ylo = yhi = its
+                       value (GFLOP/s): a heat map, the chart's only series
+                       (plot_gnuplot.c draws it `with image` on the grid of distinct x, y) */
     PS_HLINE,       /* constant y = value, dashed (peak, full attention) */
     PS_IDEAL,       /* y = x / x0 (ideal speedup), thin black dashed */
     PS_KEYONLY,     /* no data: a legend entry explaining a marker or dash style */
 } plot_style;
 /* Styles whose points go to the data file (the rest are constants or legend entries). */
-#define PLOT_STYLE_HAS_DATA(st) ((st) <= PS_ROOF)
+#define PLOT_STYLE_HAS_DATA(st) ((st) <= PS_HEAT)
 
 typedef struct plot_point {
     double x, y, ylo, yhi;
@@ -206,7 +212,10 @@ void plot_build_memory(const chart_in *in, plot_chart *ch);
 void plot_build_gflops(const chart_in *in, plot_chart *ch);
 void plot_build_speedup(const chart_in *in, plot_chart *ch);
 void plot_build_threads(const chart_in *in, plot_chart *ch);
+void plot_build_parts(const chart_in *in, plot_chart *ch);      /* mha cases: share of parts */
 void plot_build_roofline(const chart_in *in, plot_chart *ch);   /* plot_roofline.c */
+/* GFLOP/s over tile_q x tile_k (the tunables used) of one kernel's cases: a heat map. */
+void plot_build_heat(const chart_in *in, plot_chart *ch);
 
 /* ------------------------------------------------------------- gnuplot -- */
 

@@ -64,7 +64,7 @@ int plot_panel_points(const plot_panel *p)
 {
     int n = 0;
     for (int i = 0; i < p->n_series; i++)
-        if (p->series[i].style <= PS_POINTS)
+        if (p->series[i].style <= PS_POINTS || p->series[i].style == PS_HEAT)
             for (int j = 0; j < p->series[i].n; j++) n += isfinite(p->series[i].pts[j].y);
     return n;
 }
@@ -391,5 +391,71 @@ void plot_build_threads(const chart_in *in, plot_chart *ch)
     }
     plot_series *ideal = plot_panel_add(p, "ideal (speedup = threads)", PS_IDEAL, "#000000", 3, 0);
     ideal->value = 1;
+    free(sc);
+}
+
+/* ------------------------------------------------------------ heat map -- */
+
+/* One kernel's cases of one shape: a cell per tile_q x tile_k used (the first case of a
+ * cell when several share it), valued by GFLOP/s; cases not ok leave their cell empty.
+ * Fewer than two distinct values on either axis (tile_q = 0, 64 where the default is 64)
+ * is no map: the series is emptied and the chart not drawn. */
+void plot_build_heat(const chart_in *in, plot_chart *ch)
+{
+    plot_panel *p = &ch->panels[ch->n_panels++];
+    p->yscale = 1;
+    snprintf(p->ylabel, sizeof p->ylabel, "query tile rows (tile_q)");
+    plot_series *s = plot_panel_add(p, "", PS_HEAT, "#000000", 1, 0);
+    for (int i = 0; i < in->n; i++) {
+        const plot_case *c = in->cs[i];
+        const int tk = c->p.tune_used[ATTN_TUNE_TILE_K], tq = c->p.tune_used[ATTN_TUNE_TILE_Q];
+        if (!c->ok || !(c->gflops > 0) || tk <= 0 || tq <= 0) continue;
+        int dup = 0;
+        for (int j = 0; j < s->n && !dup; j++) dup = s->pts[j].x == tk && s->pts[j].y == tq;
+        if (!dup) plot_series_add(s, tk, tq, c->gflops, c->gflops, c->id);
+    }
+    int two_x = 0, two_y = 0;
+    for (int j = 1; j < s->n; j++) {
+        two_x |= s->pts[j].x != s->pts[0].x;
+        two_y |= s->pts[j].y != s->pts[0].y;
+    }
+    if (!two_x || !two_y) s->n = 0;
+}
+
+/* layer = mha: each part's median as a share (%) of the layer's median time, one line
+ * per (kernel, part): the kernel's colour, attention solid, qkv_proj dashed, out_proj
+ * dotted. Where the attention line crosses 50% the attention kernel starts to dominate
+ * the layer. Cases without parts (layer = attention) are left out. */
+void plot_build_parts(const chart_in *in, plot_chart *ch)
+{
+    static const int part_dash[ATTN_PART_COUNT] = { [ATTN_PART_QKV] = 2, [ATTN_PART_ATTENTION] = 1,
+                                                   [ATTN_PART_OUT] = 3 };
+    static const int part_point[ATTN_PART_COUNT] = { [ATTN_PART_QKV] = 5, [ATTN_PART_ATTENTION] = 7,
+                                                    [ATTN_PART_OUT] = 9 };
+    series_key keys[64];
+    const plot_case **sc = malloc(in->n * sizeof *sc);
+    int nk = series_keys(in, keys, 64);
+    plot_panel *p = &ch->panels[ch->n_panels++];
+    p->y_from_zero = 1;
+    p->yscale = 1;
+    snprintf(p->ylabel, sizeof p->ylabel, "share of the layer's median time (%%)");
+    ch->key_right = 1;
+    for (int k = 0; k < nk && sc; k++) {
+        int n = series_cases(in, &keys[k], sc);
+        for (int q = 0; q < ATTN_PART_COUNT; q++) {
+            char kt[160], title[200];
+            series_title(in, &keys[k], kt, sizeof kt);
+            plot_fmt(title, sizeof title, "%s: %s", kt, attn_part_names[q]);
+            plot_series *s = plot_panel_add(p, title, PS_LINES, plot_kernel_colour(keys[k].kernel),
+                                            part_dash[q], part_point[q]);
+            for (int i = 0; i < n; i++) {
+                const plot_case *c = sc[i];
+                double x = x_of(c, in->x);
+                if (c->ok && c->part_med[q] >= 0) plot_series_add(s, x, 100.0 * c->part_med[q] / c->t_med, NAN, NAN, c->id);
+                else series_gap(s, x);
+            }
+        }
+    }
+    plot_panel_add(p, "50%: above it the part dominates the layer", PS_HLINE, "#888888", 2, 0)->value = 50;
     free(sc);
 }

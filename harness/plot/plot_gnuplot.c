@@ -317,6 +317,7 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
         case PS_IDEAL:
             fprintf(f, "x/%.9g with lines lw 1.5", sr->value);
             break;
+        case PS_HEAT:       /* drawn by write_heat_script, never among lines */
         case PS_KEYONLY:
             if (sr->point > 0) fprintf(f, "keyentry with %s lw 2 ps 2", sr->dash > 1 ? "linespoints" : "points");
             else fprintf(f, "keyentry with lines lw 1.5");
@@ -332,12 +333,11 @@ static void write_panel(FILE *f, const plot_chart *c, int p, const int *idx, con
     fprintf(f, "\n");
 }
 
-static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *path, const char *dat,
-                        int idx[][256])
+/* The script's head: what it draws, and the loop over the output formats (the caller
+ * writes the body and closes the loop with "set output\n}"). */
+static void write_terminals(FILE *f, const plot_gnuplot *g, const plot_chart *c, const char *dat,
+                            int w, int h)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return -1;
-    int w = c->n_panels > 1 ? 1500 : c->key_right ? 1400 : 1100, h = 640;
     fprintf(f, "# %s.gp: draws ../%s.png and ../%s.svg from %s (attnbench plot).\n", c->name, c->name,
             c->name, dat);
     fprintf(f, "# Redraw by hand: cd into this folder and run  gnuplot %s.gp\n", c->name);
@@ -352,6 +352,92 @@ static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *
     fprintf(f, "    set output \"../%s.png\"\n  } else {\n", c->name);
     fprintf(f, "    set terminal svg size %d,%d dynamic noenhanced font \"sans,11\" background rgb \"white\"\n", w, h);
     fprintf(f, "    set output \"../%s.svg\"\n  }\n", c->name);
+}
+
+/* ------------------------------------------------------------ heat map -- */
+
+/* The distinct values of x (or y) of s's points, sorted; their count (at most max). */
+static int heat_axis(const plot_series *s, int want_y, double *v, int max)
+{
+    int n = 0;
+    for (int i = 0; i < s->n; i++) {
+        double a = want_y ? s->pts[i].y : s->pts[i].x;
+        int seen = 0;
+        for (int j = 0; j < n && !seen; j++) seen = v[j] == a;
+        if (!seen && n < max) v[n++] = a;
+    }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) { double t = v[j]; v[j] = v[j - 1]; v[j - 1] = t; }
+    return n;
+}
+
+static int heat_index(const double *v, int n, double a)
+{
+    for (int i = 0; i < n; i++)
+        if (v[i] == a) return i;
+    return -1;
+}
+
+/* A heat map (PS_HEAT, the chart's one series): data on the full grid of the distinct x
+ * and y values, one scan line per y, NaN where no case ran (drawn blank); cells at their
+ * indices so that `with image` sees a regular grid, the ticks name the values. */
+static int write_heat(const plot_gnuplot *g, const plot_chart *c, const char *dat_path,
+                      const char *gp_path, const char *dat)
+{
+    const plot_series *s = &c->panels[0].series[0];
+    double xs[64], ys[64];
+    int nx = heat_axis(s, 0, xs, 64), ny = heat_axis(s, 1, ys, 64);
+    FILE *f = fopen(dat_path, "w");
+    if (!f) return -1;
+    fprintf(f, "# %s: data of the heat map %s.png / .svg (attnbench plot)\n", c->name, c->name);
+    fprintf(f, "# columns: x_index y_index value x y case_id (x, y: the tunables; value: GFLOP/s, NaN: not run)\n");
+    for (int yi = 0; yi < ny; yi++) {
+        for (int xi = 0; xi < nx; xi++) {
+            const plot_point *pt = NULL;
+            for (int i = 0; i < s->n && !pt; i++)
+                if (heat_index(xs, nx, s->pts[i].x) == xi && heat_index(ys, ny, s->pts[i].y) == yi) pt = &s->pts[i];
+            fprintf(f, "%d %d %.9g %.9g %.9g ", xi, yi, pt ? pt->ylo : NAN, xs[xi], ys[yi]);
+            dat_token(f, pt ? pt->id : NULL);
+            fputc('\n', f);
+        }
+        fputc('\n', f);
+    }
+    int bad = ferror(f);
+    if (fclose(f) || bad) return -1;
+
+    if (!(f = fopen(gp_path, "w"))) return -1;
+    write_terminals(f, g, c, dat, 900, 700);
+    fprintf(f, "    set title ");
+    gp_str(f, c->title);
+    fprintf(f, "\n    set xlabel ");
+    gp_str(f, c->xlabel);
+    fprintf(f, "\n    set ylabel ");
+    gp_str(f, c->panels[0].ylabel);
+    fprintf(f, "\n    set cblabel 'GFLOP/s'\n    unset key\n    set palette rgbformulae 33,13,10\n");
+    fprintf(f, "    set xrange [-0.5:%.1f]\n    set yrange [-0.5:%.1f]\n", nx - 0.5, ny - 0.5);
+    for (int axis = 0; axis < 2; axis++) {
+        const double *v = axis ? ys : xs;
+        fprintf(f, "    set %stics (", axis ? "y" : "x");
+        for (int i = 0; i < (axis ? ny : nx); i++) {
+            char b[32];
+            num_text(v[i], b, sizeof b);
+            fprintf(f, "%s\"%s\" %d", i ? ", " : "", b, i);
+        }
+        fprintf(f, ")\n");
+    }
+    fprintf(f, "    plot '%s' using 1:2:3 with image, \\\n", dat);
+    fprintf(f, "         '' using 1:2:($3 == $3 ? sprintf(\"%%.1f\", $3) : \"\") with labels font \",10\"\n");
+    fprintf(f, "    set output\n}\n");
+    bad = ferror(f);
+    return (fclose(f) || bad) ? -1 : 0;
+}
+
+static int write_script(const plot_gnuplot *g, const plot_chart *c, const char *path, const char *dat,
+                        int idx[][256])
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return -1;
+    write_terminals(f, g, c, dat, c->n_panels > 1 ? 1500 : c->key_right ? 1400 : 1100, 640);
 
     /* x axis: ticks at the values the sweep ran */
     double xs[256], all_lo = INFINITY, all_hi = -INFINITY;   /* all_*: every x, not the first 256 */
@@ -451,7 +537,8 @@ int plot_gnuplot_render(plot_gnuplot *g, const plot_chart *c, const char *outdir
         g->problems++;
         return -1;
     }
-    if (write_data(c, dat, idx) || write_script(g, c, gp, file, idx)) {
+    int heat = c->n_panels == 1 && c->panels[0].n_series == 1 && c->panels[0].series[0].style == PS_HEAT;
+    if (heat ? write_heat(g, c, dat, gp, file) : (write_data(c, dat, idx) || write_script(g, c, gp, file, idx))) {
         fprintf(stderr, "attnbench plot: cannot write %s: %s\n", gp, strerror(errno));
         g->problems++;
         return -1;

@@ -452,6 +452,18 @@ static void flatten_case(plot_case *pc, const cJSON *o, int run)
 
     /* over-budget skip: the bytes the case needed (absent otherwise) */
     pc->need_bytes = attn_json_num(m, "need_bytes", NAN);
+
+    /* the tunables used (absent: the kernel has none, or an older file): whole numbers
+     * from 1 to 2^20, else 0 */
+    const cJSON *tu = cJSON_GetObjectItemCaseSensitive(o, "tunables");
+    for (int t = 0; t < ATTN_TUNE_COUNT; t++) {
+        double v = attn_json_num(tu, attn_tune_names[t], 0);
+        pc->p.tune_used[t] = v >= 1 && v <= (1 << 20) && v == floor(v) ? (int)v : 0;
+    }
+    const cJSON *parts = cJSON_GetObjectItemCaseSensitive(o, "parts");
+    for (int q = 0; q < ATTN_PART_COUNT; q++)
+        pc->part_med[q] = attn_json_num(cJSON_GetObjectItemCaseSensitive(parts, attn_part_names[q]),
+                                        "median", NAN);
 }
 
 int plot_load_run(plot_set *s, const char *dir)

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include "util/util.h"
 #include "record/baseline.h"
 #include "record/results.h"
 
@@ -30,20 +31,8 @@ int attn_machine_key(const cJSON *context, char *out, size_t n)
         snprintf(out, n, "unknown-machine");
         return -1;
     }
-    /* lowercase alphanumerics, every other run of characters one '-'; "(R)" and "(TM)"
-     * marks dropped; at most 80 characters of the model */
     char slug[128];
-    size_t k = 0;
-    const char *s = model->valuestring;
-    while (*s && k < 80) {
-        if (!strncasecmp(s, "(r)", 3)) { s += 3; continue; }
-        if (!strncasecmp(s, "(tm)", 4)) { s += 4; continue; }
-        unsigned char ch = (unsigned char)*s++;
-        if (isalnum(ch)) slug[k++] = (char)tolower(ch);
-        else if (k && slug[k - 1] != '-') slug[k++] = '-';
-    }
-    while (k && slug[k - 1] == '-') k--;
-    slug[k] = 0;
+    attn_cpu_slug(model->valuestring, slug, sizeof slug);
     if (cJSON_IsNumber(cores)) snprintf(out, n, "%s-%dc", slug, cores->valueint);
     else snprintf(out, n, "%s", slug);
     return 0;

@@ -6,7 +6,14 @@
  *   q.npy   (B, H,   Lq, D)      k.npy (B, Hkv, Lk, D)      v.npy (B, Hkv, Lk, Dv)
  *   out.npy (B, H,   Lq, Dv)     the kernel's output
  *   wq.npy  (A, D)  wk.npy (A, D)  va.npy (A)               additive scores only
- *   case.json                    params, scale, mask tables, the mask rule in words,
+ *   wg.npy  (D, D)                                          general scores only
+ *   layer = mha (core/layer.h): out.npy is the LAYER's output (B, Lq, dm), attention.npy
+ *   (B, H, Lq, Dv) the kernel's, q, k, v the projections it read; and x.npy (B, Lq, dm),
+ *   m.npy (B, Lk, dm) (= x for self-attention), w_q.npy (dm, H D), b_q.npy (H D),
+ *   w_k.npy (dm, Hkv D), b_k.npy, w_v.npy (dm, Hkv Dv), b_v.npy, w_o.npy (H Dv, dm),
+ *   b_o.npy (dm); case.json "layer" states the formula
+ *   case.json                    params, the tunables used (tiled kernels), scale, mask
+ *                                tables, the mask rule in words,
  *                                storage_dtype (bf16/f16: q, k, v hold the rounded values)
  *
  * .npy v1.0: "\x93NUMPY", version 1.0, little-endian uint16 header length, a Python dict
@@ -95,8 +102,19 @@ static const char mask_rule[] =
     "global_positions (global queries see every key not removed by padding or causality). "
     "Scores: dot: s_ij = scale * q_i . k_j; additive: s_ij = va . tanh(Wq q_i + Wk k_j) "
     "with Wq, Wk of shape (A, D) and va of shape (A), shared by all heads, scale not "
-    "applied. out_i = sum over visible j of softmax_j(s_ij) * v_j; a query with no "
+    "applied; general: s_ij = q_i^T W k_j with W of shape (D, D) (wg.npy), shared by all "
+    "heads, scale not applied. out_i = sum over visible j of softmax_j(s_ij) * v_j; a query with no "
     "visible key outputs zeros. Query head h uses key/value head h / (H / Hkv).";
+
+/* The layer = mha formula, for a reader who has only the dump. */
+static const char layer_formula[] =
+    "For each batch item b: Q = x[b] @ w_q + b_q (Lq, H*D), K = m[b] @ w_k + b_k (Lk, Hkv*D), "
+    "V = m[b] @ w_v + b_v (Lk, Hkv*Dv); head h of Q is columns h*D..h*D+D-1 (likewise K, V "
+    "with kv head g), so q[b, h] = Q[:, h*D:(h+1)*D], k[b, g] = K[:, g*D:(g+1)*D], v[b, g] = "
+    "V[:, g*Dv:(g+1)*Dv]; attention[b, h] = the attention of mask_rule and score on q, k, v; "
+    "C = the heads of attention[b] side by side (Lq, H*Dv), C[i, h*Dv + e] = "
+    "attention[b, h, i, e]; out[b] = C @ w_o + b_o (Lq, dm). m is x for self-attention "
+    "(Lq == Lk). All row-major, float32.";
 
 static cJSON *shape_json(int ndim, const size_t *shape)
 {
@@ -112,6 +130,7 @@ static cJSON *case_doc(const attn_case *c, const attn_inputs *in)
     cJSON_AddStringToObject(o, "id", c->id);
     cJSON_AddStringToObject(o, "kernel", c->kernel ? c->kernel->name : "?");
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
+    if (c->tune_from != TUNE_NONE) cJSON_AddItemToObject(o, "tunables", attn_tunables_json(c));
     /* the recomputation facts, at top level as docs/design.md names them */
     cJSON_AddStringToObject(o, "score", attn_score_name(p->score));
     cJSON_AddNumberToObject(o, "scale", (double)p->scale);
@@ -136,6 +155,13 @@ static cJSON *case_doc(const attn_case *c, const attn_inputs *in)
                                 "nearest-even (ties to even) into storage_dtype; q.npy, k.npy "
                                 "and v.npy hold the rounded values; wq, wk, va and out are fp32");
     cJSON_AddStringToObject(o, "mask_rule", mask_rule);
+    if (c->layer == ATTN_LAYER_MHA) {
+        cJSON *l = cJSON_AddObjectToObject(o, "layer");
+        cJSON_AddStringToObject(l, "kind", "mha");
+        cJSON_AddNumberToObject(l, "d_model", in->ly.dm);
+        cJSON_AddBoolToObject(l, "cross", p->Lq != p->Lk);
+        cJSON_AddStringToObject(l, "formula", layer_formula);
+    }
     return o;
 }
 
@@ -155,23 +181,39 @@ static int dump_into(const char *cdir, const attn_case *c, const attn_inputs *in
     char path[4096 + ATTN_ID_MAX + 32];
     const size_t B = (size_t)p->B, H = (size_t)p->H, Hkv = (size_t)p->Hkv;
     const size_t Lq = (size_t)p->Lq, Lk = (size_t)p->Lk, D = (size_t)p->D, Dv = (size_t)p->Dv;
-    const size_t A = (size_t)p->A;
-    struct { const char *name; const float *data; int ndim; size_t shape[4]; } t[] = {
-        { "q",   in->q,   4, { B, H,   Lq, D  } },
-        { "k",   in->k,   4, { B, Hkv, Lk, D  } },
-        { "v",   in->v,   4, { B, Hkv, Lk, Dv } },
-        { "out", in->out, 4, { B, H,   Lq, Dv } },
-        { "wq",  in->wq,  2, { A, D } },
-        { "wk",  in->wk,  2, { A, D } },
-        { "va",  in->va,  1, { A } },
+    const size_t A = (size_t)p->A, dm = (size_t)in->ly.dm;
+    const int add = p->score == ATTN_SCORE_ADDITIVE, mha = c->layer == ATTN_LAYER_MHA;
+    const attn_layer_io *y = &in->ly;
+    /* `when` 0: not written for this case */
+    struct { const char *name; const float *data; int ndim; size_t shape[4]; int when; } t[] = {
+        { "q",   in->q,   4, { B, H,   Lq, D  }, 1 },
+        { "k",   in->k,   4, { B, Hkv, Lk, D  }, 1 },
+        { "v",   in->v,   4, { B, Hkv, Lk, Dv }, 1 },
+        { "out", in->out, 4, { B, H,   Lq, Dv }, !mha },
+        { "wq",  in->wq,  2, { A, D }, add },
+        { "wk",  in->wk,  2, { A, D }, add },
+        { "va",  in->va,  1, { A }, add },
+        { "wg",  in->wg,  2, { D, D }, p->score == ATTN_SCORE_GENERAL },
+        { "attention", in->out, 4, { B, H, Lq, Dv }, mha },
+        { "out", y->out,  3, { B, Lq, dm }, mha },
+        { "x",   y->x,    3, { B, Lq, dm }, mha },
+        { "m",   y->m,    3, { B, Lk, dm }, mha },
+        { "w_q", y->wq,   2, { dm, H * D }, mha },
+        { "b_q", y->bq,   1, { H * D }, mha },
+        { "w_k", y->wk,   2, { dm, Hkv * D }, mha },
+        { "b_k", y->bk,   1, { Hkv * D }, mha },
+        { "w_v", y->wv,   2, { dm, Hkv * Dv }, mha },
+        { "b_v", y->bv,   1, { Hkv * Dv }, mha },
+        { "w_o", y->wo,   2, { H * Dv, dm }, mha },
+        { "b_o", y->bo,   1, { dm }, mha },
     };
-    int n_t = p->score == ATTN_SCORE_ADDITIVE ? 7 : 4;
+    const int n_t = (int)(sizeof t / sizeof t[0]);
 
     cJSON *doc = case_doc(c, in);
     cJSON *files = cJSON_AddObjectToObject(doc, "files");
     int rc = 0;
     for (int i = 0; i < n_t && rc == 0; i++) {
-        if (i == 3 && !with_out) continue;
+        if (!t[i].when || (!with_out && !strcmp(t[i].name, "out"))) continue;
         if (!t[i].data) {
             fprintf(stderr, "attnbench: dump %s: no %s tensor\n", c->id, t[i].name);
             rc = -1;

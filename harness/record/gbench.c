@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 #include "util/util.h"
-#include "analysis/compare.h"
+#include "record/case_read.h"
 #include "record/gbench.h"
 #include "record/results.h"
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "core/params.h"
+#include "core/tunables.h"
 #include "core/peer.h"
 #include "core/tolerance.h"
 #include "record/gbench.h"
@@ -91,9 +92,9 @@ static cJSON *validation_json(const attn_validation *v)
     return o;
 }
 
-static cJSON *time_json(const attn_result *r)
+/* A time_s object: the statistics s of samples x (n), with r's batching and rounds. */
+static cJSON *stats_json(const attn_result *r, const attn_stats *s, const double *x, int n)
 {
-    const attn_stats *s = &r->st;
     cJSON *o = cJSON_CreateObject();
     add_num(o, "median", s->median);
     add_num(o, "min", s->min);
@@ -104,17 +105,41 @@ static cJSON *time_json(const attn_result *r)
     add_num(o, "cv", s->cv);
     add_num(o, "ci_low", s->ci_low);
     add_num(o, "ci_high", s->ci_high);
-    cJSON_AddNumberToObject(o, "n", r->n_samples);
+    cJSON_AddNumberToObject(o, "n", n);
     cJSON_AddNumberToObject(o, "iters_per_sample", r->iters_per_sample);
     cJSON_AddNumberToObject(o, "rounds", r->rounds);
     cJSON_AddNumberToObject(o, "outliers_low", s->outliers_low);
     cJSON_AddNumberToObject(o, "outliers_high", s->outliers_high);
     cJSON *a = cJSON_AddArrayToObject(o, "samples");
-    for (int i = 0; i < r->n_samples; i++) {
-        double x = r->samples[i];
-        cJSON_AddItemToArray(a, isfinite(x) ? cJSON_CreateNumber(x) : cJSON_CreateNull());
-    }
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, isfinite(x[i]) ? cJSON_CreateNumber(x[i]) : cJSON_CreateNull());
     return o;
+}
+
+static cJSON *time_json(const attn_result *r)
+{
+    return stats_json(r, &r->st, r->samples, r->n_samples);
+}
+
+/* "parts" of an mha case: a time_s object per part of the layer (core/layer.h), its
+ * samples taken in the same calls as the whole's. */
+static cJSON *parts_json(const attn_result *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int q = 0; q < r->n_parts; q++)
+        cJSON_AddItemToObject(o, attn_part_names[q],
+                              stats_json(r, &r->part_st[q], r->samples + (size_t)(q + 1) * r->n_samples,
+                                         r->n_samples));
+    return o;
+}
+
+cJSON *attn_tunables_json(const attn_case *c)
+{
+    cJSON *t = cJSON_CreateObject();
+    for (int i = 0; i < ATTN_TUNE_COUNT; i++)
+        if (c->tune_used[i]) cJSON_AddNumberToObject(t, attn_tune_names[i], c->tune_used[i]);
+    cJSON_AddStringToObject(t, "from", attn_tune_source_name(c->tune_from));
+    return t;
 }
 
 cJSON *attn_case_json(const attn_case *c, const attn_result *res)
@@ -130,6 +155,7 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     }
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
     cJSON_AddItemToObject(o, "settings", settings_json(c));
+    if (c->tune_from != TUNE_NONE) cJSON_AddItemToObject(o, "tunables", attn_tunables_json(c));
 
     cJSON_AddStringToObject(o, "status", attn_status_name(res->status));
     /* a case that did not come out ok always says why */
@@ -143,6 +169,7 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
     int timed = res->n_samples > 0 && res->samples;
     if (timed) cJSON_AddItemToObject(o, "time_s", time_json(res));
     else cJSON_AddNullToObject(o, "time_s");
+    if (timed && res->n_parts > 0) cJSON_AddItemToObject(o, "parts", parts_json(res));
 
     cJSON_AddBoolToObject(o, "unstable", timed && res->unstable);
     add_num(o, "flops", res->flops);
@@ -201,6 +228,10 @@ static const struct { const char *name, *path; } csv_cols[] = {
     { "workspace_bytes", "memory.workspace_bytes" }, { "wall_s", "wall_s" },
     { "bytes", "bytes" }, { "intensity", "intensity" }, { "gbytes_s", "gbytes_s" },
     { "roof_gflops", "roof_gflops" }, { "pct_roof", "pct_roof" },
+    { "tile_q_used", "tunables.tile_q" }, { "tile_k_used", "tunables.tile_k" },
+    { "tunables_from", "tunables.from" },
+    { "qkv_proj_median", "parts.qkv_proj.median" }, { "attention_median", "parts.attention.median" },
+    { "out_proj_median", "parts.out_proj.median" },
     { "kind", "kind" }, { "peer_version", "peer_version" },
 };
 #define N_CSV_COLS (int)(sizeof csv_cols / sizeof csv_cols[0])

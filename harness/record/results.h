@@ -31,6 +31,9 @@ int attn_results_write_doc(const char *dir, const cJSON *doc, int gbench);
 cJSON *attn_case_json(const attn_case *c, const attn_result *res);
 /* Its "params" object alone (also the core of a dump's case.json). */
 cJSON *attn_params_json(const attn_case *c);
+/* The case's "tunables" object: the values used (never 0) and "from" (config, wisdom,
+ * default); for a case whose tune_from is not TUNE_NONE. */
+cJSON *attn_tunables_json(const attn_case *c);
 
 /* jsonio.c ---------------------------------------------------------------------- */
 /* The most a file read by attn_read_file may hold (results files: 100k cases with their

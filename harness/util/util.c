@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -161,4 +163,26 @@ void attn_appendf(char *buf, size_t n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf + len, n - len, fmt, ap);
     va_end(ap);
+}
+
+void attn_cpu_slug(const char *model, char *out, size_t n)
+{
+    size_t k = 0;
+    const char *s = model;
+    while (*s && k < 80 && k + 1 < n) {
+        if (!strncasecmp(s, "(r)", 3)) { s += 3; continue; }
+        if (!strncasecmp(s, "(tm)", 4)) { s += 4; continue; }
+        unsigned char ch = (unsigned char)*s++;
+        if (isalnum(ch)) out[k++] = (char)tolower(ch);
+        else if (k && out[k - 1] != '-') out[k++] = '-';
+    }
+    while (k && out[k - 1] == '-') k--;
+    out[k] = 0;
+}
+
+double attn_now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
 }

@@ -27,6 +27,11 @@ static inline size_t attn_size_add(size_t a, size_t b, int *ovf)
     return r;
 }
 
+/* ------------------------------------------------------------------ clock -- */
+
+/* Seconds on CLOCK_MONOTONIC: what every timed call is measured with. */
+double attn_now_s(void);
+
 /* ------------------------------------------------------------ JSON fields -- */
 
 /* o[name] when it is a string (else dflt). */
@@ -77,6 +82,10 @@ void attn_die_with_parent(int parent);
 /* Reduce a name to [A-Za-z0-9._-] in place (anything else becomes '_'), so text read
  * from a results file can name a file, and stand unquoted in a script, safely. */
 void attn_safe_name(char *s);
+/* A CPU model as a file name: lowercase alphanumerics, every other run of characters one
+ * '-', "(R)" and "(TM)" marks dropped, at most 80 characters of the model
+ * ("AMD EPYC 7B13 64-Core Processor" -> "amd-epyc-7b13-64-core-processor"). n >= 81. */
+void attn_cpu_slug(const char *model, char *out, size_t n);
 
 /* mkdir -p: 0, or -1 with errno set. */
 int attn_mkdir_p(const char *path);

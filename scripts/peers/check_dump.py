@@ -4,9 +4,12 @@
     build/attnbench run CONFIG.ini --dump DUMP
     python3 scripts/peers/check_dump.py DUMP [--atol 1e-4] [--rtol 1e-3]
 
-Reads only DUMP/<case id>/{q,k,v,out}.npy (+ wq, wk, va) and case.json (the mask rule in
-its fields: kv_valid_lengths, causal, causal_alignment, window_left/right, global_positions,
-scale, score), recomputes the attention in float64 and compares with out.npy. Prints one
+Reads only DUMP/<case id>/{q,k,v,out}.npy (+ wq, wk, va; wg) and case.json (the mask rule
+in its fields: kv_valid_lengths, causal, causal_alignment, window_left/right,
+global_positions, scale, score), recomputes the attention in float64 and compares with
+out.npy. A layer = mha case (case.json "layer") is recomputed from x, m and the weights
+alone: Q, K, V projected in float64 (q, k, v .npy are not read), the attention, the heads
+concatenated, the output projection; out.npy is then the layer's output (B, Lq, d_model). Prints one
 line per failing case and a summary; exits 1 if any case is off. Optional: needs NumPy,
 which the benchmark itself never does.
 """
@@ -47,10 +50,38 @@ def visible(case, Lq, Lk):
     return m
 
 
+def load(d, name):
+    return np.load(os.path.join(d, name + ".npy")).astype(np.float64)
+
+
+def heads(t, n):
+    """(B, L, n*hd) -> (B, n, L, hd): head h is columns h*hd .. (h+1)*hd - 1."""
+    B, L, w = t.shape
+    return t.reshape(B, L, n, w // n).transpose(0, 2, 1, 3)
+
+
+def layer_qkv(d, case):
+    """q, k, v of an mha layer from x, m and the projections, in float64."""
+    p = case["params"]
+    H, Hkv = p["heads"], p["kv_heads"]
+    x, m = load(d, "x"), load(d, "m")
+    q = heads(x @ load(d, "w_q") + load(d, "b_q"), H)
+    k = heads(m @ load(d, "w_k") + load(d, "b_k"), Hkv)
+    v = heads(m @ load(d, "w_v") + load(d, "b_v"), Hkv)
+    return q, k, v
+
+
 def recompute(d, case):
-    q = np.load(os.path.join(d, "q.npy")).astype(np.float64)
-    k = np.load(os.path.join(d, "k.npy")).astype(np.float64)
-    v = np.load(os.path.join(d, "v.npy")).astype(np.float64)
+    if "layer" in case:
+        q, k, v = layer_qkv(d, case)
+        att, (B, H, Lq, Dv) = attention(d, case, q, k, v)
+        cat = att.transpose(0, 2, 1, 3).reshape(B, Lq, H * Dv)    # heads side by side
+        out = cat @ load(d, "w_o") + load(d, "b_o")
+        return out, out.shape
+    return attention(d, case, load(d, "q"), load(d, "k"), load(d, "v"))
+
+
+def attention(d, case, q, k, v):
     B, H, Lq, D = q.shape
     Hkv, Lk = k.shape[1], k.shape[2]
     Dv = v.shape[3]
@@ -58,6 +89,8 @@ def recompute(d, case):
     vh = np.repeat(v, H // Hkv, axis=1)
     if case["score"] == "dot":
         s = case["scale"] * np.einsum("bhid,bhjd->bhij", q, kh)
+    elif case["score"] == "general":
+        s = np.einsum("bhid,de,bhje->bhij", q, load(d, "wg"), kh)    # q^T W k, unscaled
     else:
         wq = np.load(os.path.join(d, "wq.npy")).astype(np.float64)
         wk = np.load(os.path.join(d, "wk.npy")).astype(np.float64)

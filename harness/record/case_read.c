@@ -1,8 +1,9 @@
-/* compare_match.c: how compare pairs cases: canonical keys, display labels, samples.
+/* case_read.c: one case object of results.json read back: the canonical key compare
+ * matches cases by, the display label, the timed samples (record/case_read.h).
  *
  * The key is the kernel name and every "params" field that matters (sorted by name);
  * which fields matter, and how the label shows them, are columns of the parameter table
- * (core/params.def: MATTERS, LABEL, LABEL_WHEN). See compare_verdict.c for the rest.
+ * (core/params.def: MATTERS, LABEL, LABEL_WHEN). analysis/compare_verdict.c judges.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,9 +16,7 @@
 #include "util/util.h"
 #include "core/params.h"
 #include "core/stats.h"
-#include "record/baseline.h"
-#include "analysis/compare.h"
-#include "record/results.h"
+#include "record/case_read.h"
 
 /* ---------------------------------------------------------------------------------- */
 /* case keys and labels                                                                 */
