@@ -8,10 +8,19 @@ aligned, ours bottom-right, so they agree when Lq == Lk; otherwise, and whenever
 a window or global tokens are asked for, an explicit boolean mask (True = attend). GQA
 through enable_gqa (torch >= 2.5), else k and v repeated per query head.
 """
-import inspect
 import sys
 
 import peer_common
+
+
+def gqa_supported(F, q):
+    """Does this torch take enable_gqa (2.5 on)?  SDPA is a builtin: no signature to read."""
+    x = q[:1, :1, :1]
+    try:
+        F.scaled_dot_product_attention(x, x, x, enable_gqa=False)
+        return True
+    except TypeError:
+        return False
 
 
 def make_call(torch, case, q, k, v, mask, needs_mask):
@@ -19,7 +28,7 @@ def make_call(torch, case, q, k, v, mask, needs_mask):
     H, Hkv = q.shape[1], k.shape[1]
     kw = {"scale": case["scale"]}
     if Hkv != H:
-        if "enable_gqa" in inspect.signature(F.scaled_dot_product_attention).parameters:
+        if gqa_supported(F, q):
             kw["enable_gqa"] = True
         else:
             k = k.repeat_interleave(H // Hkv, dim=1)
