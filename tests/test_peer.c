@@ -108,6 +108,21 @@ TEST(peer_ok_is_validated_and_timed_from_its_samples)
     attn_result_free(&r);
 }
 
+/* A peer program computes the attention alone: a layer = mha case is skipped with the
+ * reason, the program never started (its "ok" output would be the wrong tensor). */
+TEST(peer_skips_the_mha_layer)
+{
+    attn_peer p = test_peer("testpeer", testpeer_path(), NULL);
+    attn_case c = peer_case(&p);
+    c.layer = ATTN_LAYER_MHA;
+    c.d_model = 28;
+    attn_result r;
+    CHECK(run_mode(&c, "ok", &r) == ST_SKIPPED);
+    CHECK_MSG(strstr(r.reason, "attention alone") != NULL, "%s", r.reason);
+    CHECK(r.n_samples == 0);
+    attn_result_free(&r);
+}
+
 TEST(peer_failures_are_recorded_with_their_reasons)
 {
     attn_peer p = test_peer("testpeer", testpeer_path(), NULL);

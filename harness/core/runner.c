@@ -508,6 +508,10 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     }
 
     const attn_peer *peer = attn_peer_of(k);
+    if (peer && c->layer == ATTN_LAYER_MHA) {   /* a peer program computes the attention alone */
+        skip(r, "peer %s times the attention alone, not layer = mha%s", k->name, "");
+        return r->status;
+    }
     char peer_why[256];
     if (peer && !attn_peer_available(peer, peer_why, sizeof peer_why)) {
         skip(r, "peer %s unavailable: %s", k->name, peer_why);
