@@ -285,6 +285,9 @@ typedef struct attn_kernel {
     const char *desc;           /* one line */
     attn_features requires;     /* ATTN_FEAT_* bits the CPU must have (0: portable C) */
     attn_isa isa;               /* derived by the registry from requires; leave it out */
+    int library_isa;            /* 1: a library that picks its instructions at run time
+                                   (OpenBLAS) does the work: isa is then the best class
+                                   this CPU has, so pct_peak is against that peak */
     unsigned caps;              /* ATTN_CAP_* bits */
     unsigned dtypes;            /* ATTN_DTYPE_BIT(t) of every input dtype it accepts */
     attn_tol tol[ATTN_DTYPE_COUNT]; /* validation tolerance per accepted dtype, derived in

@@ -267,6 +267,7 @@ static attn_status blas_run(const attn_problem *p, const float *q, const float *
 const attn_kernel attn_kernel_blas = {
     .name = "blas",
     .desc = "standard attention: S = Q K^T and O = P V by CBLAS sgemm (OpenBLAS) per block of 128 rows, OpenMP",
+    .library_isa = 1,           /* OpenBLAS picks AVX2 / AVX-512 kernels at run time */
     .caps = BLAS_CAPS,
     .dtypes = ATTN_DTYPE_BIT(ATTN_F32),
     /* tolerance: sgemm's own summation order (blocked, FMA) and a ~1 ulp exp: a few

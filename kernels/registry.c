@@ -54,7 +54,8 @@ static void fill_table(void)
     if (table_filled) return;
     for (int i = 0; i < N_KERNELS; i++) {
         table[i] = *sources[i];
-        table[i].isa = attn_isa_of(table[i].requires);     /* the derived ISA class */
+        table[i].isa = table[i].library_isa ? attn_isa_available()      /* e.g. blas */
+                                            : attn_isa_of(table[i].requires); /* derived */
     }
     table_filled = 1;
 }

@@ -69,7 +69,8 @@ int attn_cmd_list(int argc, char **argv)
         const char *why = "";
         int ok = attn_kernel_usable(k, &why);
         if (md)
-            printf("| `%s` | %s | %s | %s |\n", k->name, attn_isa_name(k->isa), caps, k->desc);
+            printf("| `%s` | %s | %s | %s |\n", k->name, k->library_isa ? "library" : attn_isa_name(k->isa),
+                   caps, k->desc);
         else
         {
             char req[256];
