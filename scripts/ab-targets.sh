@@ -102,7 +102,7 @@ static attn_status plant_run(const attn_problem *p, const float *q, const float 
 }
 
 ''' % (orig, orig)
-d = src.index('const attn_kernel attn_kernel_')
+d = re.search(r'^const attn_kernel attn_kernel_', src, re.M).start()   # the definition, not an extern
 src = src[:d] + wrapper + src[d:]
 src = src.replace(m.group(0), '.run = plant_run,', 1)
 open(path, 'w').write(src)
