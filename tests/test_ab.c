@@ -232,6 +232,9 @@ TEST(ab_binary_against_itself)
             const cJSON *t = cJSON_GetObjectItem(c, "time_s");
             CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(t, "samples")) == 9);   /* 3 rounds x 3 */
             CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(c, "ab_round_medians")) == 3);
+            /* 1-thread cases, both builds know --thread-clock: timed by the thread's CPU time */
+            const cJSON *clk = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "settings"), "clock");
+            CHECK(cJSON_IsString(clk) && !strcmp(clk->valuestring, "thread_cpu"));
         }
         cJSON_Delete(doc);
     }

@@ -37,6 +37,9 @@ static const char usage_text[] =
     "  --shard K/N          run only cases K, K+N, K+2N, ... (0 <= K < N); see `merge`\n"
     "  --case ID            run only the case with this id (as `attnbench ab` does)\n"
     "  --no-peak            do not measure the FMA peaks nor the memory bandwidth\n"
+    "  --thread-clock       time 1-thread cases by the thread's CPU time, not the wall\n"
+    "                       clock: time the core gave other processes is not counted\n"
+    "                       (`ab` uses it; results say settings.clock = \"thread_cpu\")\n"
     "                       (pct_peak, roof_gflops and pct_roof are then null)\n"
     "  --save-baseline NAME store the results as this machine's baseline NAME\n"
     "  --wisdom FILE        tuned tunables from FILE (default results/tuning/<cpu>.json,\n"
@@ -109,7 +112,7 @@ static void measure_bandwidth(attn_peaks *peaks, int t, int quiet)
 
 typedef struct run_args {
     const char *config, *out_dir, *kernels, *dump, *baseline, *case_id, *wisdom;
-    int resume, gbench, quiet, shard_k, shard_n, sharded, no_peak, no_wisdom;
+    int resume, gbench, quiet, shard_k, shard_n, sharded, no_peak, no_wisdom, thread_clock;
     size_t budget;
     char dir_buf[1024];         /* the default out_dir */
 } run_args;
@@ -123,6 +126,7 @@ static int parse_one(attn_argv *a, run_args *r)
     else if (attn_opt_flag(a, "--quiet", "-q")) r->quiet = 1;
     else if (attn_opt_flag(a, "--no-peak", NULL)) r->no_peak = 1;
     else if (attn_opt_flag(a, "--no-wisdom", NULL)) r->no_wisdom = 1;
+    else if (attn_opt_flag(a, "--thread-clock", NULL)) r->thread_clock = 1;
     else if (arg[0] != '-') {
         if (r->config) {
             fprintf(stderr, "attnbench run: more than one config ('%s', '%s')\n", r->config, arg);
@@ -215,7 +219,7 @@ static int plan(sweep *w)
 static void run_round(sweep *w, int round, attn_result *acc, const struct timespec *ts0)
 {
     const run_args *r = w->args;
-    attn_run_opts opts = { .mem_budget = r->budget };
+    attn_run_opts opts = { .mem_budget = r->budget, .thread_clock = r->thread_clock };
     for (int i = r->shard_k; i < w->list->n && !w->io_error; i += r->shard_n) {
         const attn_case *c = &w->list->cases[i];
         int rounds = c->rounds > 1 ? c->rounds : 1;

@@ -310,6 +310,22 @@ static void child_send(int fd, child_report *rep, const double *samples)
         write_all(fd, samples, (size_t)rep->n_samples * (1 + rep->n_parts) * sizeof(double));
 }
 
+/* Does case c time its samples by the thread's CPU time? Only a kernel on one thread
+ * (the calling thread does all the work; a peer times itself). */
+static int uses_thread_clock(const attn_case *c, const attn_run_opts *o)
+{
+    return o->thread_clock && c->threads == 1 && !attn_peer_of(c->kernel);
+}
+
+/* Seconds on the sample clock: the calling thread's CPU time, or the monotonic clock. */
+static double sample_clock(int thread_cpu)
+{
+    if (!thread_cpu) return attn_now_s();
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 /* One call of what the case times: the kernel, or for layer = mha the whole layer
  * (core/layer.c), which adds each part's seconds to parts. */
 static attn_status call_case(const attn_case *c, attn_inputs *in, void *ws, double *parts)
@@ -440,12 +456,13 @@ static void child_main(const attn_case *c, const attn_run_opts *o, int fd, const
     double total = 0;
     int n = 0;
     double *part_samples = samples + MAX_SAMPLES;   /* part q, sample t: [q * MAX_SAMPLES + t] */
+    const int tclock = uses_thread_clock(c, o);
     while ((n < c->reps || total < c->min_time) && n < MAX_SAMPLES) {
         memset(parts, 0, sizeof parts);
-        double a = attn_now_s();
+        double a = sample_clock(tclock);
         for (long it = 0; it < iters; it++)
             call_case(c, &in, ws, parts);
-        double dt = attn_now_s() - a;
+        double dt = sample_clock(tclock) - a;
         for (int q = 0; q < n_parts; q++) part_samples[(size_t)q * MAX_SAMPLES + n] = parts[q] / iters;
         samples[n++] = dt / iters;
         total += dt;
@@ -607,6 +624,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     memset(&ru, 0, sizeof ru);
     while (wait4(pid, &wstatus, 0, &ru) < 0 && errno == EINTR) {}
     r->wall_s = attn_now_s() - start;
+    r->thread_clock = uses_thread_clock(c, o);
     if (peer) attn_peer_rmdir(peer_dir);
     r->peak_rss_bytes = ru.ru_maxrss * 1024L;
     r->kernel_extra_bytes = rep.kernel_extra_bytes;

@@ -51,6 +51,7 @@ typedef struct attn_result {
                                          needs and the budget (0 otherwise) */
     double wall_s;              /* whole case, child start to end */
     char peer_version[64];      /* a peer's library version ("torch 2.15.0"), else "" */
+    int thread_clock;           /* samples are thread CPU time (attn_run_opts.thread_clock) */
 } attn_result;
 
 typedef struct attn_run_opts {
@@ -59,6 +60,10 @@ typedef struct attn_run_opts {
     double peak_gflops;         /* measured peak for this kernel's ISA and threads (0: unknown) */
     double bandwidth_gbs;       /* measured read bandwidth on the case's threads (0: unknown) */
     int no_validation;          /* later rounds of a case: validated in its first round */
+    int thread_clock;           /* time 1-thread kernel cases by the calling thread's CPU
+                                   time (CLOCK_THREAD_CPUTIME_ID): `run --thread-clock`,
+                                   passed by `ab`; a core shared with another process then
+                                   slows no sample (its cache traffic still can) */
     double ref_flops;           /* validate all rows when the naive reference costs at most
                                    this many FLOPs, else a sample costing about half (0: 2e9) */
 } attn_run_opts;

@@ -154,7 +154,9 @@ cJSON *attn_case_json(const attn_case *c, const attn_result *res)
         cJSON_AddStringToObject(o, "peer_version", res->peer_version);
     }
     cJSON_AddItemToObject(o, "params", attn_params_json(c));
-    cJSON_AddItemToObject(o, "settings", settings_json(c));
+    cJSON *settings = settings_json(c);
+    if (res->thread_clock) cJSON_AddStringToObject(settings, "clock", "thread_cpu");
+    cJSON_AddItemToObject(o, "settings", settings);
     if (c->tune_from != TUNE_NONE) cJSON_AddItemToObject(o, "tunables", attn_tunables_json(c));
 
     cJSON_AddStringToObject(o, "status", attn_status_name(res->status));
