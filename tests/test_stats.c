@@ -144,3 +144,31 @@ TEST(stats_student_t_and_paired_rounds)
     attn_paired_ratio(a, b, 3, 0.90, &r, &lo, &hi, &p);
     CHECK(isnan(lo) && isnan(p) && r > 0);
 }
+
+/* Rounds a disturbance hit: a process slowed as a whole moves one side of one round by
+ * 1.3-2x; such rounds are dropped, a change of the build (every round alike) never is,
+ * and without a clean majority nothing is. */
+TEST(stats_paired_disturbed_rounds)
+{
+    const double drift[8] = { 1.0, 1.3, 0.8, 1.1, 0.7, 1.25, 0.9, 1.05 };
+    const double jit[8] = { 1.01, 0.99, 1.0, 1.02, 0.98, 1.0, 1.01, 0.99 };
+    double a[8], b[8];
+    unsigned char drop[8];
+    for (int slower = 0; slower < 2; slower++) {
+        for (int i = 0; i < 8; i++) { a[i] = 1e-3 * drift[i]; b[i] = a[i] * jit[i] * (slower ? 1.25 : 1); }
+        CHECK(attn_paired_disturbed(a, b, 8, drop) == 0);       /* a change alone is kept */
+        b[2] *= 1.8; a[5] *= 1.6;                               /* two disturbed processes */
+        CHECK(attn_paired_disturbed(a, b, 8, drop) == 2);
+        for (int i = 0; i < 8; i++) CHECK(drop[i] == (i == 2 || i == 5));
+        b[6] *= 1.07;                                           /* 7%: within the 10% floor */
+        CHECK(attn_paired_disturbed(a, b, 8, drop) == 2 && !drop[6]);
+    }
+    /* half the rounds 2x apart: no majority to stand out from, nothing dropped */
+    for (int i = 0; i < 6; i++) { a[i] = 1e-3; b[i] = i < 3 ? 1e-3 : 2e-3; }
+    CHECK(attn_paired_disturbed(a, b, 6, drop) == 0);
+    /* a round with a missing side is neither dropped nor counted; under 3 rounds: none */
+    for (int i = 0; i < 6; i++) { a[i] = 1e-3; b[i] = 1e-3 * jit[i]; }
+    b[1] = NAN; a[3] = 0; b[4] = 3e-3;
+    CHECK(attn_paired_disturbed(a, b, 6, drop) == 1 && drop[4] && !drop[1] && !drop[3]);
+    CHECK(attn_paired_disturbed(a, b, 2, drop) == 0);
+}

@@ -155,6 +155,7 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
 {
     enum { MAX_ROUNDS = 1024 };
     static double mb[MAX_ROUNDS], mn[MAX_ROUNDS];
+    static unsigned char drop[MAX_ROUNDS];
     double lt = log1p(o->threshold);
     int *rounds = calloc((size_t)r->n + 1, sizeof *rounds);    /* -1: not measured on both */
     if (!rounds) return;
@@ -164,9 +165,12 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
         rounds[i] = -1;
         if (!isfinite(c->ratio)) continue;      /* new, missing, invalid: as compare found them */
         int nb = round_values(c->base, mb, MAX_ROUNDS), nn = round_values(c->new_, mn, MAX_ROUNDS);
-        int n = nb < nn ? nb : nn;
-        rounds[i] = n;
-        attn_paired_ratio(mb, mn, n, ATTN_CMP_CI_LEVEL, &c->ratio, &c->ci_low, &c->ci_high, &c->p);
+        int n = nb < nn ? nb : nn, kept = 0;
+        c->rounds_dropped = attn_paired_disturbed(mb, mn, n, drop);
+        for (int k = 0; k < n; k++)         /* the rounds no disturbance hit, in order */
+            if (!drop[k]) { mb[kept] = mb[k]; mn[kept] = mn[k]; kept++; }
+        rounds[i] = kept;
+        attn_paired_ratio(mb, mn, kept, ATTN_CMP_CI_LEVEL, &c->ratio, &c->ci_low, &c->ci_high, &c->p);
         c->too_few = !isfinite(c->ci_low);
     }
     /* the noise across cases: pairing removes the machine's drift, so the median change is
@@ -196,6 +200,11 @@ void attn_ab_judge(attn_cmp_report *r, const attn_cmp_opts *o)
             continue;
         }
         ab_verdict(c, rounds[i], lt, lb, o->alpha, r->heavy_noise);
+        if (c->rounds_dropped) {
+            size_t len = strlen(c->note);
+            snprintf(c->note + len, sizeof c->note - len, "%s%d of %d rounds left out as disturbed",
+                     len ? "; " : "", c->rounds_dropped, rounds[i] + c->rounds_dropped);
+        }
     }
     free(rounds);
     memset(r->count, 0, sizeof r->count);

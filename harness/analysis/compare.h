@@ -52,6 +52,7 @@ typedef struct attn_cmp_case {
     double spread_base, spread_new;/* relative IQR of each side's samples (IQR / median) */
     int unstable;                  /* 1: one side's spread is over 4x the other's and > 15%
                                       (a slowdown with the stretched side NEW is not called) */
+    int rounds_dropped;            /* ab: rounds left out as disturbed (attn_paired_disturbed) */
     char note[256];                /* why the verdict is what it is, when not obvious */
     const cJSON *base, *new_;      /* the case objects in the documents (may be NULL) */
 } attn_cmp_case;

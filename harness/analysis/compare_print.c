@@ -186,6 +186,7 @@ static void print_json(FILE *f, const attn_cmp_report *r, const attn_cmp_opts *o
         cJSON_AddNumberToObject(e, "n_base", c->n_base);
         cJSON_AddNumberToObject(e, "n_new", c->n_new);
         cJSON_AddBoolToObject(e, "too_few_samples", c->too_few);
+        cJSON_AddNumberToObject(e, "rounds_dropped", c->rounds_dropped);
         cJSON_AddStringToObject(e, "note", c->note);
         cJSON_AddItemToArray(cases, e);
     }

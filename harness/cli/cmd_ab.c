@@ -27,6 +27,7 @@
 
 static const char usage_text[] =
     "usage: attnbench ab CONFIG.ini --base BIN --new BIN [options]\n"
+    "       attnbench ab --judge DIR [--threshold PCT] [--alpha A] [--format F]\n"
     "\n"
     "Time every case of CONFIG with two builds of attnbench, interleaved: in each round\n"
     "both run the case back to back (order alternating), so a machine that drifts slows\n"
@@ -45,12 +46,15 @@ static const char usage_text[] =
     "  --alpha A              significance of the paired t-test (default 0.01)\n"
     "  --format F             text (default), md or json\n"
     "  -q                     no progress lines\n"
+    "  --judge DIR            time nothing: judge the rounds an earlier `ab -o DIR` wrote\n"
+    "                         (DIR/base, DIR/new) again, e.g. with another threshold\n"
     "\n"
     "exit status: 0 no regression; 1 a case regressed or became invalid; 2 usage or\n"
     "error; 3 inconclusive: the rounds disagree too much to judge, rerun\n";
 
 typedef struct {
     const char *config, *bin[2], *dir, *kernels;
+    const char *judge;          /* --judge DIR: judge an earlier run's rounds, time nothing */
     int rounds, quiet;
     int thread_clock;           /* both builds know `run --thread-clock`: pass it */
 } ab_opts;
@@ -224,6 +228,7 @@ static int parse_args(int argc, char **argv, ab_opts *o, attn_cmp_opts *co, cons
         else if (!strcmp(a, "--new")) o->bin[1] = v;
         else if (!strcmp(a, "-o")) o->dir = v;
         else if (!strcmp(a, "--kernels")) o->kernels = v;
+        else if (!strcmp(a, "--judge")) o->judge = v;
         else if (!strcmp(a, "--rounds")) {
             long r;
             if (attn_parse_long(v, 2, 100, &r)) { fprintf(stderr, "attnbench ab: --rounds '%s': expected 2..100\n", v); return 2; }
@@ -251,6 +256,13 @@ static int parse_args(int argc, char **argv, ab_opts *o, attn_cmp_opts *co, cons
             return 2;
         }
     }
+    if (o->judge) {
+        if (o->config || o->bin[0] || o->bin[1] || o->dir || o->kernels) {
+            fprintf(stderr, "attnbench ab: --judge DIR times nothing: give no CONFIG, --base, --new, -o or --kernels\n");
+            return 2;
+        }
+        return -1;
+    }
     if (!o->config || !o->bin[0] || !o->bin[1]) {
         fprintf(stderr, "attnbench ab: need CONFIG, --base BIN and --new BIN\n");
         fputs(usage_text, stderr);
@@ -264,6 +276,43 @@ static int parse_args(int argc, char **argv, ab_opts *o, attn_cmp_opts *co, cons
     return -1;
 }
 
+/* Judge the pooled documents of DIR on their paired rounds and print the report; the exit
+ * code (0 pass, 1 regression, 2 error, 3 inconclusive). */
+static int judge(const char *dir, const cJSON *base, const cJSON *new_, const attn_cmp_opts *co,
+                 const char *fmt)
+{
+    attn_cmp_report r;
+    if (attn_compare_cases(base, new_, co, &r) != 0) {
+        fprintf(stderr, "attnbench ab: out of memory\n");
+        return 2;
+    }
+    attn_ab_judge(&r, co);
+    char bn[1100], nn[1100];
+    snprintf(bn, sizeof bn, "%s/base", dir);
+    snprintf(nn, sizeof nn, "%s/new", dir);
+    attn_cmp_print(stdout, fmt, &r, co, base, new_, bn, nn);
+    int rc = attn_cmp_exit_code(&r);
+    attn_cmp_report_free(&r);
+    return rc;
+}
+
+/* ab --judge DIR: the rounds an earlier run wrote, judged again. */
+static int judge_again(const char *dir, const attn_cmp_opts *co, const char *fmt)
+{
+    cJSON *docs[2] = { NULL, NULL };
+    char path[4200], err[4096];
+    int rc = 0;
+    for (int s = 0; s < 2 && rc == 0; s++) {
+        snprintf(path, sizeof path, "%s/%s/results.json", dir, side_name[s]);
+        docs[s] = attn_results_load(path, err, sizeof err);
+        if (!docs[s]) { fprintf(stderr, "attnbench ab: --judge: %s\n", err); rc = 2; }
+    }
+    if (rc == 0) rc = judge(dir, docs[0], docs[1], co, fmt);
+    cJSON_Delete(docs[0]);
+    cJSON_Delete(docs[1]);
+    return rc;
+}
+
 int attn_cmd_ab(int argc, char **argv)
 {
     ab_opts o = { .rounds = 6 };
@@ -271,6 +320,7 @@ int attn_cmd_ab(int argc, char **argv)
     const char *fmt = "text";
     int rc = parse_args(argc, argv, &o, &co, &fmt);
     if (rc >= 0) return rc;
+    if (o.judge) return judge_again(o.judge, &co, fmt);
 
     attn_caselist list;
     if (attn_config_load(o.config, o.kernels, &list) != 0) return 2;
@@ -305,21 +355,7 @@ int attn_cmd_ab(int argc, char **argv)
         snprintf(path, sizeof path, "%s/%s", o.dir, side_name[s]);
         if (attn_mkdir_p(path) != 0 || attn_results_write_doc(path, docs[s], 0) != 0) rc = 2;
     }
-    if (rc == 0) {
-        attn_cmp_report r;
-        if (attn_compare_cases(docs[0], docs[1], &co, &r) != 0) {
-            fprintf(stderr, "attnbench ab: out of memory\n");
-            rc = 2;
-        } else {
-            attn_ab_judge(&r, &co);
-            char bn[1100], nn[1100];
-            snprintf(bn, sizeof bn, "%s/base", o.dir);
-            snprintf(nn, sizeof nn, "%s/new", o.dir);
-            attn_cmp_print(stdout, fmt, &r, &co, docs[0], docs[1], bn, nn);
-            rc = attn_cmp_exit_code(&r);
-            attn_cmp_report_free(&r);
-        }
-    }
+    if (rc == 0) rc = judge(o.dir, docs[0], docs[1], &co, fmt);
     cJSON_Delete(docs[0]);
     cJSON_Delete(docs[1]);
     return rc;

@@ -185,6 +185,32 @@ void attn_paired_ratio(const double *base, const double *new_, int rounds, doubl
     *p = se > 0 ? attn_student_t_p2(mean / se, n - 1) : (mean == 0 ? 1 : 0);
 }
 
+int attn_paired_disturbed(const double *base, const double *new_, int rounds, unsigned char *drop)
+{
+    enum { MAX = 1024 };
+    double d[MAX], s[MAX], dev[MAX];
+    int n = 0, dropped = 0;
+    for (int r = 0; r < rounds; r++) drop[r] = 0;
+    if (rounds > MAX) return 0;
+    for (int r = 0; r < rounds; r++) {
+        d[r] = NAN;
+        if (base[r] > 0 && new_[r] > 0) s[n++] = d[r] = log(new_[r] / base[r]);
+    }
+    if (n < 3) return 0;
+    qsort(s, (size_t)n, sizeof *s, attn_cmp_double);
+    double med = attn_median_sorted(s, n);
+    for (int i = 0; i < n; i++) dev[i] = fabs(s[i] - med);
+    qsort(dev, (size_t)n, sizeof *dev, attn_cmp_double);
+    double lim = fmax(ATTN_AB_OUTLIER_Z * 1.4826 * attn_median_sorted(dev, n),
+                      log1p(ATTN_AB_OUTLIER_FLOOR));
+    for (int r = 0; r < rounds; r++)
+        if (isfinite(d[r]) && fabs(d[r] - med) > lim) dropped++;
+    if (n - dropped < 3 || 2 * (n - dropped) < n) return 0;
+    for (int r = 0; r < rounds; r++)
+        drop[r] = isfinite(d[r]) && fabs(d[r] - med) > lim;
+    return dropped;
+}
+
 /* ======================================== comparing two sets of samples == */
 
 double attn_median_sorted(const double *s, int n)

@@ -24,6 +24,17 @@ double attn_quantile_sorted(const double *sorted, int n, double q);
  * missing side (<= 0 or NAN) are left out; NAN where fewer than 2 rounds remain. */
 void attn_paired_ratio(const double *base, const double *new_, int rounds, double level,
                        double *ratio, double *lo, double *hi, double *p);
+/* Rounds a disturbance hit (attnbench ab): on the log ratios d_r of the rounds with both
+ * sides, sets drop[r] = 1 for each d_r farther than max(ATTN_AB_OUTLIER_Z robust SDs,
+ * ln(1 + ATTN_AB_OUTLIER_FLOOR)) from their median (robust SD = 1.4826 MAD; the modified
+ * z-score of Iglewicz and Hoaglin), 0 elsewhere; returns how many it dropped. It drops
+ * nothing when that would keep fewer than 3 rounds or fewer than half of them: without a
+ * clean majority there is no value to stand out from. A change of the build moves every
+ * round alike and is never dropped; a process slowed as a whole (a neighbour on the
+ * core's sibling, another VM on the host) moves one side of one round by 1.3-2x. */
+#define ATTN_AB_OUTLIER_Z 3.5
+#define ATTN_AB_OUTLIER_FLOOR 0.10
+int attn_paired_disturbed(const double *base, const double *new_, int rounds, unsigned char *drop);
 /* Two-sided p of Student's t with df degrees of freedom: P(|T| >= |t|). */
 double attn_student_t_p2(double t, int df);
 /* The p-quantile (0.5 < p < 1) of Student's t with df degrees of freedom. */
