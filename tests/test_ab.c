@@ -194,6 +194,56 @@ TEST(ab_leaves_out_disturbed_rounds)
     }
 }
 
+/* --more-rounds, end to end with two fake builds (shell scripts that answer `run ...
+ * --case ID -o DIR` with a results file): NEW's rounds 2, 4 and 6 are 1.5x slower, as if
+ * a disturbance came and went, rounds after the 6th are clean. Six rounds cannot judge
+ * that (half the rounds hit: nothing is left out): exit 3. Six more rounds of the case
+ * give 9 clean rounds of 12, the 3 hit ones are left out: unchanged, exit 0. */
+TEST(ab_more_rounds_for_inconclusive_cases)
+{
+    char ini[512], fake[2][512], err[4096], dir[600];
+    const char *tmp = test_tmpdir();
+    snprintf(ini, sizeof ini, "%s/more.ini", tmp);
+    test_write_text(ini, "[more]\nkernels = naive\nheads = 2\nseq_len = 8\n");
+    for (int side = 0; side < 2; side++) {
+        snprintf(fake[side], sizeof fake[side], "%s/fake-%s.sh", tmp, side ? "new" : "base");
+        char text[2048];
+        snprintf(text, sizeof text,
+                 "#!/bin/sh\n"
+                 "[ \"$2\" = --thread-clock ] && exit 2\n"      /* an old build: wall clock */
+                 "out=\n"
+                 "while [ $# -gt 0 ]; do [ \"$1\" = -o ] && out=$2; shift; done\n"
+                 "n=$(cat \"%s/count-%d\" 2>/dev/null || echo 0); n=$((n + 1)); echo $n > \"%s/count-%d\"\n"
+                 "t=0.001\n"
+                 "if [ %d = 1 ] && [ $n -le 6 ] && [ $((n %% 2)) = 0 ]; then t=0.0015; fi\n"
+                 "if [ %d = 1 ] && [ $((n %% 3)) = 1 ]; then t=${t}01; fi\n"   /* +0.1% jitter */
+                 "mkdir -p \"$out\"\n"
+                 "printf '{\"schema\":1,\"context\":{},\"cases\":[{\"id\":\"x\",\"kernel\":\"naive\","
+                 "\"status\":\"ok\",\"params\":{\"heads\":2,\"seq_len\":8},"
+                 "\"time_s\":{\"median\":%%s,\"samples\":[%%s,%%s,%%s]}}]}' $t $t $t $t > \"$out/results.json\"\n",
+                 tmp, side, tmp, side, side, side);
+        test_write_text(fake[side], text);
+    }
+    CHECK(test_sh(err, sizeof err, "chmod +x %s %s", fake[0], fake[1]) == 0);
+    for (int more = 0; more < 2; more++) {
+        CHECK(test_sh(err, sizeof err, "rm -f %s/count-0 %s/count-1", tmp, tmp) == 0);
+        snprintf(dir, sizeof dir, "%s/more%d", tmp, more);
+        int rc = test_sh(err, sizeof err, "%s ab %s --base %s --new %s -q -o %s --more-rounds %d",
+                         test_bin(), ini, fake[0], fake[1], dir, more ? 6 : 0);
+        CHECK_MSG(rc == (more ? 0 : 3), "--more-rounds %d: exit %d: %s", more ? 6 : 0, rc, err);
+        char path[700];
+        snprintf(path, sizeof path, "%s/new", dir);
+        cJSON *doc = attn_results_load(path, err, sizeof err);
+        CHECK_MSG(doc != NULL, "%s", err);
+        if (!doc) continue;
+        const cJSON *c = cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "cases"), 0);
+        CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(c, "ab_round_mins")) == (more ? 12 : 6));
+        const cJSON *ab = cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "context"), "ab");
+        CHECK(cJSON_GetNumberValue(cJSON_GetObjectItem(ab, "cases_given_more_rounds")) == more);
+        cJSON_Delete(doc);
+    }
+}
+
 /* Noise across cases. 20 cases of the same build, each case's rounds shifted alike by its
  * own factor (a disturbance that hit one side of a case in every round): paired t-tests
  * alone call some of them; with +-1% such noise the gate stays quiet, three cases 25% slower
@@ -271,8 +321,10 @@ TEST(ab_binary_against_itself)
         const cJSON *c;
         cJSON_ArrayForEach(c, cJSON_GetObjectItem(doc, "cases")) {
             const cJSON *t = cJSON_GetObjectItem(c, "time_s");
-            CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(t, "samples")) == 9);   /* 3 rounds x 3 */
-            CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(c, "ab_round_medians")) == 3);
+            /* 3 rounds, or 3 + 6 (--more-rounds) for a case the 3 left inconclusive; 3 calls each */
+            int rounds = cJSON_GetArraySize(cJSON_GetObjectItem(c, "ab_round_medians"));
+            CHECK_MSG(rounds == 3 || rounds == 9, "%d rounds", rounds);
+            CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(t, "samples")) == 3 * rounds);
             /* 1-thread cases, both builds know --thread-clock: timed by the thread's CPU time */
             const cJSON *clk = cJSON_GetObjectItem(cJSON_GetObjectItem(c, "settings"), "clock");
             CHECK(cJSON_IsString(clk) && !strcmp(clk->valuestring, "thread_cpu"));

@@ -11,7 +11,13 @@
  * slows the calls it overlaps, and a round's median moves as soon as it overlaps half of
  * them, while its fastest call moves only when every call was hit. Attention kernels
  * have no data-dependent work, so the fastest call is the kernel's cost without
- * interference. The verdict is compare's rule on the paired statistics:
+ * interference. Rounds a disturbance hit are left out first (attn_paired_disturbed): a
+ * process slowed as a whole, fastest call included, by a neighbour on the core's SMT
+ * sibling or another VM on the host (the thread's CPU time grows too), moves one side of
+ * one round by 1.3-2x, while a change of the build moves every round alike; a round ratio
+ * farther than max(3.5 robust SDs, 10%) from the median round ratio is dropped, unless
+ * fewer than 3 rounds or fewer than half would remain. The verdict is compare's rule on
+ * the paired statistics of the rounds kept:
  *   regressed     p < alpha (paired t on log ratios)  AND  ratio > 1 + T
  *                 AND  lower end of the 90% interval > (1 + T) / sqrt(1 + t)
  *                 AND  the interval narrower than +-t (the rounds pin the change down)

@@ -5,7 +5,9 @@
  * first in odd rounds of even cases and NEW first otherwise (A B, B A, ...), so drift of
  * the machine falls on both alike. Each side's rounds are pooled into DIR/base and DIR/new
  * (ordinary results directories: plot and compare read them), and each case is judged on
- * its paired rounds (analysis/ab.h). Prints compare's table; exits as compare does:
+ * its paired rounds (analysis/ab.h); cases still inconclusive then get --more-rounds
+ * rounds (after every case's first rounds) and are judged on all of theirs. Prints
+ * compare's table; exits as compare does:
  * 0 pass, 1 regression, 2 usage or error, 3 inconclusive (rerun).
  */
 #include <errno.h>
@@ -41,6 +43,8 @@ static const char usage_text[] =
     "  -o DIR                 output (default results/ab-<config>-<date>): DIR/base and\n"
     "                         DIR/new are results directories, DIR/logs the runs' stderr\n"
     "  --rounds R             paired rounds, 2..100 (default 6)\n"
+    "  --more-rounds M        then M more rounds of the cases still inconclusive, judged\n"
+    "                         on all their rounds (0..100, default 6; 0: none)\n"
     "  --kernels a,b          only these kernels\n"
     "  --threshold PCT        change that counts (default 5)\n"
     "  --alpha A              significance of the paired t-test (default 0.01)\n"
@@ -56,6 +60,7 @@ typedef struct {
     const char *config, *bin[2], *dir, *kernels;
     const char *judge;          /* --judge DIR: judge an earlier run's rounds, time nothing */
     int rounds, quiet;
+    int more;                   /* --more-rounds: rounds added to cases still inconclusive */
     int thread_clock;           /* both builds know `run --thread-clock`: pass it */
 } ab_opts;
 
@@ -146,67 +151,130 @@ static void tail_log(const char *log)
     free(text);
 }
 
-/* All rounds of all cases; per side the pooled document in docs[side]. 0, or 2. */
-static int measure(const ab_opts *o, const attn_caselist *list, cJSON *docs[2])
+/* Round r of case i with both builds, base first in one round and new first in the next
+ * (A B, B A, ...); the two case records into round[(i * 2 + side) * stride + r]. 0, or 2
+ * when a binary could not be run. */
+static int time_round(const ab_opts *o, const attn_caselist *list, int i, int r, cJSON **round,
+                      int stride, cJSON *ctx[2], int warned[2])
 {
-    int n = list->n, rc = 0;
-    cJSON **round = calloc((size_t)n * o->rounds * 2, sizeof *round);   /* [case][side][round] */
+    char work[4300], log[4400];
+    const char *id = list->cases[i].id;
+    for (int k = 0; k < 2; k++) {
+        int side = (r + i) % 2 ? 1 - k : k;
+        snprintf(work, sizeof work, "%s/work-%s", o->dir, side_name[side]);
+        snprintf(log, sizeof log, "%s/logs/%s.log", o->dir, side_name[side]);
+        nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        int st = run_one(o, side, id, work, log);
+        cJSON *c = st == 0 || st == 1 ? take_case(work, &ctx[side]) : NULL;
+        round[((size_t)i * 2 + side) * stride + r] = c;
+        if (st < 0 || st == 127) {
+            fprintf(stderr, "\nattnbench ab: %s could not be run (see %s)\n", o->bin[side], log);
+            return 2;
+        }
+        if (!c && !warned[side]++) {
+            fprintf(stderr, "\nattnbench ab: %s has no result for %s (exit %d); its cases are "
+                    "reported missing/new. From %s:\n", side_name[side], id, st, log);
+            tail_log(log);
+        }
+    }
+    return 0;
+}
+
+/* Each side's document: every case's rounds so far (done[i] of them) pooled, the rounds
+ * kept; at[k] = the list index of the k-th case of docs[0] (may be NULL). */
+static void pool_docs(const ab_opts *o, int n, cJSON **round, int stride, const int *done,
+                      cJSON *const ctx[2], int more_cases, cJSON *docs[2], int *at)
+{
+    for (int side = 0; side < 2; side++) {
+        docs[side] = cJSON_CreateObject();
+        cJSON_AddNumberToObject(docs[side], "schema", 1);
+        cJSON *c = ctx[side] ? cJSON_Duplicate(ctx[side], 1) : cJSON_CreateObject();
+        cJSON *ab = cJSON_AddObjectToObject(c, "ab");
+        cJSON_AddStringToObject(ab, "side", side_name[side]);
+        cJSON_AddStringToObject(ab, "binary", o->bin[side]);
+        cJSON_AddStringToObject(ab, "other", o->bin[1 - side]);
+        cJSON_AddNumberToObject(ab, "rounds", o->rounds);
+        cJSON_AddNumberToObject(ab, "more_rounds", o->more);
+        cJSON_AddNumberToObject(ab, "cases_given_more_rounds", more_cases);
+        cJSON_AddItemToObject(docs[side], "context", c);
+        cJSON *cases = cJSON_AddArrayToObject(docs[side], "cases");
+        for (int i = 0, k = 0; i < n; i++) {
+            cJSON *pooled = attn_ab_pool(&round[((size_t)i * 2 + side) * stride], done[i]);
+            if (!pooled) continue;
+            cJSON_AddItemToArray(cases, pooled);
+            if (side == 0 && at) at[k++] = i;
+        }
+    }
+}
+
+/* All rounds of all cases, then --more-rounds of the cases still inconclusive; per side
+ * the pooled document in docs[side]. 0, or 2. */
+static int measure(const ab_opts *o, const attn_caselist *list, const attn_cmp_opts *co, cJSON *docs[2])
+{
+    int n = list->n, rc = 0, stride = o->rounds + o->more, more_cases = 0;
+    cJSON **round = calloc((size_t)n * stride * 2, sizeof *round);   /* [case][side][round] */
+    int *done = calloc((size_t)n + 1, sizeof *done), *at = calloc((size_t)n + 1, sizeof *at);
+    int *again = calloc((size_t)n + 1, sizeof *again);
     cJSON *ctx[2] = { NULL, NULL };
-    char logs[4200], work[4300], log[4400];
+    char logs[4200];
     snprintf(logs, sizeof logs, "%s/logs", o->dir);
-    if (!round || attn_mkdir_p(logs) != 0) {
+    if (!round || !done || !at || !again || attn_mkdir_p(logs) != 0) {
         fprintf(stderr, "attnbench ab: cannot create %s: %s\n", logs, strerror(errno));
-        free(round);
+        free(round); free(done); free(at); free(again);
         return 2;
     }
     int warned[2] = { 0, 0 };
     time_t t0 = time(NULL);
     for (int r = 0; r < o->rounds && !rc; r++)
         for (int i = 0; i < n && !rc; i++) {
-            const char *id = list->cases[i].id;
             if (!o->quiet && (isatty(2) || i == 0))
                 fprintf(stderr, "%sab: round %d/%d, case %d/%d (%lds)%s", isatty(2) ? "\r" : "", r + 1,
                         o->rounds, i + 1, n, (long)(time(NULL) - t0), isatty(2) ? "   " : "\n");
-            for (int k = 0; k < 2; k++) {
-                int side = (r + i) % 2 ? 1 - k : k;     /* A B, then B A */
-                snprintf(work, sizeof work, "%s/work-%s", o->dir, side_name[side]);
-                snprintf(log, sizeof log, "%s/%s.log", logs, side_name[side]);
-                nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-                int st = run_one(o, side, id, work, log);
-                cJSON *c = st == 0 || st == 1 ? take_case(work, &ctx[side]) : NULL;
-                round[((size_t)i * 2 + side) * o->rounds + r] = c;
-                if (st < 0 || st == 127) {
-                    fprintf(stderr, "\nattnbench ab: %s could not be run (see %s)\n", o->bin[side], log);
-                    rc = 2;
-                } else if (!c && !warned[side]++) {
-                    fprintf(stderr, "\nattnbench ab: %s has no result for %s (exit %d); its cases are "
-                            "reported missing/new. From %s:\n", side_name[side], id, st, log);
-                    tail_log(log);
+            rc = time_round(o, list, i, r, round, stride, ctx, warned);
+        }
+    for (int i = 0; i < n; i++) done[i] = o->rounds;
+    /* more rounds for the cases the first rounds could not judge: a disturbance that hit
+     * half of a case's rounds leaves it inconclusive, and new rounds, later, mostly miss it */
+    if (!rc && o->more > 0) {
+        attn_cmp_report r;
+        pool_docs(o, n, round, stride, done, ctx, 0, docs, at);
+        if (attn_compare_cases(docs[0], docs[1], co, &r) == 0) {
+            attn_ab_judge(&r, co);
+            for (int c = 0; c < r.n; c++) {
+                if (r.cases[c].verdict != CMP_INCONCLUSIVE || !r.cases[c].base) continue;
+                int k = 0;
+                const cJSON *e;
+                cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(docs[0], "cases")) {
+                    if (e == r.cases[c].base) { again[at[k]] = 1; more_cases++; break; }
+                    k++;
                 }
             }
+            attn_cmp_report_free(&r);
         }
+        cJSON_Delete(docs[0]);
+        cJSON_Delete(docs[1]);
+        docs[0] = docs[1] = NULL;
+        if (more_cases && !o->quiet)
+            fprintf(stderr, "%sab: %d case%s inconclusive after %d rounds: %d more rounds of %s\n",
+                    isatty(2) ? "\n" : "", more_cases, more_cases > 1 ? "s" : "", o->rounds, o->more,
+                    more_cases > 1 ? "them" : "it");
+        for (int r = o->rounds; r < stride && more_cases && !rc; r++)
+            for (int i = 0; i < n && !rc; i++)
+                if (again[i]) rc = time_round(o, list, i, r, round, stride, ctx, warned);
+        for (int i = 0; i < n; i++)
+            if (again[i]) done[i] = stride;
+    }
     if (!o->quiet && isatty(2)) fprintf(stderr, "\n");
     for (int side = 0; side < 2; side++) {
+        char work[4300];
         snprintf(work, sizeof work, "%s/work-%s", o->dir, side_name[side]);
         nftw(work, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        docs[side] = cJSON_CreateObject();
-        cJSON_AddNumberToObject(docs[side], "schema", 1);
-        cJSON *c = ctx[side] ? ctx[side] : cJSON_CreateObject();
-        cJSON *ab = cJSON_AddObjectToObject(c, "ab");
-        cJSON_AddStringToObject(ab, "side", side_name[side]);
-        cJSON_AddStringToObject(ab, "binary", o->bin[side]);
-        cJSON_AddStringToObject(ab, "other", o->bin[1 - side]);
-        cJSON_AddNumberToObject(ab, "rounds", o->rounds);
-        cJSON_AddItemToObject(docs[side], "context", c);
-        cJSON *cases = cJSON_AddArrayToObject(docs[side], "cases");
-        for (int i = 0; i < n; i++) {
-            cJSON **rs = &round[((size_t)i * 2 + side) * o->rounds];
-            cJSON *pooled = attn_ab_pool(rs, o->rounds);
-            if (pooled) cJSON_AddItemToArray(cases, pooled);
-            for (int r = 0; r < o->rounds; r++) cJSON_Delete(rs[r]);
-        }
     }
-    free(round);
+    pool_docs(o, n, round, stride, done, ctx, more_cases, docs, NULL);
+    for (size_t k = 0; k < (size_t)n * stride * 2; k++) cJSON_Delete(round[k]);
+    cJSON_Delete(ctx[0]);
+    cJSON_Delete(ctx[1]);
+    free(round); free(done); free(at); free(again);
     return rc;
 }
 
@@ -233,6 +301,10 @@ static int parse_args(int argc, char **argv, ab_opts *o, attn_cmp_opts *co, cons
             long r;
             if (attn_parse_long(v, 2, 100, &r)) { fprintf(stderr, "attnbench ab: --rounds '%s': expected 2..100\n", v); return 2; }
             o->rounds = (int)r;
+        } else if (!strcmp(a, "--more-rounds")) {
+            long r;
+            if (attn_parse_long(v, 0, 100, &r)) { fprintf(stderr, "attnbench ab: --more-rounds '%s': expected 0..100\n", v); return 2; }
+            o->more = (int)r;
         } else if (!strcmp(a, "--threshold")) {
             if (attn_parse_double(v, &x) || x <= 0 || x >= 1000) {
                 fprintf(stderr, "attnbench ab: --threshold '%s': expected a percentage such as 5\n", v);
@@ -315,7 +387,7 @@ static int judge_again(const char *dir, const attn_cmp_opts *co, const char *fmt
 
 int attn_cmd_ab(int argc, char **argv)
 {
-    ab_opts o = { .rounds = 6 };
+    ab_opts o = { .rounds = 6, .more = 6 };
     attn_cmp_opts co = { ATTN_CMP_DEFAULT_THRESHOLD, ATTN_CMP_DEFAULT_ALPHA };
     const char *fmt = "text";
     int rc = parse_args(argc, argv, &o, &co, &fmt);
@@ -349,7 +421,7 @@ int attn_cmd_ab(int argc, char **argv)
                 list.n, o.rounds, o.dir, o.thread_clock ? "thread CPU time" :
                 "the wall clock (a build lacks run --thread-clock)");
     cJSON *docs[2] = { NULL, NULL };
-    rc = measure(&o, &list, docs);
+    rc = measure(&o, &list, &co, docs);
     attn_caselist_free(&list);
     for (int s = 0; s < 2 && rc == 0; s++) {
         snprintf(path, sizeof path, "%s/%s", o.dir, side_name[s]);
