@@ -229,6 +229,13 @@ TEST(e2e_list_and_info)
 {
     char err[4096];
     CHECK(test_sh(err, sizeof err, "%s list | grep -q '^naive'", test_bin()) == 0);
+    /* tunables under their kernel: flash has both tiles, blocked the key tile, naive none */
+    CHECK(test_sh(err, sizeof err, "%s list | awk '/^[a-z]/ { k = $1 } /tunables:/ { print k \": \" $0 }' "
+                  "| grep -q '^flash: .*tile_q 16..1024 step 16 (here [1-9][0-9]*), tile_k'", test_bin()) == 0);
+    CHECK(test_sh(err, sizeof err, "%s list | awk '/^[a-z]/ { k = $1 } /tunables:/ { print k \": \" $0 }' "
+                  "| grep -q '^blocked: *tunables: tile_k 16..1024 step 16 (here [1-9]'", test_bin()) == 0);
+    CHECK(test_sh(err, sizeof err, "%s list | awk '/^[a-z]/ { k = $1 } /tunables:/ { print k }' "
+                  "| grep -qx naive", test_bin()) != 0);
     CHECK(test_sh(err, sizeof err, "%s info | grep -q cpu_model", test_bin()) == 0);
     CHECK(test_sh(err, sizeof err, "%s run --help | grep -q resume", test_bin()) == 0);
 }

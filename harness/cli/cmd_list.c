@@ -4,13 +4,16 @@
 #include "attn.h"
 #include "cli/commands.h"
 #include "core/peer.h"
+#include "core/tunables.h"
 
 static const char usage_text[] =
     "usage: attnbench list [--markdown]\n"
     "\n"
     "Kernels in registry order: name, ISA class, capabilities, available here (or why\n"
     "not: the missing CPU features, \"cpu lacks avx512f, avx512bw\"), the CPU features it\n"
-    "requires, description. Then the peers (programs the harness runs like kernels,\n"
+    "requires, description, and its tunables (config key, allowed range, and as \"here\"\n"
+    "the default this machine's caches give at head_dim 64; wisdom from `attnbench tune`\n"
+    "overrides it in runs). Then the peers (programs the harness runs like kernels,\n"
     "docs/peers.md): name, capabilities, available here (or why not: \"python3 cannot\n"
     "import torch: run make peers\"), program. --markdown prints the tables README.md\n"
     "carries.\n";
@@ -23,6 +26,25 @@ static void caps_string(unsigned caps, char *buf, size_t n)
             if (buf[0]) strncat(buf, ",", n - strlen(buf) - 1);
             strncat(buf, attn_cap_name(1u << b), n - strlen(buf) - 1);
         }
+}
+
+/* "tile_q 16..1024 step 16 (here 32), tile_k 16..1024 step 16 (here 128)": each tunable's
+ * range and the default this machine's caches give at head_dim 64; "" for none. */
+static void tunables_string(const attn_kernel *k, char *buf, size_t n)
+{
+    attn_problem p;
+    memset(&p, 0, sizeof p);
+    p.D = p.Dv = 64;
+    int def[ATTN_TUNE_COUNT];
+    attn_tune_defaults(k, &p, attn_machine_caches(), def);
+    size_t len = 0;
+    buf[0] = 0;
+    for (int t = 0; t < ATTN_TUNE_COUNT && len < n; t++) {
+        const attn_tune_range r = k->tune[t];
+        if (r.step > 0)
+            len += (size_t)snprintf(buf + len, n - len, "%s%s %d..%d step %d (here %d)", len ? ", " : "",
+                                    attn_tune_names[t], r.min, r.max, r.step, def[t]);
+    }
 }
 
 /* The peers: named in configs like kernels, never selected by `kernels = *`. */
@@ -75,9 +97,12 @@ int attn_cmd_list(int argc, char **argv)
         {
             char req[256];
             attn_features_string(k->requires, req, sizeof req);
+            char tun[256];
+            tunables_string(k, tun, sizeof tun);
             printf("%-16s %-8s %-10s %s\n%-36s requires: %s\n%-36s %s\n", k->name,
                    attn_isa_name(k->isa), ok ? "yes" : "no", caps, "", req[0] ? req : "-", "",
                    ok ? k->desc : why);
+            if (tun[0]) printf("%-36s tunables: %s\n", "", tun);
         }
     }
     list_peers(md);
