@@ -16,7 +16,14 @@
  *   a2_load(p, n), a2_store     load / store the first n floats, zeros in the other lanes
  *   a2_exp(x)                   e^x, ~1 ulp on [-87.3, 88.3]; below (and -inf, NaN): 0
  *   a2_hmax(x), a2_hsum(x)      horizontal max / sum of the 8 lanes
+ *   a2_exp_neg(x)               e^x for x <= 0, fewer FMA-port operations than a2_exp
+ *                               (within 23 ulp; the unmasked softmax of flash_avx2)
  *   a2_scores_t(...)            st = scale * K Q^T for 16-row groups  (register block 6x2)
+ *   a2_scores_tm(...)           the same, also each row's max over the tile (a2_softmax_exp)
+ *   a2_softmax_exp(...)         online-softmax update of 8 rows given their tile max
+ *   a2_pv_t(...)                acc^T += (P V)^T: accumulators transposed (Dv, rows),
+ *                               4 columns x 24 rows register block, rescale fused
+ *   a2_store_t(...)             out rows from transposed accumulators, divided by l
  *   a2_softmax_tile(...)        online-softmax update of 8 rows against one key tile
  *   a2_scale_row(x, n, c)       x[0, n) *= c
  *   a2_pv(...)                  acc += P V for 4-row blocks and 16-column chunks (4x2)
@@ -92,6 +99,31 @@ static inline __m256 a2_exp(__m256 x)
     return _mm256_and_ps(_mm256_mul_ps(y, _mm256_castsi256_ps(e)), keep);
 }
 
+/* e^x lane-wise for x <= 0 (a softmax argument s - max), with 7 operations on the FMA
+ * ports where a2_exp has 11: x log2 e = n + f with n = round(x log2 e) taken from the
+ * low mantissa bits of x log2 e + 1.5 * 2^23 (no round, no convert), f in [-1/2, 1/2];
+ * 2^f by a degree-5 minimax polynomial (relative error 7.5e-8 on [-1/2, 1/2], fitted by
+ * Remez on the relative error); 2^n added to the exponent field as an integer. Measured
+ * against double exp on every 64th float of [-86, 0]: within 4 ulp on [-1, 0], 7 ulp on
+ * [-16, 0], 23 ulp at -85 (the error of the float log2 e times |x|), mean 2 ulp. Lanes
+ * below -86 give e^-86 (4e-38), not 0: the 2^n trick needs a normal result. x > 0 is
+ * outside its contract (garbage); the caller masks such lanes (a2_softmax_tile's band). */
+static inline __m256 a2_exp_neg(__m256 x)
+{
+    const __m256 magic = _mm256_set1_ps(12582912.0f), log2e = _mm256_set1_ps(1.44269504088896341f);
+    x = _mm256_max_ps(x, _mm256_set1_ps(-86.0f));
+    const __m256 nm = _mm256_fmadd_ps(x, log2e, magic);         /* n in the low mantissa bits */
+    const __m256 f = _mm256_fmsub_ps(x, log2e, _mm256_sub_ps(nm, magic));
+    __m256 y = _mm256_set1_ps(1.3276471979e-03f);
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(9.6755413342e-03f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(5.5507132735e-02f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(2.4022119724e-01f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(6.9314696706e-01f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(1.0000000717e+00f));
+    return _mm256_castsi256_ps(_mm256_add_epi32(_mm256_castps_si256(y),
+                                                _mm256_slli_epi32(_mm256_castps_si256(nm), 23)));
+}
+
 /* Largest / sum of the 8 lanes. */
 static inline float a2_hmax(__m256 x)
 {
@@ -111,19 +143,21 @@ static inline float a2_hsum(__m256 x)
 /* ---------------------------------------------------------- microkernels -- */
 
 /* st[j][r] = scale * sum_d k[j][d] qt[d][r] for keys j in [0, nk) and rows r in [0, nr),
- * nr a multiple of 16. k is (nk, ldk), qt is (D, ldq), st is (nk, ldst); ldq and ldst
+ * nr a multiple of 16; a2_scores_tm also writes mx[r] = max_j st[j][r] (mx 32-byte
+ * aligned; NULL: no max), so an unmasked tile needs no separate max pass. k is (nk, ldk), qt is (D, ldq), st is (nk, ldst); ldq and ldst
  * multiples of 8. Register block: 6 keys x 2 row vectors = 12 accumulators, 2 query
  * vectors and a broadcast: 15 of the 16 registers (a 4 x 2 block, 8 accumulators, ran
  * at 55 GFLOP/s on the target machine, this one at 68). The last nk % 6 keys run through
  * the same block (repeating the last key; only real keys are stored): before, they went
  * one key at a time on 2 accumulator chains, bound by FMA latency; on the AMD EPYC Zen 2
  * of 2026-12-04 a 64 x 64 tile at D = 64 went from 7.04 to 6.34 us (best of 200). */
-static inline void a2_scores_t(const float *k, int ldk, int nk, int D,
-                               const float *qt, int ldq, int nr, float scale,
-                               float *st, int ldst)
+static inline void a2_scores_tm(const float *k, int ldk, int nk, int D,
+                                const float *qt, int ldq, int nr, float scale,
+                                float *st, int ldst, float *mx)
 {
     const __m256 vs = _mm256_set1_ps(scale);
     for (int r0 = 0; r0 < nr; r0 += A2_ROWS) {
+        __m256 m0 = _mm256_set1_ps(-INFINITY), m1 = m0;
         for (int j = 0; j < nk; j += 6) {
             /* a last block of nk - j < 6 keys reads the last key again in place of the
              * missing ones and stores only its nk - j rows: one pass of the 12-accumulator
@@ -152,25 +186,44 @@ static inline void a2_scores_t(const float *k, int ldk, int nk, int D,
                 b = _mm256_broadcast_ss(k5 + d);
                 c50 = _mm256_fmadd_ps(b, q0, c50); c51 = _mm256_fmadd_ps(b, q1, c51);
             }
+            c00 = _mm256_mul_ps(c00, vs); c01 = _mm256_mul_ps(c01, vs); c10 = _mm256_mul_ps(c10, vs);
+            c11 = _mm256_mul_ps(c11, vs); c20 = _mm256_mul_ps(c20, vs); c21 = _mm256_mul_ps(c21, vs);
+            c30 = _mm256_mul_ps(c30, vs); c31 = _mm256_mul_ps(c31, vs); c40 = _mm256_mul_ps(c40, vs);
+            c41 = _mm256_mul_ps(c41, vs); c50 = _mm256_mul_ps(c50, vs); c51 = _mm256_mul_ps(c51, vs);
+            if (mx) {   /* a short block's repeated key has a real key's score: max unchanged */
+                m0 = _mm256_max_ps(m0, _mm256_max_ps(_mm256_max_ps(_mm256_max_ps(c00, c10), _mm256_max_ps(c20, c30)),
+                                                     _mm256_max_ps(c40, c50)));
+                m1 = _mm256_max_ps(m1, _mm256_max_ps(_mm256_max_ps(_mm256_max_ps(c01, c11), _mm256_max_ps(c21, c31)),
+                                                     _mm256_max_ps(c41, c51)));
+            }
             float *s = st + (size_t)j * ldst + r0;
-            _mm256_store_ps(s, _mm256_mul_ps(c00, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c01, vs));
+            _mm256_store_ps(s, c00); _mm256_store_ps(s + 8, c01);
             if (n6 < 2) continue;
             s += ldst;
-            _mm256_store_ps(s, _mm256_mul_ps(c10, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c11, vs));
+            _mm256_store_ps(s, c10); _mm256_store_ps(s + 8, c11);
             if (n6 < 3) continue;
             s += ldst;
-            _mm256_store_ps(s, _mm256_mul_ps(c20, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c21, vs));
+            _mm256_store_ps(s, c20); _mm256_store_ps(s + 8, c21);
             if (n6 < 4) continue;
             s += ldst;
-            _mm256_store_ps(s, _mm256_mul_ps(c30, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c31, vs));
+            _mm256_store_ps(s, c30); _mm256_store_ps(s + 8, c31);
             if (n6 < 5) continue;
             s += ldst;
-            _mm256_store_ps(s, _mm256_mul_ps(c40, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c41, vs));
+            _mm256_store_ps(s, c40); _mm256_store_ps(s + 8, c41);
             if (n6 < 6) continue;
             s += ldst;
-            _mm256_store_ps(s, _mm256_mul_ps(c50, vs)); _mm256_store_ps(s + 8, _mm256_mul_ps(c51, vs));
+            _mm256_store_ps(s, c50); _mm256_store_ps(s + 8, c51);
+        }
+        if (mx) {
+            _mm256_store_ps(mx + r0, m0);
+            _mm256_store_ps(mx + r0 + 8, m1);
         }
     }
+}
+static inline void a2_scores_t(const float *k, int ldk, int nk, int D, const float *qt, int ldq,
+                               int nr, float scale, float *st, int ldst)
+{
+    a2_scores_tm(k, ldk, nk, D, qt, ldq, nr, scale, st, ldst, NULL);
 }
 
 /* Lanes r with lo[r] <= j < hi[r] all ones (vlo, vhi: the 8 rows' bands). */
@@ -243,6 +296,124 @@ static inline unsigned a2_softmax_tile(float *st, int ldst, int nk, int j0, cons
     _mm256_storeu_ps(m, mnew);
     _mm256_storeu_ps(corr, c);
     return (unsigned)_mm256_movemask_ps(grew);
+}
+
+/* The same update for a tile every key of which every one of the 8 rows sees (no mask),
+ * given the rows' tile max mt (8 floats, from a2_scores_tm; read before corr is written,
+ * so mt may be corr itself): the exp pass only, with a2_exp_neg. Returns the lanes whose
+ * max grew, as a2_softmax_tile. */
+static inline unsigned a2_softmax_exp(float *st, int ldst, int nk, const float *mt,
+                                      float *m, float *l, float *corr)
+{
+    const __m256 mold = _mm256_loadu_ps(m);
+    const __m256 mnew = _mm256_max_ps(_mm256_loadu_ps(mt), mold);
+    const __m256 grew = _mm256_cmp_ps(mnew, mold, _CMP_GT_OQ);
+    const __m256 c = _mm256_blendv_ps(_mm256_set1_ps(1.0f), a2_exp(_mm256_sub_ps(mold, mnew)), grew);
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
+    int j = 0;
+    for (; j + 2 <= nk; j += 2) {
+        float *s = st + (size_t)j * ldst;
+        const __m256 p0 = a2_exp_neg(_mm256_sub_ps(_mm256_load_ps(s), mnew));
+        const __m256 p1 = a2_exp_neg(_mm256_sub_ps(_mm256_load_ps(s + ldst), mnew));
+        _mm256_store_ps(s, p0);
+        _mm256_store_ps(s + ldst, p1);
+        sum0 = _mm256_add_ps(sum0, p0);
+        sum1 = _mm256_add_ps(sum1, p1);
+    }
+    if (j < nk) {
+        float *s = st + (size_t)j * ldst;
+        const __m256 p0 = a2_exp_neg(_mm256_sub_ps(_mm256_load_ps(s), mnew));
+        _mm256_store_ps(s, p0);
+        sum0 = _mm256_add_ps(sum0, p0);
+    }
+    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, _mm256_add_ps(sum0, sum1)));
+    _mm256_storeu_ps(m, mnew);
+    _mm256_storeu_ps(corr, c);
+    return (unsigned)_mm256_movemask_ps(grew);
+}
+
+/* One register block of a2_pv_t: columns c[0..3] (a short block repeats its last column:
+ * computed twice, stored once: n real ones) x NV = 1, 2 or 3 row vectors from row r0.
+ * Written out per NV (A2_PVT_BLOCK): with arrays indexed in loops, gcc 12 kept the
+ * accumulators in memory and the block ran at half speed. */
+#define A2_PVT_V1(X) X(0)
+#define A2_PVT_V2(X) X(0) X(1)
+#define A2_PVT_V3(X) X(0) X(1) X(2)
+#define A2_PVT_BLOCK(NV)                                                                      \
+static inline void a2_pv_t_block##NV(const float *pt, int ldp, int nk, const float *v, int ldv, \
+                                     const int c[4], int n, float *acct, int lda, int r0,       \
+                                     const float *corr, int rescale)                            \
+{                                                                                             \
+    float *a0 = acct + (size_t)c[0] * lda + r0, *a1 = acct + (size_t)c[1] * lda + r0;          \
+    float *a2 = acct + (size_t)c[2] * lda + r0, *a3 = acct + (size_t)c[3] * lda + r0;          \
+    A2_PVT_V##NV(A2_PVT_DECL)                                                                 \
+    if (rescale) { A2_PVT_V##NV(A2_PVT_SCALE) }                                               \
+    const float *pj = pt + r0, *vj = v;                                                       \
+    for (int j = 0; j < nk; j++, pj += ldp, vj += ldv) {                                      \
+        A2_PVT_V##NV(A2_PVT_LDP)                                                              \
+        __m256 b = _mm256_broadcast_ss(vj + c[0]);                                            \
+        A2_PVT_V##NV(A2_PVT_FMA0)                                                             \
+        b = _mm256_broadcast_ss(vj + c[1]);                                                   \
+        A2_PVT_V##NV(A2_PVT_FMA1)                                                             \
+        b = _mm256_broadcast_ss(vj + c[2]);                                                   \
+        A2_PVT_V##NV(A2_PVT_FMA2)                                                             \
+        b = _mm256_broadcast_ss(vj + c[3]);                                                   \
+        A2_PVT_V##NV(A2_PVT_FMA3)                                                             \
+    }                                                                                         \
+    A2_PVT_V##NV(A2_PVT_ST0)                                                                  \
+    if (n > 1) { A2_PVT_V##NV(A2_PVT_ST1) }                                                   \
+    if (n > 2) { A2_PVT_V##NV(A2_PVT_ST2) }                                                   \
+    if (n > 3) { A2_PVT_V##NV(A2_PVT_ST3) }                                                   \
+}
+#define A2_PVT_DECL(u) __m256 x0##u = _mm256_load_ps(a0 + 8 * u), x1##u = _mm256_load_ps(a1 + 8 * u), \
+                              x2##u = _mm256_load_ps(a2 + 8 * u), x3##u = _mm256_load_ps(a3 + 8 * u);
+#define A2_PVT_SCALE(u) { const __m256 f = _mm256_load_ps(corr + r0 + 8 * u);                  \
+                          x0##u = _mm256_mul_ps(x0##u, f); x1##u = _mm256_mul_ps(x1##u, f);    \
+                          x2##u = _mm256_mul_ps(x2##u, f); x3##u = _mm256_mul_ps(x3##u, f); }
+#define A2_PVT_LDP(u) const __m256 p##u = _mm256_load_ps(pj + 8 * u);
+#define A2_PVT_FMA0(u) x0##u = _mm256_fmadd_ps(b, p##u, x0##u);
+#define A2_PVT_FMA1(u) x1##u = _mm256_fmadd_ps(b, p##u, x1##u);
+#define A2_PVT_FMA2(u) x2##u = _mm256_fmadd_ps(b, p##u, x2##u);
+#define A2_PVT_FMA3(u) x3##u = _mm256_fmadd_ps(b, p##u, x3##u);
+#define A2_PVT_ST0(u) _mm256_store_ps(a0 + 8 * u, x0##u);
+#define A2_PVT_ST1(u) _mm256_store_ps(a1 + 8 * u, x1##u);
+#define A2_PVT_ST2(u) _mm256_store_ps(a2 + 8 * u, x2##u);
+#define A2_PVT_ST3(u) _mm256_store_ps(a3 + 8 * u, x3##u);
+A2_PVT_BLOCK(1)
+A2_PVT_BLOCK(2)
+A2_PVT_BLOCK(3)
+
+/* acct[c][r] = acct[c][r] * (rescale ? corr[r] : 1) + sum_j pt[j][r] v[j][c] for columns
+ * c in [0, Dv), rows r in [0, nr) (nr a multiple of 8), keys j in [0, nk). The
+ * accumulators are transposed, acct (Dv, lda), lda a multiple of 8: with rows along the
+ * vector, P V has the shape of a2_scores_t (one V element broadcast against 8 rows of P),
+ * needs no column padding, and the online softmax's rescale of a row is a lane-wise
+ * multiply, fused here into the load of the block (corr = 1 in rows whose max did not
+ * grow). Register block: 4 columns x 3 row vectors (24 rows) = 12 accumulators, 3 loads of
+ * P and 4 broadcasts of V per 12 FMAs; the last 8 or 16 rows of nr run as 4 x 1 or 4 x 2. */
+static inline void a2_pv_t(const float *pt, int ldp, int nk, const float *v, int ldv, int Dv,
+                           float *acct, int lda, int nr, const float *corr, int rescale)
+{
+    for (int c0 = 0; c0 < Dv; c0 += 4) {
+        const int n = Dv - c0 < 4 ? Dv - c0 : 4;
+        const int c[4] = { c0, c0 + (n > 1), c0 + (n > 2 ? 2 : n - 1), c0 + n - 1 };
+        int r0 = 0;
+        for (; r0 + 24 <= nr; r0 += 24)
+            a2_pv_t_block3(pt, ldp, nk, v, ldv, c, n, acct, lda, r0, corr, rescale);
+        if (nr - r0 == 16) a2_pv_t_block2(pt, ldp, nk, v, ldv, c, n, acct, lda, r0, corr, rescale);
+        else if (nr - r0 == 8) a2_pv_t_block1(pt, ldp, nk, v, ldv, c, n, acct, lda, r0, corr, rescale);
+    }
+}
+
+/* out[r][c] = acct[c][r] / l[r] (0 where l[r] = 0: a row that saw no key) for rows r in
+ * [0, nq) and columns c in [0, Dv); out (nq, ldo), acct (Dv, lda). Once per query tile. */
+static inline void a2_store_t(float *out, int ldo, const float *acct, int lda, int nq, int Dv,
+                              const float *l)
+{
+    for (int r = 0; r < nq; r++) {
+        const float il = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
+        for (int c = 0; c < Dv; c++) out[(size_t)r * ldo + c] = acct[(size_t)c * lda + r] * il;
+    }
 }
 
 /* x[0, n) *= c. */

@@ -570,7 +570,7 @@ attn_case_status attn_run_case(const attn_case *c, const attn_run_opts *o, attn_
     char peer_dir[PATH_MAX] = "";
     if (peer && attn_peer_mkdir(peer_dir, sizeof peer_dir) != 0) {
         r->status = ST_CRASHED;
-        snprintf(r->reason, sizeof r->reason, "peer directory %s: %s", peer_dir, strerror(errno));
+        snprintf(r->reason, sizeof r->reason, "peer directory %.300s: %s", peer_dir, strerror(errno));
         return r->status;
     }
     int fds[2];
