@@ -5,8 +5,8 @@
  * softmax group), FT_ROWS (row multiple of scores_t), FT_PV_ROWS and FT_PV_COLS; then
  * includes this file once and calls ft_workspace() and ft_run().
  * With FT_ACC_T defined (flash_avx2) the accumulators are kept transposed, (Dv, bq), and
- * the primitives are scores_tm, softmax_tile, softmax_exp, pv_t and store_t instead, with
- * the prefetch type <prefix>pf (vec_avx2.h): see "Transposed accumulators" below.
+ * the primitives are scores_tm, softmax_tile, softmax_exp, pv_t and store_t instead
+ * (vec_avx2.h): see "Transposed accumulators" below.
  *
  * Loop structure (FlashAttention-2 order: a thread owns a query tile):
  *   parallel for (b, h, query tile of bq rows), dynamic schedule, heaviest tiles first
@@ -217,17 +217,13 @@ static void ft_qtile(const attn_problem *p, int b, const float *qbh, const float
         const int masked = !(maxlo <= j0 && minhi >= j0 + nk);
 #ifdef FT_ACC_T
         /* unmasked: the tile max comes with the scores (into corr, read before written) */
-        /* software prefetch (FTP(pf)): this tile's V rows during the scores, the next
-         * tile's K rows during P V */
-        const int nk2 = khi - j0 - nk < t.kt ? khi - j0 - nk : t.kt;
         FTP(scores_tm)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, general ? 1.0f : p->scale, st, bq,
-                       masked ? NULL : corr, (FTP(pf)){ vbh + (size_t)j0 * Dv, Dv, nk, Dv });
+                       masked ? NULL : corr);
         unsigned grew = 0;
         for (int g = 0; g < nr; g += FT_LANES)
             grew |= masked ? FTP(softmax_tile)(st + g, bq, nk, j0, lo + g, hi + g, 1, m + g, l + g, corr + g)
                            : FTP(softmax_exp)(st + g, bq, nk, corr + g, m + g, l + g, corr + g);
-        FTP(pv_t)(st, bq, nk, vbh + (size_t)j0 * Dv, Dv, Dv, acc, bq, nr, corr, grew != 0,
-                  (FTP(pf)){ kbh + (size_t)(j0 + nk) * D, D, nk2 > 0 ? nk2 : 0, D });
+        FTP(pv_t)(st, bq, nk, vbh + (size_t)j0 * Dv, Dv, Dv, acc, bq, nr, corr, grew != 0);
 #else
         FTP(scores_t)(kbh + (size_t)j0 * D, D, nk, D, qt, bq, nr, general ? 1.0f : p->scale, st, bq);
         for (int g = 0; g < nr; g += FT_LANES) {

@@ -142,25 +142,9 @@ static inline float a2_hsum(__m256 x)
 
 /* ---------------------------------------------------------- microkernels -- */
 
-/* Rows a microkernel prefetches into L1 while it computes (software prefetch: the K and V
- * rows of a key tile come from L3 or memory once per query tile, and the hardware
- * prefetcher alone left the flash_avx2 tile loop 15% slower with 8 heads' K and V (16 MiB)
- * than with one head's (2 MiB) on the Zen 3 of 2026-12-06): rows [0, n) of p, stride ld,
- * len floats each; p = NULL or n = 0: none. */
-typedef struct { const float *p; int ld, n, len; } a2_pf;
-static const a2_pf a2_no_pf = { NULL, 0, 0, 0 };
-
-/* Prefetch rows [from, to) of pf (clipped to its n), one prefetch per 64-byte line. */
-static inline void a2_prefetch_rows(a2_pf pf, int from, int to)
-{
-    for (int t = from; pf.p && t < to && t < pf.n; t++)
-        for (int d = 0; d < pf.len; d += 16) _mm_prefetch((const char *)(pf.p + (size_t)t * pf.ld + d), _MM_HINT_T0);
-}
-
 /* st[j][r] = scale * sum_d k[j][d] qt[d][r] for keys j in [0, nk) and rows r in [0, nr),
  * nr a multiple of 16; a2_scores_tm also writes mx[r] = max_j st[j][r] (mx 32-byte
- * aligned; NULL: no max), so an unmasked tile needs no separate max pass, and prefetches
- * the rows of pf, spread over its first row group (row j of pf with key j: the tile's V). k is (nk, ldk), qt is (D, ldq), st is (nk, ldst); ldq and ldst
+ * aligned; NULL: no max), so an unmasked tile needs no separate max pass. k is (nk, ldk), qt is (D, ldq), st is (nk, ldst); ldq and ldst
  * multiples of 8. Register block: 6 keys x 2 row vectors = 12 accumulators, 2 query
  * vectors and a broadcast: 15 of the 16 registers (a 4 x 2 block, 8 accumulators, ran
  * at 55 GFLOP/s on the target machine, this one at 68). The last nk % 6 keys run through
@@ -169,7 +153,7 @@ static inline void a2_prefetch_rows(a2_pf pf, int from, int to)
  * of 2026-12-04 a 64 x 64 tile at D = 64 went from 7.04 to 6.34 us (best of 200). */
 static inline void a2_scores_tm(const float *k, int ldk, int nk, int D,
                                 const float *qt, int ldq, int nr, float scale,
-                                float *st, int ldst, float *mx, a2_pf pf)
+                                float *st, int ldst, float *mx)
 {
     const __m256 vs = _mm256_set1_ps(scale);
     for (int r0 = 0; r0 < nr; r0 += A2_ROWS) {
@@ -186,7 +170,6 @@ static inline void a2_scores_tm(const float *k, int ldk, int nk, int D,
             __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00;
             __m256 c20 = c00, c21 = c00, c30 = c00, c31 = c00;
             __m256 c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-            if (r0 == 0) a2_prefetch_rows(pf, j, j + 6);
             const float *qd = qt + r0;
             for (int d = 0; d < D; d++, qd += ldq) {
                 const __m256 q0 = _mm256_load_ps(qd), q1 = _mm256_load_ps(qd + 8);
@@ -240,7 +223,7 @@ static inline void a2_scores_tm(const float *k, int ldk, int nk, int D,
 static inline void a2_scores_t(const float *k, int ldk, int nk, int D, const float *qt, int ldq,
                                int nr, float scale, float *st, int ldst)
 {
-    a2_scores_tm(k, ldk, nk, D, qt, ldq, nr, scale, st, ldst, NULL, a2_no_pf);
+    a2_scores_tm(k, ldk, nk, D, qt, ldq, nr, scale, st, ldst, NULL);
 }
 
 /* Lanes r with lo[r] <= j < hi[r] all ones (vlo, vhi: the 8 rows' bands). */
@@ -407,16 +390,13 @@ A2_PVT_BLOCK(3)
  * needs no column padding, and the online softmax's rescale of a row is a lane-wise
  * multiply, fused here into the load of the block (corr = 1 in rows whose max did not
  * grow). Register block: 4 columns x 3 row vectors (24 rows) = 12 accumulators, 3 loads of
- * P and 4 broadcasts of V per 12 FMAs; the last 8 or 16 rows of nr run as 4 x 1 or 4 x 2.
- * Prefetches the rows of pf, spread over the column blocks (typically the next tile's K). */
+ * P and 4 broadcasts of V per 12 FMAs; the last 8 or 16 rows of nr run as 4 x 1 or 4 x 2. */
 static inline void a2_pv_t(const float *pt, int ldp, int nk, const float *v, int ldv, int Dv,
-                           float *acct, int lda, int nr, const float *corr, int rescale, a2_pf pf)
+                           float *acct, int lda, int nr, const float *corr, int rescale)
 {
-    const int blocks = (Dv + 3) / 4, per = (pf.n + blocks - 1) / blocks;
     for (int c0 = 0; c0 < Dv; c0 += 4) {
         const int n = Dv - c0 < 4 ? Dv - c0 : 4;
         const int c[4] = { c0, c0 + (n > 1), c0 + (n > 2 ? 2 : n - 1), c0 + n - 1 };
-        a2_prefetch_rows(pf, c0 / 4 * per, c0 / 4 * per + per);
         int r0 = 0;
         for (; r0 + 24 <= nr; r0 += 24)
             a2_pv_t_block3(pt, ldp, nk, v, ldv, c, n, acct, lda, r0, corr, rescale);
