@@ -234,6 +234,33 @@ static inline __m256 a2_band_ok(__m256i vlo, __m256i vhi, int j)
                                                    _mm256_cmpgt_epi32(vhi, vj)));
 }
 
+/* st[j] = e^(st[j] - msub) for the nk rows of 8 lanes of a tile no mask touches (neg:
+ * a2_exp_neg, else a2_exp; a constant once inlined); returns the lane-wise sums. Two
+ * rows per step on two sum chains. */
+static inline __m256 a2_exp_tile(float *st, int ldst, int nk, __m256 msub, int neg)
+{
+    __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
+    int j = 0;
+    for (; j + 2 <= nk; j += 2) {
+        float *s = st + (size_t)j * ldst;
+        const __m256 x0 = _mm256_sub_ps(_mm256_load_ps(s), msub);
+        const __m256 x1 = _mm256_sub_ps(_mm256_load_ps(s + ldst), msub);
+        const __m256 p0 = neg ? a2_exp_neg(x0) : a2_exp(x0), p1 = neg ? a2_exp_neg(x1) : a2_exp(x1);
+        _mm256_store_ps(s, p0);
+        _mm256_store_ps(s + ldst, p1);
+        sum0 = _mm256_add_ps(sum0, p0);
+        sum1 = _mm256_add_ps(sum1, p1);
+    }
+    if (j < nk) {
+        float *s = st + (size_t)j * ldst;
+        const __m256 x0 = _mm256_sub_ps(_mm256_load_ps(s), msub);
+        const __m256 p0 = neg ? a2_exp_neg(x0) : a2_exp(x0);
+        _mm256_store_ps(s, p0);
+        sum0 = _mm256_add_ps(sum0, p0);
+    }
+    return _mm256_add_ps(sum0, sum1);
+}
+
 /* Online-softmax update of 8 rows (one per lane) against one key tile; the same contract
  * as a512_softmax_tile: st (nk, ldst) scores in, probabilities out (0 where masked); key j
  * of the tile is key j0 + j; when `masked` lane r keeps only keys in [lo[r], hi[r]); m, l
@@ -275,22 +302,7 @@ static inline unsigned a2_softmax_tile(float *st, int ldst, int nk, int j0, cons
             sum0 = _mm256_add_ps(sum0, pj);
         }
     } else {
-        int j = 0;
-        for (; j + 2 <= nk; j += 2) {
-            float *s = st + (size_t)j * ldst;
-            const __m256 p0 = a2_exp(_mm256_sub_ps(_mm256_load_ps(s), msub));
-            const __m256 p1 = a2_exp(_mm256_sub_ps(_mm256_load_ps(s + ldst), msub));
-            _mm256_store_ps(s, p0);
-            _mm256_store_ps(s + ldst, p1);
-            sum0 = _mm256_add_ps(sum0, p0);
-            sum1 = _mm256_add_ps(sum1, p1);
-        }
-        if (j < nk) {
-            float *s = st + (size_t)j * ldst;
-            const __m256 p0 = a2_exp(_mm256_sub_ps(_mm256_load_ps(s), msub));
-            _mm256_store_ps(s, p0);
-            sum0 = _mm256_add_ps(sum0, p0);
-        }
+        sum0 = a2_exp_tile(st, ldst, nk, msub, 0);
     }
     _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, _mm256_add_ps(sum0, sum1)));
     _mm256_storeu_ps(m, mnew);
@@ -309,24 +321,7 @@ static inline unsigned a2_softmax_exp(float *st, int ldst, int nk, const float *
     const __m256 mnew = _mm256_max_ps(_mm256_loadu_ps(mt), mold);
     const __m256 grew = _mm256_cmp_ps(mnew, mold, _CMP_GT_OQ);
     const __m256 c = _mm256_blendv_ps(_mm256_set1_ps(1.0f), a2_exp(_mm256_sub_ps(mold, mnew)), grew);
-    __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
-    int j = 0;
-    for (; j + 2 <= nk; j += 2) {
-        float *s = st + (size_t)j * ldst;
-        const __m256 p0 = a2_exp_neg(_mm256_sub_ps(_mm256_load_ps(s), mnew));
-        const __m256 p1 = a2_exp_neg(_mm256_sub_ps(_mm256_load_ps(s + ldst), mnew));
-        _mm256_store_ps(s, p0);
-        _mm256_store_ps(s + ldst, p1);
-        sum0 = _mm256_add_ps(sum0, p0);
-        sum1 = _mm256_add_ps(sum1, p1);
-    }
-    if (j < nk) {
-        float *s = st + (size_t)j * ldst;
-        const __m256 p0 = a2_exp_neg(_mm256_sub_ps(_mm256_load_ps(s), mnew));
-        _mm256_store_ps(s, p0);
-        sum0 = _mm256_add_ps(sum0, p0);
-    }
-    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, _mm256_add_ps(sum0, sum1)));
+    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, a2_exp_tile(st, ldst, nk, mnew, 1)));
     _mm256_storeu_ps(m, mnew);
     _mm256_storeu_ps(corr, c);
     return (unsigned)_mm256_movemask_ps(grew);
