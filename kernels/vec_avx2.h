@@ -144,9 +144,9 @@ static inline float a2_hsum(__m256 x)
 
 /* st[j][r] = scale * sum_d k[j][d] qt[d][r] for keys j in [0, nk) and rows r in [0, nr),
  * nr a multiple of 16; a2_scores_tm also writes mx[r] = max_j st[j][r] (mx 32-byte
- * aligned; NULL: no max), so an unmasked tile needs no separate max pass. k is (nk, ldk), qt is (D, ldq), st is (nk, ldst); ldq and ldst
- * multiples of 8. Register block: 6 keys x 2 row vectors = 12 accumulators, 2 query
- * vectors and a broadcast: 15 of the 16 registers (a 4 x 2 block, 8 accumulators, ran
+ * aligned; NULL: no max), so an unmasked tile needs no separate max pass. k is (nk, ldk),
+ * qt is (D, ldq), st is (nk, ldst); ldq and ldst multiples of 8. Register block: 6 keys
+ * x 2 row vectors = 12 accumulators, 2 query vectors and a broadcast: 15 of the 16 registers (a 4 x 2 block, 8 accumulators, ran
  * at 55 GFLOP/s on the target machine, this one at 68). The last nk % 6 keys run through
  * the same block (repeating the last key; only real keys are stored): before, they went
  * one key at a time on 2 accumulator chains, bound by FMA latency; on the AMD EPYC Zen 2
@@ -263,17 +263,23 @@ static inline __m256 a2_exp_tile(float *st, int ldst, int nk, __m256 msub, int n
 
 /* Online-softmax update of 8 rows (one per lane) against one key tile; the same contract
  * as a512_softmax_tile: st (nk, ldst) scores in, probabilities out (0 where masked); key j
- * of the tile is key j0 + j; when `masked` lane r keeps only keys in [lo[r], hi[r]); m, l
- * (8) running max and sum, updated; corr (8) the factor e^(m_old - m_new). Returns the
- * lanes (bit r) whose max grew: only their accumulator rows need scaling by corr. */
-static inline unsigned a2_softmax_tile(float *st, int ldst, int nk, int j0, const int *lo,
-                                       const int *hi, int masked, float *m, float *l, float *corr)
+ * of the tile is key j0 + j; when `masked` lane r keeps only keys in [lo[r], hi[r]) (lo,
+ * hi read only then); m, l (8) running max and sum, updated; corr (8) the factor
+ * e^(m_old - m_new). tmax (8 floats, unmasked tiles only) the rows' tile max when the
+ * caller has it (a2_scores_tm; read before corr is written, so it may be corr itself): no
+ * max pass, and the exp is a2_exp_neg; NULL: a max pass and a2_exp. Returns the lanes
+ * (bit r) whose max grew: only their accumulator rows need scaling by corr. */
+static inline unsigned a2_softmax_update(float *st, int ldst, int nk, int j0, const int *lo,
+                                         const int *hi, int masked, const float *tmax,
+                                         float *m, float *l, float *corr)
 {
     const __m256 ninf = _mm256_set1_ps(-INFINITY);
-    const __m256i vlo = _mm256_loadu_si256((const __m256i *)lo);
-    const __m256i vhi = _mm256_loadu_si256((const __m256i *)hi);
+    const __m256i vlo = masked ? _mm256_loadu_si256((const __m256i *)lo) : _mm256_setzero_si256();
+    const __m256i vhi = masked ? _mm256_loadu_si256((const __m256i *)hi) : _mm256_setzero_si256();
     __m256 mt = ninf, mt1 = ninf;
-    if (masked) {
+    if (tmax) {
+        mt = _mm256_loadu_ps(tmax);
+    } else if (masked) {
         for (int j = 0; j < nk; j++)
             mt = _mm256_max_ps(mt, _mm256_blendv_ps(ninf, _mm256_load_ps(st + (size_t)j * ldst),
                                                     a2_band_ok(vlo, vhi, j0 + j)));
@@ -292,39 +298,36 @@ static inline unsigned a2_softmax_tile(float *st, int ldst, int nk, int j0, cons
     /* a lane with no visible key so far subtracts 0, not -inf (its probabilities are 0) */
     const __m256 msub = _mm256_andnot_ps(_mm256_cmp_ps(mnew, ninf, _CMP_EQ_OQ), mnew);
     const __m256 c = _mm256_blendv_ps(_mm256_set1_ps(1.0f), a2_exp(_mm256_sub_ps(mold, msub)), grew);
-    __m256 sum0 = _mm256_setzero_ps(), sum1 = sum0;
+    __m256 sum = _mm256_setzero_ps();
     if (masked) {
         for (int j = 0; j < nk; j++) {
             float *s = st + (size_t)j * ldst;
             const __m256 pj = _mm256_and_ps(a2_exp(_mm256_sub_ps(_mm256_load_ps(s), msub)),
                                             a2_band_ok(vlo, vhi, j0 + j));
             _mm256_store_ps(s, pj);
-            sum0 = _mm256_add_ps(sum0, pj);
+            sum = _mm256_add_ps(sum, pj);
         }
     } else {
-        sum0 = a2_exp_tile(st, ldst, nk, msub, 0);
+        sum = a2_exp_tile(st, ldst, nk, msub, tmax != NULL);
     }
-    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, _mm256_add_ps(sum0, sum1)));
+    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, sum));
     _mm256_storeu_ps(m, mnew);
     _mm256_storeu_ps(corr, c);
     return (unsigned)_mm256_movemask_ps(grew);
 }
 
-/* The same update for a tile every key of which every one of the 8 rows sees (no mask),
- * given the rows' tile max mt (8 floats, from a2_scores_tm; read before corr is written,
- * so mt may be corr itself): the exp pass only, with a2_exp_neg. Returns the lanes whose
- * max grew, as a2_softmax_tile. */
-static inline unsigned a2_softmax_exp(float *st, int ldst, int nk, const float *mt,
+/* The API of the other ISAs (flash_tile.h, window kernels): the update with a max pass. */
+static inline unsigned a2_softmax_tile(float *st, int ldst, int nk, int j0, const int *lo,
+                                       const int *hi, int masked, float *m, float *l, float *corr)
+{
+    return a2_softmax_update(st, ldst, nk, j0, lo, hi, masked, NULL, m, l, corr);
+}
+
+/* The update of a tile no mask touches, given its rows' max tmax (from a2_scores_tm). */
+static inline unsigned a2_softmax_exp(float *st, int ldst, int nk, const float *tmax,
                                       float *m, float *l, float *corr)
 {
-    const __m256 mold = _mm256_loadu_ps(m);
-    const __m256 mnew = _mm256_max_ps(_mm256_loadu_ps(mt), mold);
-    const __m256 grew = _mm256_cmp_ps(mnew, mold, _CMP_GT_OQ);
-    const __m256 c = _mm256_blendv_ps(_mm256_set1_ps(1.0f), a2_exp(_mm256_sub_ps(mold, mnew)), grew);
-    _mm256_storeu_ps(l, _mm256_fmadd_ps(_mm256_loadu_ps(l), c, a2_exp_tile(st, ldst, nk, mnew, 1)));
-    _mm256_storeu_ps(m, mnew);
-    _mm256_storeu_ps(corr, c);
-    return (unsigned)_mm256_movemask_ps(grew);
+    return a2_softmax_update(st, ldst, nk, 0, NULL, NULL, 0, tmax, m, l, corr);
 }
 
 /* One register block of a2_pv_t: columns c[0..3] (a short block repeats its last column:
